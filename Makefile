@@ -1,0 +1,59 @@
+# spikewatch: `make help` lists the targets.
+SHELL := /bin/bash
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+
+help: ## list the targets
+	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sort | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@$(PY) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11+ is needed"; exit 1; }
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	@touch $(STAMP)
+
+setup: $(STAMP) ## create .venv and install spikewatch with its test tools
+	@$(BIN)/python -m streams.broker fetch
+
+demo: setup ## start the local broker and a worker, replay a Finnish outage, show alerts
+	$(BIN)/spikewatch demo
+
+test: setup ## run every test (unit, integration on the real broker, Prometheus)
+	bash deploy/prometheus/install.sh
+	$(BIN)/spikewatch templates check
+	bash deploy/kafka/start.sh
+	set -o pipefail; $(BIN)/pytest -p no:cacheprovider; rc=$$?; bash deploy/kafka/stop.sh; exit $$rc
+
+test-unit: setup ## run the fast tests only (no broker)
+	$(BIN)/pytest -p no:cacheprovider tests/unit detectors alerts
+
+lint: setup ## ruff and mypy
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+bench: setup ## print the benchmark figures (detectors, enrichment, NAB, pipeline)
+	$(BIN)/python tests/bench/bench_nab.py
+	$(BIN)/python tests/bench/bench_detectors.py
+	$(BIN)/python tests/bench/bench_enrichment.py
+	$(BIN)/python tests/bench/bench_scenarios.py
+
+train: setup ## retrain the shipped sentiment models from ../shared/data
+	$(BIN)/pip install -q -e '.[train]'
+	$(BIN)/python -m detectors.text.train
+
+broker-start: setup ## start the local Kafka broker (idempotent)
+	bash deploy/kafka/start.sh
+
+broker-stop: ## stop the local Kafka broker
+	bash deploy/kafka/stop.sh
+
+clean: ## stop the broker and remove local state (keeps the Maven jar cache)
+	-bash deploy/kafka/stop.sh
+	rm -rf var .pytest_cache
+
+.PHONY: help setup demo test test-unit lint bench train broker-start broker-stop clean

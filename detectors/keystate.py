@@ -1,0 +1,105 @@
+"""All streaming state of one key (brand): dedup window, detectors, response times.
+
+This is the value the worker keeps per brand in its changelogged table, and the
+backtest keeps per brand in a dict: the same object, so offline and live agree.
+
+Examples
+--------
+>>> from datetime import datetime, timezone
+>>> from detectors.mention import Enrichment, EnrichedMention, Mention
+>>> st = KeyState("nordbank")
+>>> m = Mention(id="x:1", source="x", brand="nordbank", text="ei toimi",
+...             created_at=datetime(2026, 3, 2, 8, tzinfo=timezone.utc))
+>>> em = EnrichedMention(m, Enrichment(lang="fi", sentiment="negative", sentiment_score=-0.8))
+>>> st.observe(em).duplicate, st.observe(em).duplicate
+(False, True)
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import deque
+from dataclasses import dataclass, field
+
+from detectors.backlog import BacklogConfig, ResponseEvent, ResponseTracker
+from detectors.mention import EnrichedMention
+from detectors.monitor import KeyMonitor, MonitorConfig
+from detectors.signals import Signal
+
+
+class RecentIds:
+    """A bounded set of recently seen mention ids (64-bit hashes, FIFO eviction)."""
+
+    __slots__ = ("_order", "_seen", "capacity")
+
+    def __init__(self, capacity: int = 2048) -> None:
+        if capacity < 1:
+            raise ValueError("capacity must be >= 1")
+        self.capacity = capacity
+        self._seen: set[int] = set()
+        self._order: deque[int] = deque()
+
+    @staticmethod
+    def _h(source: str, mid: str) -> int:
+        d = hashlib.blake2b(f"{source}\x00{mid}".encode(), digest_size=8).digest()
+        return int.from_bytes(d, "big", signed=True)
+
+    def add(self, source: str, mid: str) -> bool:
+        """Remember an id; ``False`` when it was already there (a duplicate)."""
+        h = self._h(source, mid)
+        if h in self._seen:
+            return False
+        self._seen.add(h)
+        self._order.append(h)
+        if len(self._order) > self.capacity:
+            self._seen.discard(self._order.popleft())
+        return True
+
+    def __len__(self) -> int:
+        return len(self._order)
+
+    def __getstate__(self) -> tuple[int, list[int]]:
+        return self.capacity, list(self._order)
+
+    def __setstate__(self, state: tuple[int, list[int]]) -> None:
+        self.capacity, order = state
+        self._order = deque(order)
+        self._seen = set(order)
+
+
+@dataclass
+class Observed:
+    """What one mention did to the key's state."""
+
+    duplicate: bool = False
+    signals: list[Signal] = field(default_factory=list)
+    responses: list[ResponseEvent] = field(default_factory=list)
+
+
+class KeyState:
+    """Dedup + detectors + response tracking for one brand."""
+
+    def __init__(
+        self,
+        key: str,
+        monitor: MonitorConfig | None = None,
+        backlog: BacklogConfig | None = None,
+        dedup_capacity: int = 2048,
+    ) -> None:
+        self.key = key
+        self.recent = RecentIds(dedup_capacity)
+        self.monitor = KeyMonitor(key, monitor)
+        self.responses = ResponseTracker(key, backlog)
+
+    def observe(self, em: EnrichedMention) -> Observed:
+        m = em.mention
+        if not self.recent.add(m.source, m.id):
+            return Observed(duplicate=True)
+        out = Observed(responses=self.responses.observe(em))
+        out.signals.extend(self.monitor.observe(em))
+        out.signals.extend(self.responses.advance(em.ts))
+        return out
+
+    def advance(self, ts: float) -> list[Signal]:
+        """Event time moved on without a mention of this key."""
+        return [*self.monitor.advance(ts), *self.responses.advance(ts)]

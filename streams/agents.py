@@ -1,0 +1,207 @@
+"""The stream agents: thin loops that decode, call pure code, and emit.
+
+- ``enrich``: ``mentions`` -> validate -> enrich (batched) -> ``mentions.enriched``;
+  invalid records -> ``mentions.dead`` with reason, topic, partition, offset and
+  the original bytes. The loop goes on.
+- ``detect``: ``mentions.enriched`` -> per-brand :class:`KeyState` (table
+  ``state``) -> ``signals``; duplicates -> ``mentions.dead`` (reason ``duplicate``).
+- ``incidents``: ``signals`` + ``incident.commands`` -> lifecycle (table
+  ``incidents``) -> ``incidents``.
+
+State objects live in memory in Faust's table store and are written to the
+changelog when a signal is emitted or at most every ``FLUSH_SECONDS`` per brand,
+not on every mention (a 20 KB state per mention would swamp the changelog).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from typing import TYPE_CHECKING, Any
+
+from alerts.engine import route_key
+from alerts.incidents import Command, Incident, on_command, on_signal
+from detectors.keystate import KeyState
+from detectors.mention import EnrichedMention, InvalidMention, Mention, parse_mention
+from detectors.signals import Signal
+from streams.web import dead_letter
+
+if TYPE_CHECKING:
+    import faust
+
+    from streams.app import Context
+
+log = logging.getLogger(__name__)
+
+BATCH = 500
+BATCH_WITHIN = 0.05
+FLUSH_SECONDS = 1.0
+
+
+def _where(event: Any) -> dict[str, Any]:
+    msg = event.message
+    return {"topic": msg.topic, "partition": msg.partition, "offset": msg.offset}
+
+
+def check_time(m: Mention, now: float, max_age_days: float, max_future: float) -> None:
+    """Refuse event times far in the past or the future (relative to wall clock at the edge)."""
+    ts = m.ts
+    if ts > now + max_future:
+        raise InvalidMention("time_out_of_range", "created_at is in the future")
+    if ts < now - max_age_days * 86400:
+        raise InvalidMention("time_out_of_range", "created_at is too far in the past")
+
+
+def incident_record(type_: str, inc: Incident, ts: float) -> bytes:
+    return json.dumps({"type": type_, "ts": ts, "incident": inc.to_dict()}, ensure_ascii=False).encode()
+
+
+def register(app: faust.App, ctx: Context) -> None:
+    """Attach the agents to ``app``."""
+    t = ctx.topics
+    metrics = ctx.metrics
+    settings = ctx.settings
+    brands = set(ctx.deployment.brands)
+    state_table = ctx.tables["state"]
+    incident_table = ctx.tables["incidents"]
+    # Backtests replay old files; the live worker refuses absurd event times.
+    max_age = settings.max_event_age_days
+    max_future = settings.max_event_future_seconds
+
+    @app.agent(t["mentions"], name="enrich")
+    async def enrich(stream: Any) -> None:
+        async for events in stream.take_events(BATCH, within=BATCH_WITHIN):
+            started = time.perf_counter()
+            good: list[tuple[Any, Mention]] = []
+            now = time.time()
+            for ev in events:
+                raw = ev.value if isinstance(ev.value, bytes) else bytes(ev.value or b"")
+                try:
+                    m = parse_mention(raw)
+                    if brands and m.brand not in brands:
+                        raise InvalidMention("unknown_brand", f"brand {m.brand[:64]!r} is not configured")
+                    check_time(m, now, max_age, max_future)
+                except InvalidMention as exc:
+                    metrics.invalid(exc.reason)
+                    where = _where(ev)
+                    log.warning("invalid record %s (%s) at %s", exc.reason, exc.detail, where)
+                    await t["mentions.dead"].send(
+                        key=ev.key, value=dead_letter(exc.reason, exc.detail, raw, **where)
+                    )
+                    continue
+                good.append((ev, m))
+            metrics.observe_stage("validate", time.perf_counter() - started)
+            if not good:
+                continue
+            started = time.perf_counter()
+            enrichments = ctx.enricher.enrich_batch([m for _, m in good])
+            metrics.observe_stage("enrich", time.perf_counter() - started)
+            for (_, m), e in zip(good, enrichments, strict=True):
+                em = EnrichedMention(m, e)
+                metrics.mention_consumed(m.brand, m.source, e.lang, e.sentiment)
+                await t["mentions.enriched"].send(
+                    key=m.brand.encode(), value=json.dumps(em.to_dict(), ensure_ascii=False).encode()
+                )
+
+    last_flush: dict[str, float] = {}
+
+    @app.agent(t["mentions.enriched"], name="detect")
+    async def detect(stream: Any) -> None:
+        async for ev in stream.events():
+            started = time.perf_counter()
+            em = EnrichedMention.from_dict(json.loads(ev.value))
+            brand = em.mention.brand
+            st: KeyState | None = state_table.get(brand)
+            fresh = st is None
+            if st is None:
+                st = KeyState(brand, ctx.engine.monitor, ctx.engine.backlog)
+            obs = st.observe(em)
+            if obs.duplicate:
+                metrics.invalid("duplicate")
+                await t["mentions.dead"].send(
+                    key=ev.key,
+                    value=dead_letter("duplicate", f"id {em.mention.id[:80]!r} seen before",
+                                      ev.value, **_where(ev)),
+                )
+                continue
+            for r in obs.responses:
+                metrics.response_time(r.brand, r.channel, r.response_seconds, r.within_promise)
+            now = time.monotonic()
+            if fresh or obs.signals or now - last_flush.get(brand, 0.0) >= FLUSH_SECONDS:
+                state_table[brand] = st  # write the changelog
+                last_flush[brand] = now
+            for sig in obs.signals:
+                ev_ = sig.evidence
+                if sig.kind in ("volume_surge", "negative_burst"):
+                    metrics.detector_state(
+                        brand, sig.kind, float(ev_.get("observed", 0) or 0),
+                        float(ev_.get("expected", 0) or 0),
+                        float(ev_.get("negative_share", 0) or 0),
+                        float(ev_.get("baseline_share", 0) or 0),
+                    )
+                elif sig.kind == "backlog":
+                    for ch, s in st.responses.stats(sig.ts).items():
+                        metrics.backlog(brand, ch, s.get("open", 0), s.get("inflow_per_hour", 0.0),
+                                        s.get("answered_per_hour", 0.0))
+                await t["signals"].send(
+                    key=brand.encode(), value=json.dumps(sig.to_dict(), ensure_ascii=False).encode()
+                )
+            metrics.event_time(brand, em.ts, now=time.time())
+            metrics.observe_stage("detect", time.perf_counter() - started)
+
+    @app.agent(app.topic(settings.topic("signals"), settings.topic("incident.commands"),
+                         key_serializer="raw", value_serializer="raw"), name="incidents")
+    async def incidents(stream: Any) -> None:
+        async for ev in stream.events():
+            started = time.perf_counter()
+            d = json.loads(ev.value)
+            if "action" in d:
+                await _command(d)
+            else:
+                await _signal(Signal.from_dict(d))
+            metrics.observe_stage("incidents", time.perf_counter() - started)
+
+    def _is_open(key: str) -> bool:
+        d = incident_table.get(key)
+        return bool(d) and d.get("status") != "resolved"
+
+    async def _signal(sig: Signal) -> None:
+        k = route_key(sig, ctx.engine.lifecycle, _is_open)
+        cur_d = incident_table.get(k)
+        cur = Incident.from_dict(cur_d) if cur_d else None
+        new, events = on_signal(cur, sig, ctx.engine.lifecycle)
+        if new is None:
+            if cur_d is not None:
+                incident_table[k] = None
+            return
+        incident_table[k] = new.to_dict()
+        for e in events:
+            if e.type == "opened":
+                metrics.incident_opened(new.brand, new.kind, new.severity)
+            await t["incidents"].send(key=new.brand.encode(), value=incident_record(e.type, e.incident, e.ts))
+        if not events and new.status != "resolved":
+            # A tick: event time moved for an open incident (escalation, reminders).
+            await t["incidents"].send(key=new.brand.encode(), value=incident_record("tick", new, sig.ts))
+
+    async def _command(d: dict[str, Any]) -> None:
+        brand, k = str(d.get("brand", "")), str(d.get("key", ""))
+        cur_d = incident_table.get(k)
+        if not cur_d:
+            log.warning("command for an unknown incident %s ignored", d.get("incident_id"))
+            return
+        cur = Incident.from_dict(cur_d)
+        if d.get("incident_id") not in (None, cur.id):
+            log.warning("command for a past incident %s ignored", d.get("incident_id"))
+            return
+        if d["action"] in ("approve", "edit"):
+            await t["incidents"].send(key=brand.encode(), value=json.dumps(
+                {"type": d["action"], "ts": d.get("ts"), "incident": cur.to_dict(), "command": d},
+                ensure_ascii=False).encode())
+            return
+        cmd = Command(action=d["action"], incident_id=cur.id, user=str(d.get("user") or "?"),
+                      ts=float(d.get("ts") or cur.updated_at), minutes=d.get("minutes"))
+        new, events = on_command(cur, cmd)
+        incident_table[k] = new.to_dict()
+        for e in events:
+            await t["incidents"].send(key=brand.encode(), value=incident_record(e.type, e.incident, e.ts))

@@ -1,0 +1,121 @@
+"""The one place that wires spikewatch together: settings -> Faust app.
+
+Nothing is configured at import time: :func:`create_app` builds the app, its
+topics, tables, agents and the HTTP server from a :class:`Settings` object and
+a :class:`Deployment`.
+
+Topics (all keyed by brand, same partition count, so co-partitioned):
+``mentions`` (raw JSON bytes) -> ``mentions.enriched`` -> ``signals`` ->
+``incidents`` (+ ``incident.commands`` in) -> Slack and ``status.updates``;
+invalid records go to ``mentions.dead`` with the reason and original bytes.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import faust
+from prometheus_client import CollectorRegistry
+
+from alerts.engine import EngineConfig
+from alerts.incidents import LifecycleConfig
+from detectors.backlog import BacklogConfig
+from detectors.text import Enricher
+from streams import agents, codec, notify, web
+from streams.metrics import Metrics
+from streams.settings import Deployment, Settings
+
+log = logging.getLogger(__name__)
+
+TOPICS = (
+    "mentions",
+    "mentions.dead",
+    "mentions.enriched",
+    "signals",
+    "incidents",
+    "incident.commands",
+    "status.updates",
+)
+
+
+@dataclass
+class Context:
+    """What the agents share: settings, pure-stage objects, metrics."""
+
+    settings: Settings
+    deployment: Deployment
+    engine: EngineConfig
+    enricher: Enricher
+    metrics: Metrics
+    registry: CollectorRegistry
+    topics: dict[str, Any] = field(default_factory=dict)
+    tables: dict[str, Any] = field(default_factory=dict)
+    ready: bool = False
+
+
+def bootstrap_servers(settings: Settings) -> str:
+    """The cluster to use: the configured one, or the local broker's address."""
+    if settings.kafka_bootstrap_servers:
+        return settings.kafka_bootstrap_servers
+    from streams.broker import BrokerPaths
+
+    return BrokerPaths.from_env().bootstrap
+
+
+def engine_config(dep: Deployment) -> EngineConfig:
+    backlog = BacklogConfig(**dep.backlog) if dep.backlog else BacklogConfig()
+    return EngineConfig(monitor=dep.monitor, backlog=backlog, lifecycle=LifecycleConfig())
+
+
+def create_app(settings: Settings, deployment: Deployment) -> tuple[faust.App, Context]:
+    """Build the Faust app with every topic, table, agent and the HTTP server."""
+    codec.register()
+    brokers = ";".join(f"kafka://{b.strip()}" for b in bootstrap_servers(settings).split(","))
+    app = faust.App(
+        settings.app_id,
+        broker=brokers,
+        store=settings.store,
+        autodiscover=False,
+        web_enabled=True,  # our own server below replaces faust.web (no /table route)
+        datadir=str(settings.data_dir),
+        topic_partitions=settings.partitions,
+        topic_replication_factor=1,
+        table_standby_replicas=0,
+        consumer_auto_offset_reset="earliest",
+        stream_wait_empty=False,
+        producer_acks=-1,
+        broker_commit_every=1000,
+        broker_commit_interval=1.0,
+        table_cleanup_interval=3600.0,
+    )
+    registry = CollectorRegistry()
+    ctx = Context(
+        settings=settings,
+        deployment=deployment,
+        engine=engine_config(deployment),
+        enricher=Enricher(deployment.topics),
+        metrics=Metrics(registry, brands=deployment.brands, sources=deployment.sources),
+        registry=registry,
+    )
+    for name in TOPICS:
+        ctx.topics[name] = app.topic(
+            settings.topic(name),
+            key_serializer="raw",
+            value_serializer="raw",
+            partitions=settings.partitions,
+        )
+    ctx.tables["state"] = app.Table(
+        "state", default=None, partitions=settings.partitions,
+        key_serializer="json", value_serializer="spikewatch_state",
+    )
+    for name in ("incidents", "sent", "status"):
+        ctx.tables[name] = app.Table(
+            name, default=None, partitions=settings.partitions,
+            key_serializer="json", value_serializer="json",
+        )
+    agents.register(app, ctx)
+    notify.register(app, ctx)
+    app.web_server(web.WebServer(app, ctx))
+    return app, ctx

@@ -1,0 +1,173 @@
+"""``spikewatch``: the command line.
+
+Public contract (see DESIGN.md): ``backtest``, ``score-series``, ``sentiment``.
+Operations: ``worker``, ``ingest``, ``demo``, ``simulate``, ``templates``, ``broker``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+from pathlib import Path
+
+from streams.settings import SettingsError, load_deployment, load_settings
+
+
+def _config_path(args: argparse.Namespace) -> Path | None:
+    if getattr(args, "config", None):
+        return Path(args.config)
+    return load_settings().config
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from streams.worker import run_worker
+
+    overrides = {}
+    if args.web_port is not None:
+        overrides["web_port"] = args.web_port
+    settings = load_settings(**overrides)
+    return run_worker(settings, load_deployment(_config_path(args)), start_broker=args.start_broker)
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from streams.app import bootstrap_servers
+    from streams.ingest import replay
+
+    settings = load_settings()
+    n = replay(Path(args.file), bootstrap_servers(settings), settings.topic(args.topic), args.speed,
+               timeout=args.timeout,
+               progress=lambda i, total: print(f"ingest: {i}/{total}", file=sys.stderr))
+    print(f"ingest: {n} records acknowledged by the broker", file=sys.stderr)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from streams.demo import run_demo
+
+    return run_demo(seconds=args.seconds, keep_running=args.keep_running)
+
+
+def cmd_backtest(args: argparse.Namespace) -> int:
+    from alerts.engine import backtest, dumps
+    from streams.app import engine_config
+
+    cfg = engine_config(load_deployment(_config_path(args)))
+    with open(args.file, "rb") as f:
+        for row in backtest(f, cfg):
+            print(dumps(row))
+    return 0
+
+
+def cmd_score_series(args: argparse.Namespace) -> int:
+    from detectors.series import score_series
+
+    cfg = load_deployment(_config_path(args)).monitor
+    with open(args.input, newline="") as f:
+        rows = [(r["timestamp"], float(r["value"])) for r in csv.DictReader(f)]
+    scores = score_series(rows, cfg)
+    out = open(args.out, "w", newline="") if args.out else sys.stdout  # noqa: SIM115
+    try:
+        w = csv.writer(out)
+        w.writerow(["timestamp", "value", "anomaly_score"])
+        for (ts, v), s in zip(rows, scores, strict=True):
+            w.writerow([ts, f"{v:g}", f"{s:.6f}"])
+    finally:
+        if out is not sys.stdout:
+            out.close()
+    return 0
+
+
+def cmd_sentiment(args: argparse.Namespace) -> int:
+    from detectors.text.cli import sentiment_lines
+
+    for obj in sentiment_lines(sys.stdin, args.lang):
+        print(json.dumps(obj, ensure_ascii=False))
+    return 0
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from detectors.simulate import simulate_main
+
+    return simulate_main(args.rest)
+
+
+def cmd_templates(args: argparse.Namespace) -> int:
+    from alerts.templates_check import templates_check_main
+
+    return templates_check_main([args.action, *args.rest])
+
+
+def cmd_broker(args: argparse.Namespace) -> int:
+    from streams.broker import main as broker_main
+
+    return broker_main([args.action])
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="spikewatch", description="Crisis and spike monitor")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("worker", help="run a stream worker (Faust)")
+    s.add_argument("--config", help="deployment YAML (or SPIKEWATCH_CONFIG)")
+    s.add_argument("--web-port", type=int, default=None)
+    s.add_argument("--start-broker", action="store_true",
+                   help="start the local broker first when no cluster is configured")
+    s.set_defaults(func=cmd_worker)
+
+    s = sub.add_parser("ingest", help="replay canonical mentions into Kafka in event-time order")
+    s.add_argument("file")
+    s.add_argument("--speed", type=float, default=0.0, help="time scale; 0 = as fast as possible")
+    s.add_argument("--topic", default="mentions")
+    s.add_argument("--timeout", type=float, default=60.0)
+    s.set_defaults(func=cmd_ingest)
+
+    s = sub.add_parser("demo", help="local broker + worker + a replayed Finnish outage")
+    s.add_argument("--seconds", type=float, default=60.0, help="replay length in wall time")
+    s.add_argument("--keep-running", action="store_true", help="keep serving metrics afterwards")
+    s.set_defaults(func=cmd_demo)
+
+    s = sub.add_parser("backtest", help="run the pipeline over a file in event time")
+    s.add_argument("file")
+    s.add_argument("--config")
+    s.set_defaults(func=cmd_backtest)
+
+    s = sub.add_parser("score-series", help="score a NAB-style count series")
+    s.add_argument("input")
+    s.add_argument("--out")
+    s.add_argument("--config")
+    s.set_defaults(func=cmd_score_series)
+
+    s = sub.add_parser("sentiment", help="classify texts from stdin, one per line")
+    s.add_argument("--lang", default="auto", choices=["auto", "fi", "en", "sv"])
+    s.set_defaults(func=cmd_sentiment)
+
+    s = sub.add_parser("simulate", help="generate labelled mention streams", add_help=False)
+    s.add_argument("rest", nargs=argparse.REMAINDER)
+    s.set_defaults(func=cmd_simulate)
+
+    s = sub.add_parser("templates", help="check or approve status-update templates")
+    s.add_argument("action", choices=["check", "approve"])
+    s.add_argument("rest", nargs=argparse.REMAINDER)
+    s.set_defaults(func=cmd_templates)
+
+    s = sub.add_parser("broker", help="the local Kafka broker")
+    s.add_argument("action", choices=["fetch", "start", "stop", "status", "reset"])
+    s.set_defaults(func=cmd_broker)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except SettingsError as exc:
+        print(f"spikewatch: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,172 @@
+"""The worker's HTTP server: /metrics, /healthz, /ingest, /slack/actions.
+
+It binds to ``SPIKEWATCH_WEB_HOST`` (127.0.0.1 by default) and replaces Faust's
+own web stack, so no route serves table contents.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import time
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+from mode import Service
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from detectors.mention import InvalidMention, mention_from_obj
+
+if TYPE_CHECKING:
+    import faust
+
+    from streams.app import Context
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 8 * 1024 * 1024
+MAX_BATCH = 5000
+
+
+def dead_letter(reason: str, detail: str, original: bytes, **where: Any) -> bytes:
+    """The record written to ``mentions.dead``: reason, where it came from, original bytes."""
+    return json.dumps(
+        {
+            "reason": reason,
+            "detail": detail,
+            **where,
+            "original": original.decode("utf-8", "backslashreplace"),
+        },
+        ensure_ascii=False,
+    ).encode()
+
+
+def split_body(body: bytes, content_type: str) -> list[bytes] | None:
+    """One record, a JSON array of records, or NDJSON; ``None`` when not JSON at all."""
+    text = body.decode("utf-8", "surrogateescape")
+    if "ndjson" in content_type:
+        return [ln.encode("utf-8", "surrogateescape") for ln in text.splitlines() if ln.strip()]
+    try:
+        obj = json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+    if isinstance(obj, list):
+        return [json.dumps(o, ensure_ascii=False).encode() for o in obj]
+    return [body]
+
+
+class WebServer(Service):
+    """aiohttp server run as a Faust runtime service."""
+
+    def __init__(self, app: faust.App, ctx: Context, **kw: Any) -> None:
+        self.fapp = app
+        self.ctx = ctx
+        self._runner: web.AppRunner | None = None
+        self.port = ctx.settings.web_port
+        super().__init__(**kw)
+
+    def routes(self) -> web.Application:
+        wa = web.Application(client_max_size=MAX_BODY_BYTES)
+        wa.router.add_get("/metrics", self.metrics)
+        wa.router.add_get("/healthz", self.healthz)
+        wa.router.add_post("/ingest", self.ingest)
+        wa.router.add_post("/slack/actions", self.slack_actions)
+        return wa
+
+    async def on_start(self) -> None:
+        self._runner = web.AppRunner(self.routes(), access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.ctx.settings.web_host, self.ctx.settings.web_port)
+        await site.start()
+        server = site._server
+        if server is not None and getattr(server, "sockets", None):
+            self.port = server.sockets[0].getsockname()[1]
+        log.info("HTTP on http://%s:%s", self.ctx.settings.web_host, self.port)
+        self.ctx.ready = True
+
+    async def on_stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    def get_web_url(self) -> str:
+        return f"http://{self.ctx.settings.web_host}:{self.port}/"
+
+    async def metrics(self, request: web.Request) -> web.Response:
+        body = generate_latest(self.ctx.registry)
+        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+    async def healthz(self, request: web.Request) -> web.Response:
+        ok = self.ctx.ready and not self.fapp.should_stop
+        return web.json_response({"ok": ok}, status=200 if ok else 503)
+
+    def _authorized(self, request: web.Request) -> bool:
+        token = self.ctx.settings.ingest_token
+        if token is None:
+            return True
+        got = request.headers.get("Authorization", "")
+        want = f"Bearer {token.get_secret_value()}"
+        return hmac.compare_digest(got.encode(), want.encode())
+
+    async def ingest(self, request: web.Request) -> web.Response:
+        """Accept one mention, a JSON array, or NDJSON; invalid ones go to the dead letters."""
+        if not self._authorized(request):
+            return web.json_response({"error": "missing or wrong bearer token"}, status=401)
+        try:
+            body = await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            return web.json_response({"error": "body too large"}, status=413)
+        records = split_body(body, request.content_type or "")
+        topics = self.ctx.topics
+        if records is None:
+            self.ctx.metrics.invalid("invalid_json")
+            await topics["mentions.dead"].send(
+                value=dead_letter("invalid_json", "request body is not JSON", body, via="http")
+            )
+            return web.json_response({"accepted": 0, "rejected": [
+                {"index": 0, "reason": "invalid_json"}]}, status=400)
+        if len(records) > MAX_BATCH:
+            return web.json_response({"error": f"at most {MAX_BATCH} records a request"}, status=413)
+        accepted, rejected = 0, []
+        for i, raw in enumerate(records):
+            try:
+                m = mention_from_obj(json.loads(raw))
+            except InvalidMention as exc:
+                self.ctx.metrics.invalid(exc.reason)
+                rejected.append({"index": i, "reason": exc.reason, "detail": exc.detail})
+                await topics["mentions.dead"].send(
+                    value=dead_letter(exc.reason, exc.detail, raw, via="http")
+                )
+                continue
+            except (ValueError, RecursionError):
+                self.ctx.metrics.invalid("invalid_json")
+                rejected.append({"index": i, "reason": "invalid_json"})
+                await topics["mentions.dead"].send(
+                    value=dead_letter("invalid_json", "not JSON", raw, via="http")
+                )
+                continue
+            await topics["mentions"].send(key=m.brand.encode(), value=raw)
+            accepted += 1
+        status = 202 if accepted else 400
+        return web.json_response({"accepted": accepted, "rejected": rejected}, status=status)
+
+    async def slack_actions(self, request: web.Request) -> web.Response:
+        """Slack's interactivity endpoint: verify, turn the click into a command, answer fast."""
+        from alerts.interactivity import BadRequest, Unauthorized, parse_interaction
+
+        secret = self.ctx.settings.slack_signing_secret
+        if secret is None:
+            return web.json_response({"error": "SLACK_SIGNING_SECRET is not set"}, status=503)
+        body = await request.read()
+        now = time.time()  # Slack signs with wall-clock time; this is the edge
+        try:
+            cmd = parse_interaction(request.headers, body, secret.get_secret_value(), now)
+        except Unauthorized:
+            return web.Response(status=401, text="invalid signature")
+        except BadRequest as exc:
+            return web.Response(status=400, text=str(exc))
+        from streams.notify import command_record
+
+        brand, value = command_record(cmd)
+        await self.ctx.topics["incident.commands"].send(key=brand.encode(), value=value)
+        return web.Response(status=200, text="")

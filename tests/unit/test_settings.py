@@ -1,0 +1,54 @@
+"""Settings: safe defaults, errors that name the setting, secrets hidden."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from streams.settings import SettingsError, load_deployment, load_settings
+
+
+def test_defaults_are_local_and_safe(monkeypatch: pytest.MonkeyPatch) -> None:
+    for k in ("SPIKEWATCH_KAFKA_BOOTSTRAP_SERVERS", "SPIKEWATCH_WEB_HOST", "SLACK_BOT_TOKEN"):
+        monkeypatch.delenv(k, raising=False)
+    s = load_settings()
+    assert s.kafka_bootstrap_servers is None
+    assert s.web_host == "127.0.0.1"
+    assert s.slack_bot_token is None
+
+
+@pytest.mark.parametrize(
+    ("env", "value", "named"),
+    [
+        ("SPIKEWATCH_KAFKA_BOOTSTRAP_SERVERS", "nohost", "SPIKEWATCH_KAFKA_BOOTSTRAP_SERVERS"),
+        ("SPIKEWATCH_WEB_PORT", "99999", "SPIKEWATCH_WEB_PORT"),
+        ("SPIKEWATCH_PARTITIONS", "zero", "SPIKEWATCH_PARTITIONS"),
+        ("SPIKEWATCH_STORE", "redis://x", "SPIKEWATCH_STORE"),
+    ],
+)
+def test_wrong_values_fail_naming_the_setting(
+    monkeypatch: pytest.MonkeyPatch, env: str, value: str, named: str
+) -> None:
+    monkeypatch.setenv(env, value)
+    with pytest.raises(SettingsError, match=named):
+        load_settings()
+
+
+def test_secrets_do_not_print(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-very-secret")
+    s = load_settings()
+    assert s.slack_bot_token is not None
+    assert "very-secret" not in repr(s) and "very-secret" not in str(s.model_dump())
+
+
+def test_deployment_yaml_errors_name_the_key(tmp_path: Path) -> None:
+    p = tmp_path / "d.yaml"
+    p.write_text("brands: nordbank\n")
+    with pytest.raises(SettingsError, match="brands"):
+        load_deployment(p)
+    p.write_text("detectors: {no_such_knob: 1}\n")
+    with pytest.raises(SettingsError, match="no_such_knob"):
+        load_deployment(p)
+    p.write_text("brands: [Nordbank]\ntimezone: Europe/Helsinki\n")
+    assert load_deployment(p).brands == ("nordbank",)
