@@ -103,3 +103,56 @@ def consume(bootstrap: str, topic: str, n: int, timeout: float = 60) -> list[Any
     finally:
         c.close()
     return got
+
+
+FI_NORMAL = [
+    "Kiitos nopeasta avusta eilen!",
+    "Miten saan uuden kortin tilattua?",
+    "Onko konttori auki lauantaina?",
+    "Sovellus toimii hyvin, kiitos päivityksestä",
+    "Mikä on lainan korko nyt?",
+]
+FI_OUTAGE = [
+    "Verkkopankkiin ei pääse kirjautumaan, mikä on vialla?",
+    "Mobiilisovellus ei toimi taas!! Ei pysty maksamaan laskuja",
+    "Kirjautuminen ei onnistu, tunnistautuminen kaatuu koko ajan",
+    "Onko verkkopankki nurin? Ei toimi yhtään mikään",
+    "Todella huonoa palvelua, verkkopankki taas alhaalla",
+]
+
+
+def outage_mentions(brand: str, start: float, *, normal_hours: float = 6.0,
+                    normal_per_bucket: int = 4, surge_minutes: int = 40,
+                    surge_per_bucket: int = 80, id_prefix: str = "t") -> list[dict[str, Any]]:
+    """A quiet morning of mentions followed by a login outage storm (event times from ``start``)."""
+    from datetime import datetime, timezone
+
+    out: list[dict[str, Any]] = []
+    n = 0
+
+    def add(ts: float, text: str) -> None:
+        nonlocal n
+        n += 1
+        out.append({
+            "id": f"{id_prefix}:{n}", "source": "x", "brand": brand,
+            "created_at": datetime.fromtimestamp(ts, tz=timezone.utc).isoformat().replace("+00:00", "Z"),
+            "text": text, "author": {"id": f"u{n % 97}", "followers": 10 + n % 300},
+        })
+
+    buckets = int(normal_hours * 12)
+    for b in range(buckets):
+        for i in range(normal_per_bucket):
+            add(start + b * 300 + (i + 0.5) * 300 / normal_per_bucket, FI_NORMAL[(b + i) % len(FI_NORMAL)])
+    t0 = start + buckets * 300
+    for b in range(surge_minutes // 5):
+        for i in range(surge_per_bucket):
+            add(t0 + b * 300 + (i + 0.5) * 300 / surge_per_bucket, FI_OUTAGE[(b + i) % len(FI_OUTAGE)])
+    return out
+
+
+def business_morning(days_ago: int = 1) -> float:
+    """05:00 UTC (07:00 in Helsinki) ``days_ago`` days back: outside quiet hours, recent enough."""
+    import time as _t
+
+    now = _t.time()
+    return (now // 86400 - days_ago) * 86400 + 5 * 3600

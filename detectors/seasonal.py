@@ -1,0 +1,194 @@
+"""A count baseline that knows the time of day and the day of week.
+
+``expected = level * hour_of_day[h] * day_of_week[d]`` (multiplicative, as
+Holt-Winters), where ``level`` tracks the deseasonalised counts with a short
+half-life (it follows today's mood) and the two profiles are learnt against a
+slow level (half-life about a day), so that the fast level cannot absorb the
+daily cycle. Holidays (local dates) count as Sundays.
+
+Cold start: the first observations set the level directly (running mean), and
+each profile slot learns with rate ``1 / visits`` until it reaches its floor,
+so the first day already gives a usable day shape. The caller clips what it
+feeds to :meth:`SeasonalBaseline.update` (a surge must not teach the
+baseline); see :mod:`detectors.volume`.
+
+Examples
+--------
+>>> b = SeasonalBaseline(bucket_seconds=300)
+>>> for i in range(288 * 3):  # three days: busy 8-20 UTC, quiet at night
+...     ts = 300.0 * i
+...     hour = (i // 12) % 24
+...     b.update(ts, 100.0 if 8 <= hour < 20 else 10.0)
+>>> noon, night = 3 * 86400 + 12 * 3600, 3 * 86400 + 2 * 3600
+>>> b.expected(noon) > 3 * b.expected(night)
+True
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime, tzinfo
+from typing import Any
+from zoneinfo import ZoneInfo
+
+HOURS = 24
+DAYS = 7
+
+
+def halflife_rate(halflife_buckets: float) -> float:
+    """EWMA rate whose weights halve after ``halflife_buckets`` updates."""
+    if halflife_buckets <= 0.0:
+        return 1.0
+    return float(1.0 - 0.5 ** (1.0 / halflife_buckets))
+
+
+class SeasonalBaseline:
+    """Expected count per bucket from a level and hour-of-day / day-of-week profiles."""
+
+    __slots__ = (
+        "_cache",
+        "_tz",
+        "bucket_seconds",
+        "dow",
+        "dow_n",
+        "fast",
+        "hod",
+        "hod_n",
+        "hod_prior",
+        "holidays",
+        "level_halflife",
+        "min_expected",
+        "n",
+        "rate_dow",
+        "rate_fast",
+        "rate_hod",
+        "rate_slow",
+        "slow",
+        "tz",
+        "weekly",
+    )
+
+    def __init__(
+        self,
+        bucket_seconds: int = 300,
+        *,
+        level_halflife_seconds: float = 3 * 3600.0,
+        slow_halflife_seconds: float = 86400.0,
+        hod_halflife_days: float = 7.0,
+        dow_halflife_weeks: float = 3.0,
+        weekly: bool = True,
+        tz: str = "UTC",
+        holidays: frozenset[str] = frozenset(),
+        min_expected: float = 0.05,
+    ) -> None:
+        if bucket_seconds <= 0:
+            raise ValueError("bucket_seconds must be > 0")
+        if level_halflife_seconds <= 0 or slow_halflife_seconds <= 0:
+            raise ValueError("half-lives must be > 0")
+        if hod_halflife_days <= 0 or dow_halflife_weeks <= 0:
+            raise ValueError("profile half-lives must be > 0")
+        if min_expected <= 0:
+            raise ValueError("min_expected must be > 0")
+        try:
+            self._tz: tzinfo = UTC if tz == "UTC" else ZoneInfo(tz)
+        except Exception as exc:  # ZoneInfoNotFoundError, ValueError on odd names
+            raise ValueError(f"unknown time zone {tz!r}") from exc
+        self.tz = tz
+        self.bucket_seconds = bucket_seconds
+        self.level_halflife = level_halflife_seconds
+        per_hour = 3600.0 / bucket_seconds
+        self.rate_fast = halflife_rate(level_halflife_seconds / bucket_seconds)
+        self.rate_slow = halflife_rate(slow_halflife_seconds / bucket_seconds)
+        self.rate_hod = halflife_rate(hod_halflife_days * per_hour)
+        self.rate_dow = halflife_rate(dow_halflife_weeks * 24.0 * per_hour)
+        # A slot's first visits weigh against a flat prior worth one hour.
+        self.hod_prior = max(1.0, per_hour)
+        self.weekly = weekly
+        self.holidays = frozenset(holidays)
+        self.min_expected = min_expected
+        self.fast = 0.0
+        self.slow = 0.0
+        self.n = 0
+        self.hod = [1.0] * HOURS
+        self.hod_n = [0] * HOURS
+        self.dow = [1.0] * DAYS
+        self.dow_n = [0] * DAYS
+        self._cache: tuple[int, int, int] = (-1, 0, 0)
+
+    # -- time -------------------------------------------------------------
+    def slots(self, ts: float) -> tuple[int, int]:
+        """(local hour of day, local day of week with holidays as Sunday)."""
+        epoch_hour = math.floor(ts / 3600.0)
+        if epoch_hour == self._cache[0]:
+            return self._cache[1], self._cache[2]
+        local = datetime.fromtimestamp(epoch_hour * 3600.0, self._tz)
+        day = local.weekday()
+        if self.holidays and local.date().isoformat() in self.holidays:
+            day = 6
+        self._cache = (epoch_hour, local.hour, day)
+        return local.hour, day
+
+    # -- model ------------------------------------------------------------
+    def seasonal_factor(self, ts: float) -> float:
+        """hour_of_day * day_of_week at ``ts`` (mean 1 over a week)."""
+        h, d = self.slots(ts)
+        return self.hod[h] * (self.dow[d] if self.weekly else 1.0)
+
+    def expected(self, ts: float) -> float:
+        """Expected count of the bucket at ``ts`` (0 before any data)."""
+        if self.n == 0:
+            return 0.0
+        return max(self.min_expected, self.fast * self.seasonal_factor(ts))
+
+    def expected_slow(self, ts: float) -> float:
+        """Expected count from the slow level: what a normal day looks like now."""
+        if self.n == 0:
+            return 0.0
+        return max(self.min_expected, self.slow * self.seasonal_factor(ts))
+
+    def update(self, ts: float, x: float) -> None:
+        """Learn one bucket count ``x`` (the caller clips outliers first)."""
+        h, d = self.slots(ts)
+        dw = self.dow[d] if self.weekly else 1.0
+        season = self.hod[h] * dw
+        y = x / season
+        self.n += 1
+        n = self.n
+        self.fast += max(self.rate_fast, 1.0 / n) * (y - self.fast)
+        self.slow += max(self.rate_slow, 1.0 / n) * (y - self.slow)
+        if self.slow <= 0.0:
+            return
+        # Learn the day shape against the slow level.
+        self.hod_n[h] += 1
+        target_h = x / (self.slow * dw)
+        rate = max(self.rate_hod, 1.0 / (self.hod_n[h] + self.hod_prior))
+        self.hod[h] = max(0.02, min(50.0, self.hod[h] + rate * (target_h - self.hod[h])))
+        if self.weekly and n > 288 * 300 // self.bucket_seconds:
+            self.dow_n[d] += 1
+            target_d = x / (self.slow * self.hod[h])
+            rate = max(self.rate_dow, 1.0 / (self.dow_n[d] + 12))
+            self.dow[d] = max(0.05, min(20.0, self.dow[d] + rate * (target_d - self.dow[d])))
+        if h != self._cache[1] or n % 12 == 0:
+            self._normalise()
+
+    def _normalise(self) -> None:
+        seen = [v for v, c in zip(self.hod, self.hod_n, strict=True) if c]
+        if seen:
+            mean = sum(seen) / len(seen)
+            if mean > 0:
+                self.hod = [v / mean for v in self.hod]
+        seen = [v for v, c in zip(self.dow, self.dow_n, strict=True) if c]
+        if seen:
+            mean = sum(seen) / len(seen)
+            if mean > 0:
+                self.dow = [v / mean for v in self.dow]
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.__slots__ if k not in ("_cache", "_tz")}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        for k, v in state.items():
+            setattr(self, k, v)
+        self._tz = UTC if self.tz == "UTC" else ZoneInfo(self.tz)
+        self._cache = (-1, 0, 0)
+

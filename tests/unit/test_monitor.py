@@ -1,0 +1,132 @@
+from __future__ import annotations
+
+import pickle
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from detectors.mention import EnrichedMention, Enrichment, Mention
+from detectors.monitor import KeyMonitor, MonitorConfig, severity
+from detectors.signals import KINDS, SEVERITIES
+
+T0 = datetime(2026, 3, 2, tzinfo=UTC)
+
+
+def em(i: int, sec: float, *, neg: bool = False, brand_post: bool = False) -> EnrichedMention:
+    m = Mention(
+        f"x:{i}",
+        "x",
+        "nordbank",
+        T0 + timedelta(seconds=sec),
+        "Verkkopankki ei toimi " * 20,
+        author_is_brand=brand_post,
+        url=f"https://x.example/{i}",
+    )
+    e = Enrichment(
+        "fi",
+        "negative" if neg else "neutral",
+        -0.9 if neg else 0.0,
+        topics=("online_banking",) if neg else ("loans",),
+        terms=("verkkopankki", "ei toimi") if neg else ("laina",),
+    )
+    return EnrichedMention(m, e)
+
+
+def warm(mon: KeyMonitor, buckets: int = 600, per_bucket: int = 3) -> float:
+    step = 300.0 / per_bucket
+    for i in range(buckets * per_bucket):
+        mon.observe(em(i, i * step, neg=i % 10 == 0))
+    return T0.timestamp() + buckets * 300.0
+
+
+def test_closed_bucket_emits_one_signal_per_kind() -> None:
+    mon = KeyMonitor("nordbank")
+    sigs = mon.observe(em(0, 10.0)) + mon.observe(em(1, 330.0))
+    assert sigs == []  # the first bucket is still open (60 s of lateness)
+    sigs = mon.advance(T0.timestamp() + 400.0)
+    assert sorted(s.kind for s in sigs) == ["negative_burst", "volume_surge"]
+    assert all(s.kind in KINDS and s.severity in SEVERITIES for s in sigs)
+    assert all(not s.active for s in sigs)
+
+
+def test_storm_gives_early_active_signals_with_evidence() -> None:
+    mon = KeyMonitor("nordbank")
+    t = warm(mon)
+    active = []
+    for j in range(120):
+        active += [
+            s
+            for s in mon.observe(em(10_000 + j, t - T0.timestamp() + j * 2.0, neg=True))
+            if s.active
+        ]
+    kinds = {s.kind for s in active}
+    assert kinds == {"volume_surge", "negative_burst"}
+    first = active[0]
+    assert first.evidence["partial"] is True
+    assert first.ts < t + 300.0  # inside the open bucket
+    ev = first.evidence
+    for field in ("observed", "expected", "ratio", "p_value", "negative_share", "baseline_share"):
+        assert field in ev
+    assert ev["top_terms"][0]["term"] in {"verkkopankki", "ei toimi"}
+    assert ev["topics"]["online_banking"] >= 1
+    assert 1 <= len(ev["samples"]) <= 3
+    assert all(len(s["text"]) <= 200 for s in ev["samples"])
+    assert first.severity != "none"
+
+
+def test_brand_posts_are_not_counted() -> None:
+    mon = KeyMonitor("nordbank")
+    t = warm(mon)
+    sigs = []
+    for j in range(200):
+        sigs += mon.observe(em(20_000 + j, t - T0.timestamp() + j, brand_post=True))
+    sigs += mon.advance(t + 1000.0)
+    assert not any(s.active for s in sigs)
+
+
+def test_late_mentions_go_to_open_bucket_or_are_dropped() -> None:
+    mon = KeyMonitor("nordbank", MonitorConfig(max_late_seconds=600.0))
+    mon.observe(em(0, 0.0))
+    mon.observe(em(1, 1000.0))
+    mon.observe(em(2, 800.0))  # late but within bound, bucket closed -> oldest open
+    mon.observe(em(3, 100.0))  # too late
+    assert mon.stats()["late"] == 1
+    assert mon.stats()["dropped"] == 1
+
+
+def test_pickle_round_trip_and_size() -> None:
+    mon = KeyMonitor("nordbank")
+    t = warm(mon, buckets=300)
+    blob = pickle.dumps(mon)
+    assert len(blob) <= 50_000
+    clone = pickle.loads(blob)  # noqa: S301 - our own bytes
+    a = mon.observe(em(99_999, t - T0.timestamp() + 5.0, neg=True))
+    b = clone.observe(em(99_999, t - T0.timestamp() + 5.0, neg=True))
+    assert [s.to_dict() for s in a] == [s.to_dict() for s in b]
+
+
+@pytest.mark.parametrize("early", [True, False])
+def test_early_alert_flag(early: bool) -> None:
+    mon = KeyMonitor("nordbank", MonitorConfig(early_alert=early))
+    t = warm(mon)
+    sigs = []
+    for j in range(150):
+        sigs += mon.observe(em(30_000 + j, t - T0.timestamp() + j, neg=True))
+    partial = [s for s in sigs if s.active and s.evidence.get("partial")]
+    assert bool(partial) is early
+
+
+def test_severity_rule() -> None:
+    assert severity("volume_surge", False, {"ratio": 50}) == "none"
+    assert severity("volume_surge", True, {"ratio": 10, "observed": 500}) == "critical"
+    assert severity("volume_surge", True, {"ratio": 5, "observed": 20}) == "high"
+    assert severity("volume_surge", True, {"ratio": 1.5}) == "low"
+    neg = {"negative_share": 0.7, "baseline_share": 0.1, "negative_count": 80}
+    assert severity("negative_burst", True, neg) == "critical"
+
+
+def test_bad_config_raises() -> None:
+    with pytest.raises(ValueError, match=r"\w"):
+        MonitorConfig(volume_threshold=0.0)
+    with pytest.raises(ValueError, match=r"\w"):
+        MonitorConfig(bucket_seconds=0)
