@@ -39,6 +39,8 @@ TOPICS = (
     "status.updates",
 )
 
+TABLES = ("state", "incidents", "sent", "status")
+
 
 @dataclass
 class Context:
@@ -67,6 +69,15 @@ def bootstrap_servers(settings: Settings) -> str:
 def engine_config(dep: Deployment) -> EngineConfig:
     backlog = BacklogConfig(**dep.backlog) if dep.backlog else BacklogConfig()
     return EngineConfig(monitor=dep.monitor, backlog=backlog, lifecycle=LifecycleConfig())
+
+
+def _table(app: faust.App, name: str, partitions: int, value_serializer: str) -> Any:
+    """A table with JSON keys and the given value codec (Faust takes codecs from model types
+    only; set before the store and changelog topic, which are created lazily, exist)."""
+    table = app.Table(name, default=None, partitions=partitions)
+    table.key_serializer = "json"
+    table.value_serializer = value_serializer
+    return table
 
 
 def create_app(settings: Settings, deployment: Deployment) -> tuple[faust.App, Context]:
@@ -106,15 +117,9 @@ def create_app(settings: Settings, deployment: Deployment) -> tuple[faust.App, C
             value_serializer="raw",
             partitions=settings.partitions,
         )
-    ctx.tables["state"] = app.Table(
-        "state", default=None, partitions=settings.partitions,
-        key_serializer="json", value_serializer="spikewatch_state",
-    )
+    ctx.tables["state"] = _table(app, "state", settings.partitions, "spikewatch_state")
     for name in ("incidents", "sent", "status"):
-        ctx.tables[name] = app.Table(
-            name, default=None, partitions=settings.partitions,
-            key_serializer="json", value_serializer="json",
-        )
+        ctx.tables[name] = _table(app, name, settings.partitions, "json")
     agents.register(app, ctx)
     notify.register(app, ctx)
     app.web_server(web.WebServer(app, ctx))

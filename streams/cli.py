@@ -37,7 +37,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
     settings = load_settings()
     n = replay(Path(args.file), bootstrap_servers(settings), settings.topic(args.topic), args.speed,
-               timeout=args.timeout,
+               timeout=args.timeout, ensure_partitions=settings.partitions,
                progress=lambda i, total: print(f"ingest: {i}/{total}", file=sys.stderr))
     print(f"ingest: {n} records acknowledged by the broker", file=sys.stderr)
     return 0

@@ -65,12 +65,17 @@ def paced(records: list[Record], speed: float, clock: Callable[[], float] = time
 
 
 def replay(path: Path, bootstrap: str, topic: str, speed: float, *, timeout: float = 60.0,
-           progress: Callable[[int, int], None] | None = None) -> int:
+           progress: Callable[[int, int], None] | None = None,
+           ensure_partitions: int | None = None) -> int:
     """Send the file's records; return how many were acknowledged by the broker."""
     from kafka import KafkaProducer
     from kafka.errors import KafkaError
 
     records = read_records(path.open("rb"))
+    if ensure_partitions:
+        from streams.topics import ensure_topics
+
+        ensure_topics(bootstrap, [topic], ensure_partitions)
     producer = KafkaProducer(
         bootstrap_servers=bootstrap.split(","), acks="all", linger_ms=5,
         retries=2**31 - 1, delivery_timeout_ms=int(timeout * 1000),

@@ -33,13 +33,25 @@ def run_worker(settings: Settings, deployment: Deployment, *, start_broker: bool
         except BrokerError as exc:
             print(f"spikewatch: {exc}", file=sys.stderr)
             return 1
+    from streams.app import TABLES, TOPICS, bootstrap_servers
+    from streams.topics import ensure_topics
+
+    # Faust creates changelog topics itself but may read their metadata before the
+    # broker has it (PartitionsMismatch with 0 partitions): create them first.
+    changelogs = [f"{settings.app_id}-{t}-changelog" for t in TABLES]
+    ensure_topics(
+        bootstrap_servers(settings),
+        [settings.topic(n) for n in TOPICS] + changelogs,
+        settings.partitions,
+        configs={c: {"cleanup.policy": "compact"} for c in changelogs},
+    )
     app, _ = create_app(settings, deployment)
     flt = RedactSecrets(secrets_of(settings))
 
-    @app.on_startup.connect  # type: ignore[misc]
-    async def _redact(app_: faust.App, **kw: object) -> None:
-        root = logging.getLogger()
-        for h in root.handlers:
+    @app.task
+    async def _redact() -> None:
+        # Faust's worker installs its own log handlers at start: filter those too.
+        for h in logging.getLogger().handlers:
             h.addFilter(flt)
 
     worker = faust.Worker(app, loglevel=settings.log_level.lower(), quiet=True,

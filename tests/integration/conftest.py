@@ -15,6 +15,7 @@ import sys
 import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
+from typing import Any
 from pathlib import Path
 
 import pytest
@@ -38,6 +39,7 @@ def prefix() -> str:
 def spawn_worker(bootstrap: str, prefix: str, tmp_path: Path) -> Iterator[Callable[..., Worker]]:
     """Start workers sharing this test's topics and consumer group."""
     workers: list[Worker] = []
+    files: list[Any] = []
 
     def _spawn(extra_env: dict[str, str] | None = None, name: str = "w") -> Worker:
         port = free_port()
@@ -54,6 +56,7 @@ def spawn_worker(bootstrap: str, prefix: str, tmp_path: Path) -> Iterator[Callab
         env.update(extra_env or {})
         log = tmp_path / f"worker-{name}-{len(workers)}.log"
         out = log.open("wb")
+        files.append(out)
         proc = subprocess.Popen(
             [sys.executable, "-m", "streams.cli", "worker"],
             env=env, stdout=out, stderr=subprocess.STDOUT, cwd=str(tmp_path),
@@ -76,5 +79,7 @@ def spawn_worker(bootstrap: str, prefix: str, tmp_path: Path) -> Iterator[Callab
     yield _spawn
     for w in workers:
         w.stop()
+    for f in files:
+        f.close()
 
 
