@@ -60,12 +60,29 @@ def severity_rank(severity: str) -> int:
 def incident_id(brand: str, kind: str, topic: str | None, opened_at: float) -> str:
     """Deterministic id: the same signal replayed gives the same incident id.
 
-    >>> incident_id("nordbank", "volume_surge", None, 1.0) == incident_id(
-    ...     "nordbank", "volume_surge", None, 1.0)
-    True
+    The id names its brand and kind, so a click on a Slack button can be routed
+    to the partition (brand) and table key that hold the incident.
+
+    >>> i = incident_id("nordbank", "volume_surge", None, 1.0)
+    >>> i == incident_id("nordbank", "volume_surge", None, 1.0), incident_owner(i)
+    (True, ('nordbank', 'nordbank|volume_surge'))
     """
     raw = f"{brand}|{kind}|{topic or ''}|{opened_at:.3f}"
-    return "inc-" + hashlib.sha256(raw.encode("utf-8")).hexdigest()[:12]
+    return f"inc-{brand}~{kind}~" + hashlib.sha256(raw.encode("utf-8")).hexdigest()[:12]
+
+
+def incident_owner(incident_id: str) -> tuple[str, str]:
+    """``(brand, table key)`` of an incident id made by :func:`incident_id`.
+
+    Raises ValueError for anything else.
+    """
+    if not incident_id.startswith("inc-"):
+        raise ValueError("not an incident id")
+    parts = incident_id[4:].rsplit("~", 2)
+    if len(parts) != 3 or not all(parts):
+        raise ValueError("not an incident id")
+    brand, kind, _ = parts
+    return brand, f"{brand}|{kind}"
 
 
 @dataclass(frozen=True, slots=True)

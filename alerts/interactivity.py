@@ -12,12 +12,12 @@ Examples
 >>> import json, urllib.parse
 >>> from slack_sdk.signature import SignatureVerifier
 >>> payload = {"type": "block_actions", "user": {"id": "U1"},
-...            "actions": [{"action_id": "spikewatch_ack", "value": "inc-1"}]}
+...            "actions": [{"action_id": "spikewatch_ack", "value": "inc-nb~volume_surge~1"}]}
 >>> body = urllib.parse.urlencode({"payload": json.dumps(payload)}).encode()
 >>> sig = SignatureVerifier("s3cret").generate_signature(timestamp="1000", body=body)
 >>> headers = {"X-Slack-Request-Timestamp": "1000", "X-Slack-Signature": sig}
 >>> parse_interaction(headers, body, "s3cret", now=1010.0)
-Command(action='ack', incident_id='inc-1', user='U1', ts=1010.0, minutes=None)
+Command(action='ack', incident_id='inc-nb~volume_surge~1', user='U1', ts=1010.0, minutes=None)
 >>> parse_interaction(headers, body, "s3cret", now=2000.0)
 Traceback (most recent call last):
 ...
@@ -28,13 +28,21 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
 from slack_sdk.signature import Clock, SignatureVerifier
 
-from alerts.incidents import Command
+from alerts.incidents import Command, incident_owner
 from alerts.slack_blocks import ACTION_ACK, ACTION_RESOLVE, ACTION_SNOOZE
+from alerts.status_blocks import (
+    ACTION_APPROVE,
+    ACTION_EDIT,
+    MODAL_CALLBACK,
+    ActionRef,
+    modal_submission,
+)
 
 MAX_AGE_SECONDS = 300  # Slack's rule: refuse requests older than five minutes
 MAX_BODY_BYTES = 64 * 1024
@@ -125,7 +133,11 @@ def parse_interaction(
     if not isinstance(value, str) or not value.strip():
         raise BadRequest("no_incident_id")
     incident_id, _, extra = value.strip().partition("|")
-    if not incident_id.startswith("inc-") or len(incident_id) > 64:
+    try:
+        incident_owner(incident_id)
+    except ValueError:
+        raise BadRequest("bad_incident_id") from None
+    if len(incident_id) > 256:
         raise BadRequest("bad_incident_id")
     minutes: int | None = None
     if action == "snooze" and extra:
@@ -140,3 +152,86 @@ def parse_interaction(
     if not isinstance(user_id, str) or not user_id:
         raise BadRequest("no_user")
     return Command(action=action, incident_id=incident_id, user=user_id, ts=now, minutes=minutes)
+
+
+@dataclass(frozen=True, slots=True)
+class Interaction:
+    """A verified Slack request: an incident command, or a click on a status draft.
+
+    ``kind``: "command" (``command`` set), "approve" / "edit" (``ref`` set;
+    ``trigger_id`` for opening the Edit modal) or "edit_submit" (``ref`` and the
+    edited ``text``).
+    """
+
+    kind: str
+    user: str
+    ts: float
+    command: Command | None = None
+    ref: ActionRef | None = None
+    trigger_id: str | None = None
+    text: str | None = None
+
+    @property
+    def incident_id(self) -> str:
+        if self.command is not None:
+            return self.command.incident_id
+        assert self.ref is not None
+        return self.ref.incident_id
+
+
+def parse_request(
+    headers: Mapping[str, str], body: bytes, signing_secret: str, now: float
+) -> Interaction:
+    """Verify any request to the interactivity endpoint and say what it asks for."""
+    if len(body) > MAX_BODY_BYTES:
+        raise BadRequest("body_too_large")
+    verify(headers, body, signing_secret, now)
+    payload = _payload(body)
+    user = payload.get("user")
+    user_id = user.get("id") if isinstance(user, dict) else None
+    if not isinstance(user_id, str) or not user_id:
+        raise BadRequest("no_user")
+    kind = payload.get("type")
+    if kind == "view_submission":
+        view = payload.get("view")
+        if not isinstance(view, dict) or view.get("callback_id") != MODAL_CALLBACK:
+            raise BadRequest("unknown_view")
+        try:
+            ref, text = modal_submission(view)
+        except ValueError as exc:
+            raise BadRequest(str(exc)) from None
+        return Interaction("edit_submit", user_id, now, ref=ref, text=text)
+    actions = payload.get("actions")
+    if kind == "block_actions" and isinstance(actions, list) and actions:
+        act = actions[0]
+        if isinstance(act, dict) and act.get("action_id") in (ACTION_APPROVE, ACTION_EDIT):
+            try:
+                ref = ActionRef.from_value(str(act.get("value") or ""))
+                incident_owner(ref.incident_id)
+            except ValueError:
+                raise BadRequest("bad_draft_reference") from None
+            trigger = payload.get("trigger_id")
+            name = "approve" if act["action_id"] == ACTION_APPROVE else "edit"
+            return Interaction(name, user_id, now, ref=ref,
+                               trigger_id=trigger if isinstance(trigger, str) else None)
+    cmd = parse_interaction(headers, body, signing_secret, now)
+    return Interaction("command", cmd.user, now, command=cmd)
+
+
+def command_record(it: Interaction, *, view_id: str | None = None) -> tuple[str, dict[str, Any]]:
+    """The ``incident.commands`` record for an interaction: (brand = Kafka key, value)."""
+    brand, key = incident_owner(it.incident_id)
+    d: dict[str, Any] = {"brand": brand, "key": key, "incident_id": it.incident_id,
+                         "user": it.user, "ts": it.ts}
+    if it.command is not None:
+        d.update(action=it.command.action, minutes=it.command.minutes)
+    else:
+        assert it.ref is not None
+        d.update(action="approve" if it.kind in ("approve", "edit_submit") else "edit",
+                 lang=it.ref.lang, channel=it.ref.channel, stage=it.ref.stage,
+                 template_version=it.ref.template_version)
+        if it.kind == "edit_submit":
+            d["text"] = it.text
+        if view_id is not None:
+            d["view_id"] = view_id
+    return brand, d

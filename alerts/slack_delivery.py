@@ -52,6 +52,8 @@ METHODS = (
     "chat.update",
     "chat.postEphemeral",
     "files.upload",
+    "views.open",
+    "views.update",
     "auth.test",
 )
 OUTCOMES = (
@@ -431,6 +433,24 @@ class SlackDelivery:
                 status=result.status,
                 attempts=result.attempts,
             )
+        return result
+
+    def open_view(self, trigger_id: str, view: dict[str, Any]) -> DeliveryResult:
+        """Open a modal (Slack wants it within 3 s of the click); ``ts`` is the view id."""
+        result, resp = self._invoke(
+            "views.open", lambda: self.client.views_open(trigger_id=trigger_id, view=view)
+        )
+        if result.ok:
+            v = _get(resp, "view") or {}
+            return DeliveryResult(ok=True, ts=v.get("id") if isinstance(v, dict) else None,
+                                  status=result.status, attempts=result.attempts)
+        return result
+
+    def update_view(self, view_id: str, view: dict[str, Any]) -> DeliveryResult:
+        """Replace an open modal's content (e.g. the draft text once it is looked up)."""
+        result, _ = self._invoke(
+            "views.update", lambda: self.client.views_update(view_id=view_id, view=view)
+        )
         return result
 
     def auth_test(self) -> DeliveryResult:

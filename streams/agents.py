@@ -69,6 +69,25 @@ def register(app: faust.App, ctx: Context) -> None:
     max_age = settings.max_event_age_days
     max_future = settings.max_event_future_seconds
 
+    source_topics = {settings.topic(n) for n in ("mentions", "mentions.enriched", "signals",
+                                                 "incidents", "incident.commands")}
+
+    @app.timer(5.0)
+    async def consumer_lag() -> None:
+        """Records not yet read, per assigned partition of our source topics."""
+        consumer = app.consumer
+        for tp in consumer.assignment():
+            if tp.topic not in source_topics:
+                continue
+            try:
+                hw = consumer.highwater(tp)
+                pos = await consumer.position(tp)
+            except Exception as exc:  # noqa: BLE001 - a lag gauge must never stop the worker
+                log.debug("lag of %s unknown: %s", tp, exc)
+                continue
+            if hw is not None and pos is not None:
+                metrics.consumer_lag(tp.topic, tp.partition, max(0, hw - pos))
+
     @app.agent(t["mentions"], name="enrich")
     async def enrich(stream: Any) -> None:
         async for events in stream.take_events(BATCH, within=BATCH_WITHIN):
@@ -132,15 +151,8 @@ def register(app: faust.App, ctx: Context) -> None:
                 state_table[brand] = st  # write the changelog
                 last_flush[brand] = now
             for sig in obs.signals:
-                ev_ = sig.evidence
-                if sig.kind in ("volume_surge", "negative_burst"):
-                    metrics.detector_state(
-                        brand, sig.kind, float(ev_.get("observed", 0) or 0),
-                        float(ev_.get("expected", 0) or 0),
-                        float(ev_.get("negative_share", 0) or 0),
-                        float(ev_.get("baseline_share", 0) or 0),
-                    )
-                elif sig.kind == "backlog":
+                metrics.observe_signal(sig)
+                if sig.kind == "backlog":
                     for ch, s in st.responses.stats(sig.ts).items():
                         metrics.backlog(brand, ch, s.get("open", 0), s.get("inflow_per_hour", 0.0),
                                         s.get("answered_per_hour", 0.0))
@@ -176,6 +188,8 @@ def register(app: faust.App, ctx: Context) -> None:
                 incident_table[k] = None
             return
         incident_table[k] = new.to_dict()
+        if events:
+            _track(new)
         for e in events:
             if e.type == "opened":
                 metrics.incident_opened(new.brand, new.kind, new.severity)
@@ -184,24 +198,44 @@ def register(app: faust.App, ctx: Context) -> None:
             # A tick: event time moved for an open incident (escalation, reminders).
             await t["incidents"].send(key=new.brand.encode(), value=incident_record("tick", new, sig.ts))
 
+    open_by_key: dict[str, tuple[str, str]] = {}  # open incidents of this worker: key -> (brand, severity)
+
+    def _track(inc: Incident) -> None:
+        if inc.status == "resolved":
+            open_by_key.pop(inc.key, None)
+        else:
+            open_by_key[inc.key] = (inc.brand, inc.severity)
+        for sev in ("low", "medium", "high", "critical"):
+            n = sum(1 for b, s in open_by_key.values() if b == inc.brand and s == sev)
+            metrics.open_incidents(inc.brand, sev, n)
+
     async def _command(d: dict[str, Any]) -> None:
         brand, k = str(d.get("brand", "")), str(d.get("key", ""))
         cur_d = incident_table.get(k)
-        if not cur_d:
-            log.warning("command for an unknown incident %s ignored", d.get("incident_id"))
+        if not cur_d or d.get("incident_id") != cur_d.get("id"):
+            log.warning("command %s for an unknown or past incident ignored", d.get("action"))
             return
         cur = Incident.from_dict(cur_d)
-        if d.get("incident_id") not in (None, cur.id):
-            log.warning("command for a past incident %s ignored", d.get("incident_id"))
-            return
-        if d["action"] in ("approve", "edit"):
+        action = d.get("action")
+        if action in ("approve", "edit"):
             await t["incidents"].send(key=brand.encode(), value=json.dumps(
-                {"type": d["action"], "ts": d.get("ts"), "incident": cur.to_dict(), "command": d},
-                ensure_ascii=False).encode())
+                {"type": action, "ts": max(cur.updated_at, float(d.get("ts") or 0)),
+                 "incident": cur.to_dict(), "command": d}, ensure_ascii=False).encode())
             return
-        cmd = Command(action=d["action"], incident_id=cur.id, user=str(d.get("user") or "?"),
-                      ts=float(d.get("ts") or cur.updated_at), minutes=d.get("minutes"))
-        new, events = on_command(cur, cmd)
+        if action == "published":
+            cur.timeline = [*cur.timeline, {"type": "published", "ts": d.get("ts"),
+                                            "by": d.get("user"), "lang": d.get("lang"),
+                                            "channel": d.get("channel")}][-50:]
+            incident_table[k] = cur.to_dict()
+            return
+        try:
+            cmd = Command(action=str(action), incident_id=cur.id, user=str(d.get("user") or "?"),
+                          ts=float(d.get("ts") or cur.updated_at), minutes=d.get("minutes"))
+            new, events = on_command(cur, cmd, ctx.engine.lifecycle)
+        except ValueError as exc:
+            log.warning("command refused: %s", exc)
+            return
         incident_table[k] = new.to_dict()
+        _track(new)
         for e in events:
             await t["incidents"].send(key=brand.encode(), value=incident_record(e.type, e.incident, e.ts))

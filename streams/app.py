@@ -21,6 +21,8 @@ from prometheus_client import CollectorRegistry
 
 from alerts.engine import EngineConfig
 from alerts.incidents import LifecycleConfig
+from alerts.policy import Policy, load_policy
+from alerts.status import StatusConfig, load_status_config
 from detectors.backlog import BacklogConfig
 from detectors.text import Enricher
 from streams import agents, codec, notify, web
@@ -52,6 +54,9 @@ class Context:
     enricher: Enricher
     metrics: Metrics
     registry: CollectorRegistry
+    policy: Policy
+    status_cfg: StatusConfig
+    slack: Any  # alerts.slack_delivery.SlackDelivery, or a console printer without a token
     topics: dict[str, Any] = field(default_factory=dict)
     tables: dict[str, Any] = field(default_factory=dict)
     ready: bool = False
@@ -102,6 +107,8 @@ def create_app(settings: Settings, deployment: Deployment) -> tuple[faust.App, C
         table_cleanup_interval=3600.0,
     )
     registry = CollectorRegistry()
+    policy = load_policy(deployment.escalation)
+    status_cfg = load_status_config(deployment.status)
     ctx = Context(
         settings=settings,
         deployment=deployment,
@@ -109,7 +116,12 @@ def create_app(settings: Settings, deployment: Deployment) -> tuple[faust.App, C
         enricher=Enricher(deployment.topics),
         metrics=Metrics(registry, brands=deployment.brands, sources=deployment.sources),
         registry=registry,
+        policy=policy,
+        status_cfg=status_cfg,
+        slack=notify.make_sender(settings, registry),
     )
+    for brand in deployment.brands:
+        ctx.metrics.set_response_promise(brand, ctx.engine.backlog.promise_seconds)
     for name in TOPICS:
         ctx.topics[name] = app.topic(
             settings.topic(name),

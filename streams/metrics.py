@@ -47,6 +47,9 @@ Incidents and delivery
         counter: interim status updates delivered, by result.
     ``spikewatch_slack_request_duration_seconds``
         histogram: wall time of one Slack Web API call.
+    ``spikewatch_slack_interactions_total{result}``
+        counter: requests to the Slack interactivity endpoint: what they asked for
+        (command, approve, edit, edit_submit) or why they were refused.
 
 Freshness and lag
     ``spikewatch_last_event_timestamp_seconds{brand}``
@@ -103,6 +106,10 @@ from detectors.signals import Signal
 PREFIX = "spikewatch"
 OTHER = "other"
 
+INTERACTIONS: tuple[str, ...] = (
+    "command", "approve", "edit", "edit_submit", "bad_request",
+    "missing_signature", "bad_timestamp", "stale_request", "bad_signature", "no_signing_secret",
+)
 DEFAULT_SOURCES: tuple[str, ...] = ("x", "facebook", "instagram", "chat", "web", OTHER)
 LANGS: tuple[str, ...] = ("fi", "en", "sv", OTHER)
 SENTIMENTS: tuple[str, ...] = ("negative", "neutral", "positive")
@@ -269,6 +276,11 @@ class Metrics:
             [],
             SLACK_BUCKETS,
         )
+        self.interactions = counter(
+            "slack_interactions",
+            "Requests to the Slack interactivity endpoint, by what they asked or why refused.",
+            ["result"],
+        )
         self.last_event_timestamp = gauge(
             "last_event_timestamp_seconds", "Newest event time processed.", ["brand"]
         )
@@ -311,6 +323,8 @@ class Metrics:
             self.mentions_consumed.labels(b, s, lang, sent)
         for r in REASONS:
             self.invalid_records.labels(r)
+        for r in INTERACTIONS:
+            self.interactions.labels(r)
         for st in STAGES:
             self.stage_duration.labels(st)
         for b in self.brands:
@@ -471,6 +485,10 @@ class Metrics:
         self.open_incidents_gauge.labels(
             self.brand(brand), _check("severity", severity, SEVERITIES)
         ).set(max(0, n))
+
+    def interaction(self, result: str) -> None:
+        """One request to the interactivity endpoint (unknown results fold to bad_request)."""
+        self.interactions.labels(result if result in INTERACTIONS else "bad_request").inc()
 
     def alert_sent(self, action: str, result: str) -> None:
         """Count one Slack message: ``post``/``update``/``thread_reply``/``chart`` (else other)."""

@@ -1,11 +1,15 @@
 """The notify agent: incident events -> Slack (or the console) and ``status.updates``.
 
-For every event of an incident (opened, changed, a tick of event time, an
-approval) it asks :func:`alerts.notify.notifications` what should exist in
-Slack, and :func:`alerts.escalation.dispatch` sends what Slack has not accepted
-yet, recording each only after Slack accepted it (table ``sent``), so a restart
-or a replay does not post twice. Slack calls are blocking (slack-sdk with
-retries and pacing) and run in a thread, one incident event at a time.
+For every event of an incident (opened, changed, a tick of event time, a
+click) it asks :func:`alerts.notify.notifications` what should exist in Slack,
+and :func:`alerts.escalation.dispatch` sends what Slack has not accepted yet,
+recording each only after Slack accepted it (table ``sent``), so a restart or a
+replay does not post twice. Slack calls are blocking (slack-sdk with retries,
+a deadline and pacing) and run in one thread, one incident event at a time.
+
+What Slack did not accept (an outage, 429s past the deadline) is tried again:
+a timer puts a ``retry`` event for that incident back on the ``incidents``
+topic every ``RETRY_SECONDS`` until everything planned has been accepted.
 """
 
 from __future__ import annotations
@@ -22,18 +26,22 @@ from typing import TYPE_CHECKING, Any
 
 from alerts.dedup import DeliveryResult, Notification, SentLog
 from alerts.escalation import dispatch
-from alerts.incidents import Command, Incident
+from alerts.incidents import Incident
 from alerts.notify import StatusState, approve, notifications, published_note
-from alerts.policy import load_policy
 from alerts.slack_blocks import render_console
-from alerts.status import load_status_config
+from alerts.status import Draft
+from alerts.status_blocks import edit_modal
 
 if TYPE_CHECKING:
     import faust
+    from prometheus_client import CollectorRegistry
 
     from streams.app import Context
+    from streams.settings import Settings
 
 log = logging.getLogger(__name__)
+
+RETRY_SECONDS = 15.0
 
 
 class ConsoleSender:
@@ -55,11 +63,14 @@ class ConsoleSender:
         return self._ok(channel)
 
 
-def command_record(cmd: Command | dict[str, Any]) -> tuple[str, bytes]:
-    """An ``incident.commands`` record (key = brand) from a parsed Slack click."""
-    d = cmd.to_dict() if isinstance(cmd, Command) else dict(cmd)
-    brand = str(d.get("brand") or "")
-    return brand, json.dumps(d, ensure_ascii=False).encode()
+def make_sender(settings: Settings, registry: CollectorRegistry | None = None) -> Any:
+    """slack-sdk delivery when a token is set, else the console printer."""
+    if settings.slack_bot_token is None:
+        return ConsoleSender()
+    from alerts.slack_delivery import SlackDelivery
+
+    return SlackDelivery(settings.slack_bot_token.get_secret_value(),
+                         base_url=settings.slack_base_url, registry=registry)
 
 
 def post_webhook(url: str, payload: dict[str, Any], timeout: float = 10.0) -> bool:
@@ -76,25 +87,55 @@ def post_webhook(url: str, payload: dict[str, Any], timeout: float = 10.0) -> bo
         return False
 
 
-def make_sender(ctx: Context) -> Any:
-    s = ctx.settings
-    if s.slack_bot_token is None:
-        return ConsoleSender()
-    from alerts.slack_delivery import SlackDelivery
-
-    return SlackDelivery(s.slack_bot_token.get_secret_value(), base_url=s.slack_base_url)
-
-
 def register(app: faust.App, ctx: Context) -> None:
     t = ctx.topics
     metrics = ctx.metrics
-    policy = load_policy(ctx.deployment.escalation)
-    status_cfg = load_status_config(ctx.deployment.status)
-    webhook = ctx.deployment.status.get("webhook_url") if ctx.deployment.status else None
-    sender = make_sender(ctx)
+    policy, status_cfg, sender = ctx.policy, ctx.status_cfg, ctx.slack
+    webhook = (ctx.deployment.status or {}).get("webhook_url")
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="slack")
     sent_table = ctx.tables["sent"]
     status_table = ctx.tables["status"]
+    # incident id -> (brand, latest incident dict, event time) with undelivered messages
+    pending: dict[str, tuple[str, dict[str, Any], float]] = {}
+
+    def _timed_dispatch(notes: list[Notification], sent: SentLog, now: float) -> Any:
+        started = time.perf_counter()
+        out = dispatch(notes, sent, sender, now)
+        if any(o.result is not None for o in out):
+            metrics.slack_latency(time.perf_counter() - started)
+        return out
+
+    async def _publish(inc: Incident, st: StatusState, c: dict[str, Any], now: float,
+                       loop: asyncio.AbstractEventLoop) -> list[Notification]:
+        pub = approve(inc, st, status_cfg, lang=str(c.get("lang") or "fi"),
+                      channel=str(c.get("channel") or "status_page"),
+                      user=str(c.get("user") or "?"), now=now, text=c.get("text"))
+        if pub is None:
+            log.warning("approval of a draft that was never offered (%s)", inc.id)
+            return []
+        await t["status.updates"].send(
+            key=inc.brand.encode(), value=json.dumps(pub.to_dict(), ensure_ascii=False).encode())
+        ok = True
+        if webhook:
+            ok = await loop.run_in_executor(pool, post_webhook, webhook, pub.to_dict())
+        metrics.status_update("ok" if ok else "failed")
+        # The incidents agent adds it to the incident's timeline.
+        await t["incident.commands"].send(key=inc.brand.encode(), value=json.dumps(
+            {"action": "published", "brand": inc.brand, "key": inc.key, "incident_id": inc.id,
+             "ts": now, "user": pub.approved_by, "lang": pub.lang, "channel": pub.channel},
+            ensure_ascii=False).encode())
+        return [published_note(inc, policy, status_cfg, pub)]
+
+    async def _open_editor(inc: Incident, st: StatusState, c: dict[str, Any],
+                           loop: asyncio.AbstractEventLoop) -> None:
+        raw = st.drafts.get(f"{c.get('lang')}:{c.get('channel')}")
+        view_id = c.get("view_id")
+        if raw is None or not view_id or not hasattr(sender, "update_view"):
+            log.warning("cannot open the editor for %s", inc.id)
+            return
+        draft = Draft.from_dict(raw)
+        view = edit_modal(draft, limit=status_cfg.length_limits.get(draft.channel))
+        await loop.run_in_executor(pool, sender.update_view, view_id, view)
 
     @app.agent(t["incidents"], name="notify")
     async def notify(stream: Any) -> None:
@@ -107,38 +148,37 @@ def register(app: faust.App, ctx: Context) -> None:
             sent = SentLog.from_dict(sent_table.get(inc.id))
             st = StatusState.from_dict(status_table.get(inc.id))
             extra: list[Notification] = []
-            if d["type"] == "approve":
-                c = d.get("command") or {}
-                pub = approve(inc, st, status_cfg, lang=str(c.get("lang") or "fi"),
-                              channel=str(c.get("channel") or "status_page"),
-                              user=str(c.get("user") or "?"), now=now, text=c.get("text"))
-                if pub is None:
-                    log.warning("approval for a draft that was never offered: %s", inc.id)
-                else:
-                    await t["status.updates"].send(
-                        key=inc.brand.encode(),
-                        value=json.dumps(pub.to_dict(), ensure_ascii=False).encode())
-                    ok = True
-                    if webhook:
-                        ok = await loop.run_in_executor(pool, post_webhook, webhook, pub.to_dict())
-                    metrics.status_update("ok" if ok else "failed")
-                    extra.append(published_note(inc, policy, status_cfg, pub))
+            kind = d["type"]
+            if kind == "approve":
+                extra = await _publish(inc, st, d.get("command") or {}, now, loop)
+            elif kind == "edit":
+                await _open_editor(inc, st, d.get("command") or {}, loop)
+            elif kind == "retry" and inc.id not in pending:
+                continue  # delivered meanwhile
+            if kind == "resolved":
+                metrics.incident_resolved(inc.brand, inc.kind, inc.duration(now))
             notes = notifications(inc, st, sent, policy, status_cfg, now) + extra
-            drafts_before = len(st.stages)
-            outcomes = await loop.run_in_executor(pool, dispatch, notes, sent, sender, now)
+            outcomes = await loop.run_in_executor(pool, _timed_dispatch, notes, sent, now)
+            failed = False
             for o in outcomes:
                 if o.result is None:
                     continue
-                r = o.result
-                kind = o.notification.action
-                metrics.alert_sent(kind, "ok" if r.ok else "failed")
-                if not r.ok:
-                    log.warning("Slack did not accept %s: %s", o.notification.dedup_key, r.error)
-            if len(st.stages) != drafts_before:
-                for k, dr in st.drafts.items():
-                    if dr.get("stage") == st.stages[-1]:
-                        await t["status.updates"].send(
-                            key=inc.brand.encode(), value=json.dumps(dr, ensure_ascii=False).encode())
+                metrics.alert_sent(o.notification.action, "ok" if o.result.ok else "failed")
+                if not o.result.ok:
+                    failed = failed or o.result.retryable or o.result.error in ("timeout",
+                                                                                "deadline")
+                    log.warning("Slack did not accept %s: %s", o.notification.dedup_key,
+                                o.result.error)
+            if failed:
+                pending[inc.id] = (inc.brand, inc.to_dict(), now)
+            else:
+                pending.pop(inc.id, None)
             sent_table[inc.id] = sent.to_dict()
             status_table[inc.id] = st.to_dict()
             metrics.observe_stage("notify", time.perf_counter() - started)
+
+    @app.timer(RETRY_SECONDS)
+    async def retry_undelivered() -> None:
+        for brand, inc_d, now in list(pending.values()):
+            await t["incidents"].send(key=brand.encode(), value=json.dumps(
+                {"type": "retry", "ts": now, "incident": inc_d}, ensure_ascii=False).encode())

@@ -6,6 +6,7 @@ own web stack, so no route serves table contents.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import logging
@@ -152,7 +153,8 @@ class WebServer(Service):
 
     async def slack_actions(self, request: web.Request) -> web.Response:
         """Slack's interactivity endpoint: verify, turn the click into a command, answer fast."""
-        from alerts.interactivity import BadRequest, Unauthorized, parse_interaction
+        from alerts.interactivity import InteractionError, command_record, parse_request
+        from alerts.status_blocks import edit_errors, loading_modal
 
         secret = self.ctx.settings.slack_signing_secret
         if secret is None:
@@ -160,13 +162,27 @@ class WebServer(Service):
         body = await request.read()
         now = time.time()  # Slack signs with wall-clock time; this is the edge
         try:
-            cmd = parse_interaction(request.headers, body, secret.get_secret_value(), now)
-        except Unauthorized:
-            return web.Response(status=401, text="invalid signature")
-        except BadRequest as exc:
-            return web.Response(status=400, text=str(exc))
-        from streams.notify import command_record
-
-        brand, value = command_record(cmd)
-        await self.ctx.topics["incident.commands"].send(key=brand.encode(), value=value)
+            it = parse_request(request.headers, body, secret.get_secret_value(), now)
+        except InteractionError as exc:
+            self.ctx.metrics.interaction(str(exc) if exc.status == 401 else "bad_request")
+            return web.Response(status=exc.status, text=str(exc))
+        view_id = None
+        if it.kind == "edit_submit":
+            assert it.ref is not None and it.text is not None
+            errors = edit_errors(it.text, it.ref.channel, self.ctx.status_cfg)
+            if errors:
+                return web.json_response({"response_action": "errors", "errors": errors})
+        if it.kind == "edit":
+            if not it.trigger_id or not hasattr(self.ctx.slack, "open_view"):
+                return web.Response(status=400, text="no_trigger_id")
+            assert it.ref is not None
+            loop = asyncio.get_running_loop()
+            res = await loop.run_in_executor(None, self.ctx.slack.open_view, it.trigger_id,
+                                             loading_modal(it.ref))
+            view_id = res.ts if res.ok else None
+        brand, value = command_record(it, view_id=view_id)
+        await self.ctx.topics["incident.commands"].send(
+            key=brand.encode(), value=json.dumps(value, ensure_ascii=False).encode()
+        )
+        self.ctx.metrics.interaction(it.kind)
         return web.Response(status=200, text="")

@@ -327,7 +327,12 @@ class SlackFake:
         if method == "views.open":
             if not p.get("trigger_id"):
                 return self._reply(h, 200, {"ok": False, "error": "invalid_trigger_id"})
-            return self._reply(h, 200, {**ok, "view": {"id": "V0FAKE"}})
+            vid = f"V{len(self.calls_to('views.open')):07d}"
+            return self._reply(h, 200, {**ok, "view": {"id": vid}})
+        if method == "views.update":
+            if not p.get("view_id"):
+                return self._reply(h, 200, {"ok": False, "error": "not_found"})
+            return self._reply(h, 200, {**ok, "view": {"id": p.get("view_id")}})
         if method == "files.getUploadURLExternal":
             fid = f"F{len(self.files) + 1:07d}"
             with self._lock:

@@ -1,0 +1,731 @@
+"""Grafana dashboards as code: writes deploy/grafana/dashboards/*.json.
+
+    python deploy/grafana/dashboards.py          # rewrite the JSON files
+    python deploy/grafana/dashboards.py --check  # exit 1 if a file is out of date
+
+Every panel and query uses the ``$datasource`` variable (type datasource,
+Prometheus); ``$brand`` is a multi-value ``label_values`` variable. Incidents are
+annotations from changes of ``spikewatch_incidents_opened_total``. Metric names are
+documented in ``streams/metrics.py``; recording rules live in
+``deploy/prometheus/rules/recording.yml``. Standard library only.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+OUT = Path(__file__).resolve().parent / "dashboards"
+SCHEMA_VERSION = 39
+DS = {"type": "prometheus", "uid": "${datasource}"}
+B = 'brand=~"$brand"'
+
+Json = dict[str, Any]
+
+
+# -- building blocks ---------------------------------------------------------------------------
+
+
+def target(
+    expr: str, legend: str = "", *, ref: str = "A", instant: bool = False, fmt: str = "table"
+) -> Json:
+    """One Prometheus query of a panel (an instant query is shown as ``fmt``)."""
+    t: Json = {"refId": ref, "datasource": DS, "expr": expr, "legendFormat": legend or "__auto"}
+    if instant:
+        t.update(instant=True, range=False, format=fmt)
+    else:
+        t.update(instant=False, range=True)
+    return t
+
+
+def _targets(queries: list[tuple[str, str]], *, instant: bool = False) -> list[Json]:
+    return [
+        target(expr, legend, ref=chr(ord("A") + i), instant=instant)
+        for i, (expr, legend) in enumerate(queries)
+    ]
+
+
+def timeseries(
+    title: str,
+    queries: list[tuple[str, str]],
+    *,
+    unit: str = "short",
+    description: str = "",
+    stacking: str = "none",
+    min_: float | None = 0,
+    max_: float | None = None,
+    overrides: list[Json] | None = None,
+    bars: bool = False,
+    w: int = 12,
+    h: int = 8,
+) -> Json:
+    defaults: Json = {
+        "unit": unit,
+        "custom": {
+            "drawStyle": "bars" if bars else "line",
+            "lineWidth": 1,
+            "fillOpacity": 60 if stacking != "none" or bars else 10,
+            "showPoints": "never",
+            "spanNulls": False,
+            "stacking": {"mode": stacking, "group": "A"},
+        },
+    }
+    if min_ is not None:
+        defaults["min"] = min_
+    if max_ is not None:
+        defaults["max"] = max_
+    return {
+        "type": "timeseries",
+        "title": title,
+        "description": description,
+        "datasource": DS,
+        "targets": _targets(queries),
+        "fieldConfig": {"defaults": defaults, "overrides": overrides or []},
+        "options": {
+            "legend": {"displayMode": "list", "placement": "bottom", "showLegend": True},
+            "tooltip": {"mode": "multi", "sort": "desc"},
+        },
+        "_size": (w, h),
+    }
+
+
+def stat(
+    title: str,
+    queries: list[tuple[str, str]],
+    *,
+    unit: str = "short",
+    description: str = "",
+    thresholds: list[tuple[float | None, str]] | None = None,
+    w: int = 6,
+    h: int = 4,
+    decimals: int | None = None,
+) -> Json:
+    steps = [{"value": v, "color": c} for v, c in (thresholds or [(None, "green")])]
+    defaults: Json = {"unit": unit, "thresholds": {"mode": "absolute", "steps": steps}}
+    if decimals is not None:
+        defaults["decimals"] = decimals
+    return {
+        "type": "stat",
+        "title": title,
+        "description": description,
+        "datasource": DS,
+        "targets": _targets(queries),
+        "fieldConfig": {"defaults": defaults, "overrides": []},
+        "options": {
+            "reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": False},
+            "colorMode": "value",
+            "graphMode": "area",
+            "justifyMode": "auto",
+            "textMode": "auto",
+        },
+        "_size": (w, h),
+    }
+
+
+def piechart(title: str, expr: str, legend: str, *, description: str = "") -> Json:
+    return {
+        "type": "piechart",
+        "title": title,
+        "description": description,
+        "datasource": DS,
+        "targets": [target(expr, legend, instant=True, fmt="time_series")],
+        "fieldConfig": {"defaults": {"unit": "short"}, "overrides": []},
+        "options": {
+            "reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": False},
+            "pieType": "donut",
+            "legend": {"displayMode": "table", "placement": "right", "values": ["percent"]},
+        },
+        "_size": (12, 8),
+    }
+
+
+def table(title: str, expr: str, *, description: str = "", w: int = 12, h: int = 8) -> Json:
+    return {
+        "type": "table",
+        "title": title,
+        "description": description,
+        "datasource": DS,
+        "targets": [target(expr, instant=True)],
+        "fieldConfig": {"defaults": {"unit": "short"}, "overrides": []},
+        "options": {"showHeader": True, "sortBy": [{"displayName": "Value", "desc": True}]},
+        "transformations": [
+            {"id": "organize", "options": {"excludeByName": {"Time": True}, "renameByName": {}}}
+        ],
+        "_size": (w, h),
+    }
+
+
+def color_by_name(colors: dict[str, str]) -> list[Json]:
+    return [
+        {
+            "matcher": {"id": "byName", "options": name},
+            "properties": [{"id": "color", "value": {"mode": "fixed", "fixedColor": color}}],
+        }
+        for name, color in colors.items()
+    ]
+
+
+def dashed(regex: str) -> list[Json]:
+    """Draw series whose name matches ``regex`` dashed (baselines, expectations)."""
+    return [
+        {
+            "matcher": {"id": "byRegexp", "options": regex},
+            "properties": [
+                {"id": "custom.lineStyle", "value": {"fill": "dash", "dash": [10, 10]}},
+                {"id": "custom.fillOpacity", "value": 0},
+            ],
+        }
+    ]
+
+
+def layout(panels: list[Json]) -> list[Json]:
+    """Give panels ids and grid positions, filling rows of 24 columns left to right."""
+    x = y = row_h = 0
+    out = []
+    for pid, p in enumerate(panels, start=1):
+        w, h = p.pop("_size")
+        if x + w > 24:
+            x, y, row_h = 0, y + row_h, 0
+        out.append({"id": pid, "gridPos": {"h": h, "w": w, "x": x, "y": y}, **p})
+        x += w
+        row_h = max(row_h, h)
+    return out
+
+
+DATASOURCE_VAR: Json = {
+    "name": "datasource",
+    "label": "Data source",
+    "type": "datasource",
+    "query": "prometheus",
+    "current": {},
+    "hide": 0,
+    "includeAll": False,
+    "multi": False,
+    "options": [],
+    "refresh": 1,
+    "regex": "",
+}
+
+BRAND_QUERY = "label_values(spikewatch_mentions_consumed_total, brand)"
+BRAND_VAR: Json = {
+    "name": "brand",
+    "label": "Brand",
+    "type": "query",
+    "datasource": DS,
+    "definition": BRAND_QUERY,
+    "query": {"query": BRAND_QUERY, "refId": "PrometheusVariableQueryEditor-VariableQuery"},
+    "current": {},
+    "hide": 0,
+    "includeAll": True,
+    "allValue": ".*",
+    "multi": True,
+    "options": [],
+    "refresh": 2,
+    "regex": "",
+    "sort": 1,
+}
+
+BUILTIN_ANNOTATION: Json = {
+    "builtIn": 1,
+    "datasource": {"type": "grafana", "uid": "-- Grafana --"},
+    "enable": True,
+    "hide": True,
+    "iconColor": "rgba(0, 211, 255, 1)",
+    "name": "Annotations & Alerts",
+    "type": "dashboard",
+}
+
+INCIDENTS_OPENED: Json = {
+    "name": "Incidents opened",
+    "datasource": DS,
+    "enable": True,
+    "hide": False,
+    "iconColor": "red",
+    "expr": (
+        f"sum by (brand, kind, severity) "
+        f"(increase(spikewatch_incidents_opened_total{{{B}}}[2m])) > 0"
+    ),
+    "step": "60s",
+    "titleFormat": "{{kind}} ({{severity}})",
+    "textFormat": "{{brand}}: {{kind}} incident opened, severity {{severity}}",
+    "tagKeys": "brand,kind,severity",
+    "useValueForTime": False,
+}
+
+INCIDENTS_RESOLVED: Json = {
+    "name": "Incidents resolved",
+    "datasource": DS,
+    "enable": True,
+    "hide": False,
+    "iconColor": "green",
+    "expr": (
+        f"sum by (brand, kind) "
+        f"(increase(spikewatch_incident_duration_seconds_count{{{B}}}[2m])) > 0"
+    ),
+    "step": "60s",
+    "titleFormat": "{{kind}} resolved",
+    "textFormat": "{{brand}}: {{kind}} incident resolved",
+    "tagKeys": "brand,kind",
+    "useValueForTime": False,
+}
+
+
+def dashboard(
+    uid: str, title: str, description: str, panels: list[Json], annotations: list[Json]
+) -> Json:
+    return {
+        "id": None,
+        "uid": uid,
+        "title": title,
+        "description": description,
+        "tags": ["spikewatch"],
+        "schemaVersion": SCHEMA_VERSION,
+        "version": 1,
+        "editable": True,
+        "graphTooltip": 1,
+        "timezone": "browser",
+        "time": {"from": "now-6h", "to": "now"},
+        "refresh": "30s",
+        "fiscalYearStartMonth": 0,
+        "liveNow": False,
+        "links": [
+            {
+                "title": "spikewatch",
+                "type": "dashboards",
+                "tags": ["spikewatch"],
+                "asDropdown": True,
+                "includeVars": True,
+                "keepTime": True,
+            }
+        ],
+        "templating": {"list": [DATASOURCE_VAR, BRAND_VAR]},
+        "annotations": {"list": [BUILTIN_ANNOTATION, *annotations]},
+        "panels": layout(panels),
+    }
+
+
+# -- the dashboards ----------------------------------------------------------------------------
+
+M = f"spikewatch_mentions_consumed_total{{{B}}}"
+SENTIMENT_COLORS = {"negative": "red", "neutral": "text", "positive": "green"}
+
+
+def brand_overview() -> Json:
+    panels = [
+        stat(
+            "Mentions per minute",
+            [(f"sum(rate({M}[$__rate_interval])) * 60", "")],
+            decimals=1,
+        ),
+        stat(
+            "Negative share (last bucket)",
+            [(f"max(spikewatch_negative_share_ratio{{{B}}})", "")],
+            unit="percentunit",
+            thresholds=[(None, "green"), (0.4, "orange"), (0.6, "red")],
+        ),
+        stat(
+            "Open incidents",
+            [(f"sum(spikewatch_open_incidents{{{B}}})", "")],
+            thresholds=[(None, "green"), (1, "red")],
+        ),
+        stat(
+            "Event-time lag",
+            [(f"max(spikewatch_event_time_lag_seconds{{{B}}})", "")],
+            unit="s",
+            thresholds=[(None, "green"), (300, "orange"), (900, "red")],
+        ),
+        timeseries(
+            "Volume: observed vs expected",
+            [
+                (
+                    f'spikewatch_detector_observed_mentions{{{B}, kind="volume_surge"}}',
+                    "{{brand}} observed",
+                ),
+                (
+                    f'spikewatch_detector_expected_mentions{{{B}, kind="volume_surge"}}',
+                    "{{brand}} expected",
+                ),
+            ],
+            description="Mentions in the volume-surge detector's last decided bucket and what "
+            "its baseline expected (event time).",
+            overrides=dashed(".*expected"),
+        ),
+        timeseries(
+            "Detector scores",
+            [(f"spikewatch_detector_score{{{B}}}", "{{brand}} {{kind}}")],
+            unit="percentunit",
+            max_=1,
+            description="Anomaly score per detector, 0-1; an incident opens above the threshold.",
+        ),
+        timeseries(
+            "Mentions per minute by source",
+            [(f"sum by (source) (rate({M}[$__rate_interval])) * 60", "{{source}}")],
+            stacking="normal",
+        ),
+        timeseries(
+            "Sentiment mix",
+            [
+                (
+                    f"sum by (sentiment) (rate({M}[$__rate_interval]))"
+                    " / ignoring (sentiment) group_left "
+                    f"sum(rate({M}[$__rate_interval]))",
+                    "{{sentiment}}",
+                )
+            ],
+            unit="percentunit",
+            stacking="normal",
+            max_=1,
+            overrides=color_by_name(SENTIMENT_COLORS),
+        ),
+        timeseries(
+            "Negative share vs baseline",
+            [
+                (f"spikewatch_negative_share_ratio{{{B}}}", "{{brand}} now"),
+                (f"spikewatch_negative_share_baseline_ratio{{{B}}}", "{{brand}} baseline"),
+            ],
+            unit="percentunit",
+            max_=1,
+            overrides=dashed(".*baseline"),
+        ),
+        piechart(
+            "Languages (time range)",
+            f"sum by (lang) (increase({M}[$__range]))",
+            "{{lang}}",
+        ),
+    ]
+    return dashboard(
+        "spikewatch-brand-overview",
+        "spikewatch / Brand overview",
+        "Volume against the detectors' expectation, sentiment and incidents per brand.",
+        panels,
+        [INCIDENTS_OPENED],
+    )
+
+
+def incidents() -> Json:
+    slack_q = "spikewatch_slack_request_duration_seconds_bucket"
+    panels = [
+        stat(
+            "Open incidents by severity",
+            [(f"sum by (severity) (spikewatch_open_incidents{{{B}}})", "{{severity}}")],
+            thresholds=[(None, "green"), (1, "red")],
+            w=12,
+        ),
+        stat(
+            "Opened in time range",
+            [(f"sum(increase(spikewatch_incidents_opened_total{{{B}}}[$__range]))", "")],
+            decimals=0,
+        ),
+        stat(
+            "Median time to resolve",
+            [
+                (
+                    "histogram_quantile(0.5, sum by (le) (increase("
+                    f"spikewatch_incident_duration_seconds_bucket{{{B}}}[$__range])))",
+                    "",
+                )
+            ],
+            unit="s",
+        ),
+        timeseries(
+            "Open incidents by brand",
+            [(f"sum by (brand) (spikewatch_open_incidents{{{B}}})", "{{brand}}")],
+            stacking="normal",
+        ),
+        timeseries(
+            "Incidents opened by kind",
+            [
+                (
+                    "sum by (kind) (increase("
+                    f"spikewatch_incidents_opened_total{{{B}}}[$__rate_interval]))",
+                    "{{kind}}",
+                )
+            ],
+            bars=True,
+            stacking="normal",
+        ),
+        table(
+            "Incidents opened in time range",
+            "sum by (brand, kind, severity) (increase("
+            f"spikewatch_incidents_opened_total{{{B}}}[$__range])) > 0",
+            w=24,
+        ),
+        timeseries(
+            "Slack alerts per minute",
+            [
+                (
+                    "sum by (action, result) "
+                    "(rate(spikewatch_alerts_total[$__rate_interval])) * 60",
+                    "{{action}} {{result}}",
+                )
+            ],
+            w=8,
+            overrides=dashed(".*failed"),
+        ),
+        timeseries(
+            "Status updates per minute",
+            [
+                (
+                    "sum by (result) "
+                    "(rate(spikewatch_status_updates_total[$__rate_interval])) * 60",
+                    "{{result}}",
+                )
+            ],
+            w=8,
+            overrides=color_by_name({"ok": "green", "failed": "red", "retried": "orange"}),
+        ),
+        timeseries(
+            "Slack API latency",
+            [
+                (
+                    f"histogram_quantile(0.5, sum by (le) (rate({slack_q}[$__rate_interval])))",
+                    "p50",
+                ),
+                (
+                    f"histogram_quantile(0.95, sum by (le) (rate({slack_q}[$__rate_interval])))",
+                    "p95",
+                ),
+            ],
+            unit="s",
+            w=8,
+        ),
+        timeseries(
+            "Slack button clicks per minute",
+            [
+                (
+                    "sum by (result) "
+                    "(rate(spikewatch_slack_interactions_total[$__rate_interval])) * 60",
+                    "{{result}}",
+                )
+            ],
+            w=8,
+        ),
+    ]
+    return dashboard(
+        "spikewatch-incidents",
+        "spikewatch / Incidents",
+        "Incidents opened and open, how long they last, and their delivery to Slack.",
+        panels,
+        [INCIDENTS_OPENED, INCIDENTS_RESOLVED],
+    )
+
+
+def response_times() -> Json:
+    fr = "spikewatch_first_response_seconds"
+    within = "spikewatch_first_responses_within_promise_total"
+    panels = [
+        stat(
+            "Answered within promise (time range)",
+            [
+                (
+                    f"sum(increase({within}{{{B}}}[$__range])) / "
+                    f"sum(increase({fr}_count{{{B}}}[$__range]))",
+                    "",
+                )
+            ],
+            unit="percentunit",
+            thresholds=[(None, "red"), (0.8, "orange"), (0.95, "green")],
+        ),
+        stat(
+            "Median first response (time range)",
+            [
+                (
+                    f"histogram_quantile(0.5, sum by (le) "
+                    f"(increase({fr}_bucket{{{B}}}[$__range])))",
+                    "",
+                )
+            ],
+            unit="s",
+        ),
+        stat("Open backlog", [(f"sum(spikewatch_backlog_open_mentions{{{B}}})", "")]),
+        stat(
+            "Promised response time",
+            [(f"max(spikewatch_response_promise_seconds{{{B}}})", "")],
+            unit="s",
+        ),
+        timeseries(
+            "Time to first response by channel (p50, p90 over 1h)",
+            [
+                (
+                    f"histogram_quantile(0.5, sum by (channel, le) (rate({fr}_bucket{{{B}}}[1h])))",
+                    "{{channel}} p50",
+                ),
+                (
+                    f"histogram_quantile(0.9, sum by (channel, le) (rate({fr}_bucket{{{B}}}[1h])))",
+                    "{{channel}} p90",
+                ),
+            ],
+            unit="s",
+            overrides=dashed(".*p90"),
+        ),
+        timeseries(
+            "Answered within promise by channel (1h)",
+            [
+                (
+                    f"sum by (channel) (increase({within}{{{B}}}[1h])) / "
+                    f"sum by (channel) (increase({fr}_count{{{B}}}[1h]))",
+                    "{{channel}}",
+                )
+            ],
+            unit="percentunit",
+            max_=1,
+        ),
+        timeseries(
+            "Open backlog by channel",
+            [(f"sum by (channel) (spikewatch_backlog_open_mentions{{{B}}})", "{{channel}}")],
+            stacking="normal",
+        ),
+        timeseries(
+            "Inflow vs answered (per hour, event time)",
+            [
+                (f"sum(spikewatch_backlog_inflow_per_second{{{B}}}) * 3600", "inflow"),
+                (f"sum(spikewatch_backlog_answered_per_second{{{B}}}) * 3600", "answered"),
+            ],
+            overrides=color_by_name({"inflow": "orange", "answered": "green"}),
+        ),
+    ]
+    return dashboard(
+        "spikewatch-response",
+        "spikewatch / Response times",
+        "Time to first response, the share answered within the brand's promise, and the backlog.",
+        panels,
+        [INCIDENTS_OPENED],
+    )
+
+
+def pipeline_health() -> Json:
+    st = "spikewatch_stage_duration_seconds"
+    panels = [
+        stat(
+            "Workers up",
+            [('sum(up{job="spikewatch"})', "")],
+            thresholds=[(None, "red"), (1, "green")],
+            decimals=0,
+        ),
+        stat(
+            "Records validated per second",
+            [(f'sum(rate({st}_count{{stage="validate"}}[$__rate_interval]))', "")],
+            decimals=1,
+        ),
+        stat(
+            "Dead-letter ratio (5m)",
+            [("max(job:spikewatch_invalid_records:ratio_rate5m)", "")],
+            unit="percentunit",
+            thresholds=[(None, "green"), (0.01, "orange"), (0.05, "red")],
+        ),
+        stat(
+            "Consumer lag",
+            [("sum(spikewatch_consumer_lag_messages)", "")],
+            thresholds=[(None, "green"), (1000, "orange"), (10000, "red")],
+        ),
+        timeseries(
+            "Throughput by stage (per second)",
+            [(f"sum by (stage) (rate({st}_count[$__rate_interval]))", "{{stage}}")],
+        ),
+        timeseries(
+            "Processing time by stage (p95)",
+            [
+                (
+                    f"histogram_quantile(0.95, sum by (stage, le) "
+                    f"(rate({st}_bucket[$__rate_interval])))",
+                    "{{stage}}",
+                )
+            ],
+            unit="s",
+        ),
+        timeseries(
+            "Dead letters by reason (per minute)",
+            [
+                (
+                    "sum by (reason) "
+                    "(rate(spikewatch_invalid_records_total[$__rate_interval])) * 60",
+                    "{{reason}}",
+                )
+            ],
+            stacking="normal",
+        ),
+        timeseries(
+            "Consumer lag by topic and partition",
+            [
+                (
+                    "sum by (topic, partition) (spikewatch_consumer_lag_messages)",
+                    "{{topic}}/{{partition}}",
+                )
+            ],
+        ),
+        timeseries(
+            "Event-time lag by brand",
+            [(f"max by (brand) (spikewatch_event_time_lag_seconds{{{B}}})", "{{brand}}")],
+            unit="s",
+        ),
+        timeseries(
+            "Slack delivery failures (per minute)",
+            [("sum(job:spikewatch_slack_failures:rate5m) * 60", "failures")],
+            overrides=color_by_name({"failures": "red"}),
+        ),
+        timeseries(
+            "Worker memory (resident)",
+            [('process_resident_memory_bytes{job="spikewatch"}', "{{instance}}")],
+            unit="bytes",
+        ),
+        timeseries(
+            "Worker CPU",
+            [
+                (
+                    'rate(process_cpu_seconds_total{job="spikewatch"}[$__rate_interval])',
+                    "{{instance}}",
+                )
+            ],
+            unit="percentunit",
+        ),
+        stat(
+            "Newest event processed",
+            [(f"max(spikewatch_last_event_timestamp_seconds{{{B}}}) * 1000", "")],
+            unit="dateTimeAsIso",
+            w=12,
+        ),
+    ]
+    return dashboard(
+        "spikewatch-pipeline",
+        "spikewatch / Pipeline health",
+        "Workers, throughput and latency per stage, dead letters, consumer and event-time lag.",
+        panels,
+        [INCIDENTS_OPENED],
+    )
+
+
+DASHBOARDS = {
+    "brand-overview.json": brand_overview,
+    "incidents.json": incidents,
+    "response-times.json": response_times,
+    "pipeline-health.json": pipeline_health,
+}
+
+
+def render(name: str) -> str:
+    """The JSON text of one dashboard, as committed."""
+    return json.dumps(DASHBOARDS[name](), indent=2, ensure_ascii=False) + "\n"
+
+
+def main(argv: list[str]) -> int:
+    check = "--check" in argv
+    stale = []
+    OUT.mkdir(exist_ok=True)
+    for name in DASHBOARDS:
+        path = OUT / name
+        text = render(name)
+        if path.exists() and path.read_text(encoding="utf-8") == text:
+            continue
+        stale.append(path.name)
+        if not check:
+            path.write_text(text, encoding="utf-8")
+    if check and stale:
+        print(f"out of date (run python {Path(__file__).name}): {', '.join(stale)}")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
