@@ -4,7 +4,7 @@ The broker is the real Apache Kafka (``org.apache.kafka:kafka_2.13``) taken from
 Maven Central with Maven, plus the log4j2 backend its POM leaves out, run as a
 single-node KRaft broker+controller on 127.0.0.1. Jars are cached outside the
 work tree (``~/.cache/spikewatch/kafka-<version>``) and reused; the broker's
-data and log live under ``<run dir>`` (default ``./var/kafka``).
+data and log live under ``<run dir>`` (default ``~/.cache/spikewatch/kafka-run-<port>``).
 
 ``deploy/kafka/{fetch,start,stop,status}.sh`` call this module; so does
 ``spikewatch demo``. Start is idempotent: a broker that already answers is
@@ -49,8 +49,10 @@ class BrokerPaths:
         cache = Path(
             os.environ.get("SPIKEWATCH_CACHE_DIR", Path.home() / ".cache" / "spikewatch")
         ).expanduser()
-        run = Path(os.environ.get("SPIKEWATCH_KAFKA_RUN_DIR", "var/kafka")).expanduser()
         port = int(os.environ.get("SPIKEWATCH_KAFKA_PORT", "9092"))
+        run = Path(
+            os.environ.get("SPIKEWATCH_KAFKA_RUN_DIR", cache / f"kafka-run-{port}")
+        ).expanduser()
         cport = int(os.environ.get("SPIKEWATCH_KAFKA_CONTROLLER_PORT", str(port + 1)))
         return cls(cache.resolve(), run.resolve(), port, cport)
 
@@ -246,10 +248,15 @@ def start(paths: BrokerPaths, *, timeout: float = 120.0) -> str:
         _say(f"already running at {paths.bootstrap}")
         return paths.bootstrap
     if _port_open(paths.port):
-        raise BrokerError(
-            f"port {paths.port} is taken by another program; set SPIKEWATCH_KAFKA_PORT "
-            "or SPIKEWATCH_KAFKA_BOOTSTRAP_SERVERS"
-        )
+        try:
+            roundtrip(paths.bootstrap, timeout=10)
+        except BrokerError:
+            raise BrokerError(
+                f"port {paths.port} is taken by another program; set SPIKEWATCH_KAFKA_PORT "
+                "or SPIKEWATCH_KAFKA_BOOTSTRAP_SERVERS"
+            ) from None
+        _say(f"a Kafka broker not started from {paths.run_dir} answers at {paths.bootstrap}; using it")
+        return paths.bootstrap
     libs = fetch(paths)
     paths.run_dir.mkdir(parents=True, exist_ok=True)
     props = paths.run_dir / "server.properties"

@@ -33,11 +33,14 @@ def _say(msg: str) -> None:
 
 
 def shifted_scenario(dest: Path, end: datetime) -> tuple[int, float]:
-    """Write the bundled scenario with event times moved to end at ``end``."""
+    """Write the bundled scenario moved by whole days to end at or before ``end``.
+
+    Whole days keep the morning a morning (quiet hours and working hours still apply).
+    """
     lines = resources.files("streams").joinpath(SCENARIO).read_text(encoding="utf-8").splitlines()
     objs = [json.loads(x) for x in lines if x.strip()]
     times = [parse_time(o["created_at"]) for o in objs]
-    delta = end - max(times)
+    delta = timedelta(days=(end - max(times)).days)
     with dest.open("w", encoding="utf-8") as f:
         for o, t in zip(objs, times, strict=True):
             o["created_at"] = format_time(t + delta)
@@ -66,13 +69,31 @@ def _pump(stream: object, prefix: str) -> None:
         sys.stdout.flush()
 
 
-def _metric_lines(url: str, names: tuple[str, ...]) -> list[str]:
+def metric_summary(url: str) -> list[str]:
+    """The demo's closing figures, summed from the worker's /metrics."""
+    from prometheus_client.parser import text_string_to_metric_families
+
     try:
         with urllib.request.urlopen(url, timeout=2) as r:  # noqa: S310 - loopback only
             text = r.read().decode()
     except OSError:
-        return []
-    return [ln for ln in text.splitlines() if ln.startswith(names) and not ln.endswith(" 0.0")]
+        return ["(metrics not reachable)"]
+    sums: dict[str, dict[str, float]] = {}
+    by = {"spikewatch_mentions_consumed_total": "sentiment",
+          "spikewatch_invalid_records_total": "reason",
+          "spikewatch_incidents_opened_total": "kind",
+          "spikewatch_alerts_total": "action"}
+    for fam in text_string_to_metric_families(text):
+        for smp in fam.samples:
+            label = by.get(smp.name)
+            if label and smp.value:
+                d = sums.setdefault(smp.name, {})
+                d[smp.labels.get(label, "")] = d.get(smp.labels.get(label, ""), 0) + smp.value
+    out = []
+    for name, d in sums.items():
+        parts = ", ".join(f"{k} {v:g}" for k, v in sorted(d.items()))
+        out.append(f"{name.removeprefix('spikewatch_')}: {sum(d.values()):g} ({parts})")
+    return out
 
 
 def run_demo(seconds: float = 60.0, keep_running: bool = False) -> int:
@@ -90,10 +111,10 @@ def run_demo(seconds: float = 60.0, keep_running: bool = False) -> int:
     run = f"demo{int(time.time())}"
     env.setdefault("SPIKEWATCH_APP_ID", f"spikewatch-{run}")
     env.setdefault("SPIKEWATCH_TOPIC_PREFIX", f"{run}.")
-    env.setdefault("SPIKEWATCH_DATA_DIR", str(Path("var") / run))
+    workdir = Path(tempfile.mkdtemp(prefix="spikewatch-demo-"))
+    env.setdefault("SPIKEWATCH_DATA_DIR", str(workdir / "data"))
     port = settings.web_port
     metrics_url = f"http://127.0.0.1:{port}/metrics"
-    workdir = Path(tempfile.mkdtemp(prefix="spikewatch-demo-"))
     log_path = workdir / "worker.log"
     _say("starting a worker (Faust) ...")
     with log_path.open("wb") as log:
@@ -120,11 +141,8 @@ def run_demo(seconds: float = 60.0, keep_running: bool = False) -> int:
                    progress=lambda i, total: _say(f"  replayed {i}/{total}") if i % 1000 == 0
                    else None)
             time.sleep(5)
-            _say("replay done. Figures from /metrics:")
-            for ln in _metric_lines(metrics_url, ("spikewatch_mentions_consumed_total",
-                                                  "spikewatch_incidents_opened_total",
-                                                  "spikewatch_invalid_records_total",
-                                                  "spikewatch_alerts_sent_total")):
+            _say(f"replay done. Figures from {metrics_url}:")
+            for ln in metric_summary(metrics_url):
                 print("   ", ln)
             if keep_running:
                 _say(f"worker still running (Ctrl-C to stop); metrics at {metrics_url}")

@@ -55,7 +55,10 @@ class ConsoleSender:
         return DeliveryResult(ok=True, ts=f"{time.time():.6f}-{next(self._ts)}", channel=channel)
 
     def send(self, n: Notification, thread_ts: str | None) -> DeliveryResult:
-        print("\n" + render_console(n), file=self.out, flush=True)
+        if n.action == "update":  # in-place refreshes: one line, not the whole message again
+            print(f"~ updated {n.channel}: {n.text.splitlines()[0][:160]}", file=self.out, flush=True)
+        else:
+            print("\n" + render_console(n), file=self.out, flush=True)
         return self._ok(n.channel)
 
     def upload_chart(self, channel: str, thread_ts: str | None, png: bytes, title: str) -> DeliveryResult:

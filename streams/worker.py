@@ -45,6 +45,7 @@ def run_worker(settings: Settings, deployment: Deployment, *, start_broker: bool
         settings.partitions,
         configs={c: {"cleanup.policy": "compact"} for c in changelogs},
     )
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
     app, _ = create_app(settings, deployment)
     flt = RedactSecrets(secrets_of(settings))
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Stop the local single-node KRaft Kafka broker (see streams/broker.py).
-# Settings: SPIKEWATCH_KAFKA_PORT (9092), SPIKEWATCH_KAFKA_RUN_DIR (var/kafka),
+# Settings: SPIKEWATCH_KAFKA_PORT (9092), SPIKEWATCH_KAFKA_RUN_DIR (~/.cache/spikewatch/kafka-run-PORT),
 # SPIKEWATCH_CACHE_DIR (~/.cache/spikewatch, where the Maven jars are kept).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
