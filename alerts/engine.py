@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC
 from typing import Any
 
 from alerts.incidents import (
@@ -61,15 +62,17 @@ def incident_summary(inc: Incident) -> dict[str, Any]:
 
 
 def _iso(ts: float) -> str:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    return format_time(datetime.fromtimestamp(ts, tz=timezone.utc))
+    return format_time(datetime.fromtimestamp(ts, tz=UTC))
 
 
 class Engine:
     """Per-brand state and open incidents, fed one mention at a time in event time."""
 
-    def __init__(self, config: EngineConfig | None = None, enricher: Enricher | None = None) -> None:
+    def __init__(
+        self, config: EngineConfig | None = None, enricher: Enricher | None = None
+    ) -> None:
         self.config = config or EngineConfig()
         self.enricher = enricher or Enricher()
         self.keys: dict[str, KeyState] = {}
@@ -151,16 +154,16 @@ def read_mentions(lines: Iterable[str | bytes], invalid: list[InvalidMention]) -
     return out
 
 
-def backtest(lines: Iterable[str | bytes], config: EngineConfig | None = None) -> list[dict[str, Any]]:
+def backtest(
+    lines: Iterable[str | bytes], config: EngineConfig | None = None
+) -> list[dict[str, Any]]:
     """Run a file of mentions and return one summary per incident opened."""
     eng = Engine(config)
     mentions = read_mentions(lines, eng.invalid)
     opened: dict[str, Incident] = {}
     for ev in eng.run(mentions):
         inc = ev.incident
-        if ev.type in ("opened", "reopened") and inc.id not in opened:
-            opened[inc.id] = inc
-        elif inc.id in opened:
+        if (ev.type in ("opened", "reopened") and inc.id not in opened) or inc.id in opened:
             opened[inc.id] = inc
     return [incident_summary(i) for i in sorted(opened.values(), key=lambda i: i.opened_at)]
 

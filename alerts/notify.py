@@ -26,8 +26,8 @@ from alerts.status import (
     Published,
     StatusConfig,
     next_update_at,
-    render_drafts,
     reminder_due,
+    render_drafts,
     stage_for,
 )
 from alerts.status_blocks import draft_blocks, reminder_text
@@ -80,25 +80,39 @@ def facts_for(inc: Incident, stage: str, now: float, display: str | None = None)
     )
 
 
-def _thread_reply(inc: Incident, policy: Policy, key: str, text: str,
-                  blocks: list[dict[str, Any]]) -> Notification:
+def _thread_reply(
+    inc: Incident, policy: Policy, key: str, text: str, blocks: list[dict[str, Any]]
+) -> Notification:
     primary = policy.primary_channel(inc.brand)
     return Notification(
-        key, primary, "thread_reply", text, blocks, inc.id, "status",
+        key,
+        primary,
+        "thread_reply",
+        text,
+        blocks,
+        inc.id,
+        "status",
         parent_key=main_key(inc.id, primary),
     )
 
 
-def _draft_note(inc: Incident, st: StatusState, cfg: StatusConfig, policy: Policy,
-                stage: str) -> Notification:
+def _draft_note(
+    inc: Incident, st: StatusState, cfg: StatusConfig, policy: Policy, stage: str
+) -> Notification:
     drafts = [Draft.from_dict(d) for d in st.drafts.values() if d.get("stage") == stage]
     first = next((d for d in drafts if d.lang == cfg.languages[0]), drafts[0])
-    return _thread_reply(inc, policy, f"{inc.id}:draft:{stage}",
-                         f"Draft status update ({stage}): {first.text}", draft_blocks(drafts))
+    return _thread_reply(
+        inc,
+        policy,
+        f"{inc.id}:draft:{stage}",
+        f"Draft status update ({stage}): {first.text}",
+        draft_blocks(drafts),
+    )
 
 
-def status_notifications(inc: Incident, st: StatusState, cfg: StatusConfig, policy: Policy,
-                         now: float) -> list[Notification]:
+def status_notifications(
+    inc: Incident, st: StatusState, cfg: StatusConfig, policy: Policy, now: float
+) -> list[Notification]:
     """Draft updates for each stage reached, and the next-update reminder when due.
 
     Drafts are rendered once per stage and kept in ``st``; the same notification
@@ -121,32 +135,54 @@ def status_notifications(inc: Incident, st: StatusState, cfg: StatusConfig, poli
         # Planned on every event once due; dedup sends it once (the key names the due time).
         if reminder_due(_dt(last), inc.severity, _dt(now), cfg, False, due_at=due):
             text = reminder_text(facts_for(inc, stage, now), due, cfg)
-            out.append(_thread_reply(inc, policy, f"{inc.id}:next-update:{int(st.next_update_at)}",
-                                     text, []))
+            out.append(
+                _thread_reply(
+                    inc, policy, f"{inc.id}:next-update:{int(st.next_update_at)}", text, []
+                )
+            )
     return out
 
 
-def notifications(inc: Incident, st: StatusState, sent: SentLog, policy: Policy,
-                  cfg: StatusConfig, now: float) -> list[Notification]:
+def notifications(
+    inc: Incident, st: StatusState, sent: SentLog, policy: Policy, cfg: StatusConfig, now: float
+) -> list[Notification]:
     """Everything that should go to Slack for ``inc`` at event time ``now``, in order."""
     return [*plan(inc, policy, now, sent), *status_notifications(inc, st, cfg, policy, now)]
 
 
-def approve(inc: Incident, st: StatusState, cfg: StatusConfig, *, lang: str, channel: str,
-            user: str, now: float, text: str | None = None) -> Published | None:
+def approve(
+    inc: Incident,
+    st: StatusState,
+    cfg: StatusConfig,
+    *,
+    lang: str,
+    channel: str,
+    user: str,
+    now: float,
+    text: str | None = None,
+) -> Published | None:
     """Publish the offered draft (or an edited ``text``); ``None`` if there is no such draft."""
     raw = st.drafts.get(f"{lang}:{channel}")
     if raw is None:
         return None
     draft = Draft.from_dict(raw)
     published_at = _dt(now)
-    nxt = None if draft.stage == "resolved" else (
-        draft.next_update_at or next_update_at(published_at, inc.severity, cfg))
+    nxt = (
+        None
+        if draft.stage == "resolved"
+        else (draft.next_update_at or next_update_at(published_at, inc.severity, cfg))
+    )
     pub = Published(
-        incident_id=inc.id, lang=lang, channel=channel,
-        text=text if text is not None else draft.text, approved_by=user,
-        published_at=published_at, next_update_at=nxt, stage=draft.stage,
-        template=draft.template, template_version=draft.template_version,
+        incident_id=inc.id,
+        lang=lang,
+        channel=channel,
+        text=text if text is not None else draft.text,
+        approved_by=user,
+        published_at=published_at,
+        next_update_at=nxt,
+        stage=draft.stage,
+        template=draft.template,
+        template_version=draft.template_version,
         edited=text is not None and text != draft.text,
     )
     st.published.append({**pub.to_dict(), "published_ts": now})
@@ -154,13 +190,16 @@ def approve(inc: Incident, st: StatusState, cfg: StatusConfig, *, lang: str, cha
     return pub
 
 
-def published_note(inc: Incident, policy: Policy, cfg: StatusConfig, pub: Published) -> Notification:
+def published_note(
+    inc: Incident, policy: Policy, cfg: StatusConfig, pub: Published
+) -> Notification:
     """The thread reply that says an update went out and when the next one is due."""
     nxt = ""
     if pub.next_update_at is not None:
         nxt = f"; next update due {pub.next_update_at.astimezone(cfg.zone):%H:%M %Z}"
     who = escape_mrkdwn(pub.approved_by)
-    text = (f":mega: Published ({pub.lang}, {pub.channel}) by {who}{nxt}:\n"
-            f">{escape_mrkdwn(pub.text)}")
+    text = (
+        f":mega: Published ({pub.lang}, {pub.channel}) by {who}{nxt}:\n>{escape_mrkdwn(pub.text)}"
+    )
     key = f"{inc.id}:published:{pub.lang}:{pub.channel}:{int(pub.published_at.timestamp())}"
     return _thread_reply(inc, policy, key, text, [])

@@ -21,13 +21,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 REQUIRED = ("id", "source", "brand", "created_at", "text")
 MAX_TEXT_CHARS = 20_000
 MAX_ID_CHARS = 512
-KNOWN = frozenset(REQUIRED + ("author", "lang", "in_reply_to", "url"))
+KNOWN = frozenset((*REQUIRED, "author", "lang", "in_reply_to", "url"))
 
 
 class InvalidMention(ValueError):
@@ -149,13 +149,13 @@ def parse_time(value: Any) -> datetime:
     except ValueError:
         raise InvalidMention("bad_created_at", f"not RFC 3339: {value[:40]!r}") from None
     if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
-    return dt.astimezone(timezone.utc)
+        dt = dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC)
 
 
 def format_time(dt: datetime) -> str:
     """RFC 3339 in UTC with milliseconds and a ``Z``."""
-    return dt.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return dt.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _str_field(obj: dict[str, Any], name: str, *, max_chars: int = MAX_ID_CHARS) -> str:

@@ -97,8 +97,13 @@ def fetch(paths: BrokerPaths) -> Path:
     pom.write_bytes(resources.files("streams").joinpath("data/kafka-broker-pom.xml").read_bytes())
     _say(f"downloading Apache Kafka {KAFKA_VERSION} jars from Maven Central (first run only)...")
     cmd = [
-        mvn, "-B", "-f", str(pom), "dependency:copy-dependencies",
-        f"-DoutputDirectory={tmp}", "-DincludeScope=runtime",
+        mvn,
+        "-B",
+        "-f",
+        str(pom),
+        "dependency:copy-dependencies",
+        f"-DoutputDirectory={tmp}",
+        "-DincludeScope=runtime",
     ]
     proc = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
         cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
@@ -107,7 +112,7 @@ def fetch(paths: BrokerPaths) -> Path:
     n = 0
     tail: list[str] = []
     for line in proc.stdout:
-        tail = (tail + [line.rstrip()])[-30:]
+        tail = ([*tail, line.rstrip()])[-30:]
         if "Downloaded from" in line:
             n += 1
             if n % 20 == 0:
@@ -198,9 +203,9 @@ def _port_open(port: int) -> bool:
 
 def roundtrip(bootstrap: str, timeout: float = 30.0) -> None:
     """Create a topic, produce one record and read it back, or raise BrokerError."""
-    from kafka import KafkaConsumer, KafkaProducer  # noqa: PLC0415 - only needed here
-    from kafka.admin import KafkaAdminClient  # noqa: PLC0415
-    from kafka.errors import KafkaError, TopicAlreadyExistsError  # noqa: PLC0415
+    from kafka import KafkaConsumer, KafkaProducer
+    from kafka.admin import KafkaAdminClient
+    from kafka.errors import KafkaError, TopicAlreadyExistsError
 
     topic = "spikewatch.readiness"
     token = uuid.uuid4().hex.encode()
@@ -222,10 +227,11 @@ def roundtrip(bootstrap: str, timeout: float = 30.0) -> None:
             meta = producer.send(topic, token).get(timeout=10)
             producer.close()
             consumer = KafkaConsumer(
-                bootstrap_servers=bootstrap, enable_auto_commit=False,
+                bootstrap_servers=bootstrap,
+                enable_auto_commit=False,
                 consumer_timeout_ms=10000,
             )
-            from kafka import TopicPartition  # noqa: PLC0415
+            from kafka import TopicPartition
 
             tp = TopicPartition(topic, meta.partition)
             consumer.assign([tp])
@@ -255,7 +261,7 @@ def start(paths: BrokerPaths, *, timeout: float = 120.0) -> str:
                 f"port {paths.port} is taken by another program; set SPIKEWATCH_KAFKA_PORT "
                 "or SPIKEWATCH_KAFKA_BOOTSTRAP_SERVERS"
             ) from None
-        _say(f"a Kafka broker not started from {paths.run_dir} answers at {paths.bootstrap}; using it")
+        _say(f"a Kafka broker started elsewhere answers at {paths.bootstrap}; using it")
         return paths.bootstrap
     libs = fetch(paths)
     paths.run_dir.mkdir(parents=True, exist_ok=True)
@@ -268,17 +274,29 @@ def start(paths: BrokerPaths, *, timeout: float = 120.0) -> str:
         raise BrokerError("Java is not installed: the local Kafka broker needs Java 17+")
     heap = os.environ.get("SPIKEWATCH_KAFKA_HEAP", "-Xms256m -Xmx1g").split()
     base = [
-        java, *heap, "-XX:+UseG1GC", "-Djava.awt.headless=true",
-        f"-Dlog4j2.configurationFile={log4j}", "-cp", f"{libs}/*",
+        java,
+        *heap,
+        "-XX:+UseG1GC",
+        "-Djava.awt.headless=true",
+        f"-Dlog4j2.configurationFile={log4j}",
+        "-cp",
+        f"{libs}/*",
     ]
     if not (paths.run_dir / "data" / "meta.properties").exists():
-        cluster_id = subprocess.run(  # noqa: S603
-            [*base, "kafka.tools.StorageTool", "random-uuid"],
-            check=True, capture_output=True, text=True,
-        ).stdout.strip().splitlines()[-1]
+        cluster_id = (
+            subprocess.run(  # noqa: S603
+                [*base, "kafka.tools.StorageTool", "random-uuid"],
+                check=True,
+                capture_output=True,
+                text=True,
+            )
+            .stdout.strip()
+            .splitlines()[-1]
+        )
         fmt = subprocess.run(  # noqa: S603
             [*base, "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(props)],
-            capture_output=True, text=True,
+            capture_output=True,
+            text=True,
         )
         if fmt.returncode != 0:
             raise BrokerError(f"formatting the broker storage failed:\n{fmt.stdout}{fmt.stderr}")
@@ -287,7 +305,9 @@ def start(paths: BrokerPaths, *, timeout: float = 120.0) -> str:
     offset = paths.log_file.stat().st_size
     proc = subprocess.Popen(  # noqa: S603
         [*base, "kafka.Kafka", str(props)],
-        stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
         start_new_session=True,
     )
     paths.pid_file.write_text(str(proc.pid))
@@ -295,7 +315,8 @@ def start(paths: BrokerPaths, *, timeout: float = 120.0) -> str:
     while True:
         if proc.poll() is not None:
             raise BrokerError(
-                f"broker exited with {proc.returncode}; see {paths.log_file}:\n" + _tail(paths, offset)
+                f"broker exited with {proc.returncode}; see {paths.log_file}:\n"
+                + _tail(paths, offset)
             )
         with paths.log_file.open("rb") as f:
             f.seek(offset)

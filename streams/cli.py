@@ -36,9 +36,15 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     from streams.ingest import replay
 
     settings = load_settings()
-    n = replay(Path(args.file), bootstrap_servers(settings), settings.topic(args.topic), args.speed,
-               timeout=args.timeout, ensure_partitions=settings.partitions,
-               progress=lambda i, total: print(f"ingest: {i}/{total}", file=sys.stderr))
+    n = replay(
+        Path(args.file),
+        bootstrap_servers(settings),
+        settings.topic(args.topic),
+        args.speed,
+        timeout=args.timeout,
+        ensure_partitions=settings.partitions,
+        progress=lambda i, total: print(f"ingest: {i}/{total}", file=sys.stderr),
+    )
     print(f"ingest: {n} records acknowledged by the broker", file=sys.stderr)
     return 0
 
@@ -112,8 +118,11 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("worker", help="run a stream worker (Faust)")
     s.add_argument("--config", help="deployment YAML (or SPIKEWATCH_CONFIG)")
     s.add_argument("--web-port", type=int, default=None)
-    s.add_argument("--start-broker", action="store_true",
-                   help="start the local broker first when no cluster is configured")
+    s.add_argument(
+        "--start-broker",
+        action="store_true",
+        help="start the local broker first when no cluster is configured",
+    )
     s.set_defaults(func=cmd_worker)
 
     s = sub.add_parser("ingest", help="replay canonical mentions into Kafka in event-time order")

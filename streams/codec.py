@@ -17,10 +17,12 @@ _ALLOWED_BUILTINS = {
     ("builtins", n)
     for n in ("set", "frozenset", "dict", "list", "tuple", "bytearray", "complex", "getattr")
 }
-_ALLOWED_MODULES = {"collections": {"deque", "OrderedDict", "Counter", "defaultdict"},
-                    "array": {"array", "_array_reconstructor"},
-                    "copyreg": {"_reconstructor"},
-                    "datetime": {"datetime", "timezone", "timedelta"}}
+_ALLOWED_MODULES = {
+    "collections": {"deque", "OrderedDict", "Counter", "defaultdict"},
+    "array": {"array", "_array_reconstructor"},
+    "copyreg": {"_reconstructor"},
+    "datetime": {"datetime", "timezone", "timedelta"},
+}
 
 
 class _Unpickler(pickle.Unpickler):

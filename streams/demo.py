@@ -18,7 +18,7 @@ import tempfile
 import threading
 import time
 import urllib.request
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from importlib import resources
 from pathlib import Path
 
@@ -79,10 +79,12 @@ def metric_summary(url: str) -> list[str]:
     except OSError:
         return ["(metrics not reachable)"]
     sums: dict[str, dict[str, float]] = {}
-    by = {"spikewatch_mentions_consumed_total": "sentiment",
-          "spikewatch_invalid_records_total": "reason",
-          "spikewatch_incidents_opened_total": "kind",
-          "spikewatch_alerts_total": "action"}
+    by = {
+        "spikewatch_mentions_consumed_total": "sentiment",
+        "spikewatch_invalid_records_total": "reason",
+        "spikewatch_incidents_opened_total": "kind",
+        "spikewatch_alerts_total": "action",
+    }
     for fam in text_string_to_metric_families(text):
         for smp in fam.samples:
             label = by.get(smp.name)
@@ -118,9 +120,11 @@ def run_demo(seconds: float = 60.0, keep_running: bool = False) -> int:
     log_path = workdir / "worker.log"
     _say("starting a worker (Faust) ...")
     with log_path.open("wb") as log:
-        worker = subprocess.Popen(  # noqa: S603
-            [sys.executable, "-m", "streams.cli", "worker"], env=env,
-            stdout=subprocess.PIPE, stderr=log,
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "streams.cli", "worker"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=log,
         )
         threading.Thread(target=_pump, args=(worker.stdout, ""), daemon=True).start()
         try:
@@ -129,17 +133,24 @@ def run_demo(seconds: float = 60.0, keep_running: bool = False) -> int:
                 return 1
             _say(f"worker ready; metrics at {metrics_url}")
             scenario = workdir / "scenario.ndjson"
-            n, span = shifted_scenario(scenario, datetime.now(timezone.utc) - timedelta(seconds=5))
+            n, span = shifted_scenario(scenario, datetime.now(UTC) - timedelta(seconds=5))
             speed = max(1.0, span / max(1.0, seconds))
-            _say(f"replaying a Finnish bank outage: {n} mentions over {span / 3600:.1f} h "
-                 f"of event time at {speed:.0f}x ({span / speed:.0f} s)")
+            _say(
+                f"replaying a Finnish bank outage: {n} mentions over {span / 3600:.1f} h "
+                f"of event time at {speed:.0f}x ({span / speed:.0f} s)"
+            )
             from streams.app import bootstrap_servers
             from streams.ingest import replay
 
-            replay(scenario, bootstrap_servers(settings),
-                   env["SPIKEWATCH_TOPIC_PREFIX"] + "mentions", speed,
-                   progress=lambda i, total: _say(f"  replayed {i}/{total}") if i % 1000 == 0
-                   else None)
+            replay(
+                scenario,
+                bootstrap_servers(settings),
+                env["SPIKEWATCH_TOPIC_PREFIX"] + "mentions",
+                speed,
+                progress=lambda i, total: (
+                    _say(f"  replayed {i}/{total}") if i % 1000 == 0 else None
+                ),
+            )
             time.sleep(5)
             _say(f"replay done. Figures from {metrics_url}:")
             for ln in metric_summary(metrics_url):

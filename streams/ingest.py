@@ -51,8 +51,12 @@ def read_records(lines: Iterable[bytes]) -> list[Record]:
     return out
 
 
-def paced(records: list[Record], speed: float, clock: Callable[[], float] = time.monotonic,
-          sleep: Callable[[float], None] = time.sleep) -> Iterator[Record]:
+def paced(
+    records: list[Record],
+    speed: float,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Iterator[Record]:
     """Yield records when their event time (scaled by ``speed``) is due."""
     t0 = next((r.ts for r in records if r.ts is not None), None)
     start = clock()
@@ -64,9 +68,16 @@ def paced(records: list[Record], speed: float, clock: Callable[[], float] = time
         yield r
 
 
-def replay(path: Path, bootstrap: str, topic: str, speed: float, *, timeout: float = 60.0,
-           progress: Callable[[int, int], None] | None = None,
-           ensure_partitions: int | None = None) -> int:
+def replay(
+    path: Path,
+    bootstrap: str,
+    topic: str,
+    speed: float,
+    *,
+    timeout: float = 60.0,
+    progress: Callable[[int, int], None] | None = None,
+    ensure_partitions: int | None = None,
+) -> int:
     """Send the file's records; return how many were acknowledged by the broker."""
     from kafka import KafkaProducer
     from kafka.errors import KafkaError
@@ -77,9 +88,13 @@ def replay(path: Path, bootstrap: str, topic: str, speed: float, *, timeout: flo
 
         ensure_topics(bootstrap, [topic], ensure_partitions)
     producer = KafkaProducer(
-        bootstrap_servers=bootstrap.split(","), acks="all", linger_ms=5,
-        retries=2**31 - 1, delivery_timeout_ms=int(timeout * 1000),
-        request_timeout_ms=min(30000, int(timeout * 1000)), max_block_ms=int(timeout * 1000),
+        bootstrap_servers=bootstrap.split(","),
+        acks="all",
+        linger_ms=5,
+        retries=2**31 - 1,
+        delivery_timeout_ms=int(timeout * 1000),
+        request_timeout_ms=min(30000, int(timeout * 1000)),
+        max_block_ms=int(timeout * 1000),
         max_request_size=4 * 1024 * 1024,
     )
     futures = []

@@ -103,7 +103,9 @@ def load_settings(**overrides: Any) -> Settings:
         lines = []
         for err in exc.errors():
             name = ".".join(str(x) for x in err["loc"]) or "settings"
-            env = name.upper() if name.upper().startswith("SLACK_") else f"SPIKEWATCH_{name.upper()}"
+            env = (
+                name.upper() if name.upper().startswith("SLACK_") else f"SPIKEWATCH_{name.upper()}"
+            )
             lines.append(f"{env}: {err['msg']}")
         raise SettingsError("invalid settings:\n  " + "\n  ".join(lines)) from None
 

@@ -55,8 +55,9 @@ def run_worker(settings: Settings, deployment: Deployment, *, start_broker: bool
         for h in logging.getLogger().handlers:
             h.addFilter(flt)
 
-    worker = faust.Worker(app, loglevel=settings.log_level.lower(), quiet=True,
-                          redirect_stdouts=False)
+    worker = faust.Worker(
+        app, loglevel=settings.log_level.lower(), quiet=True, redirect_stdouts=False
+    )
     for h in logging.getLogger().handlers:
         h.addFilter(flt)
     worker.execute_from_commandline()

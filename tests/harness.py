@@ -9,6 +9,7 @@ import time
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -76,7 +77,6 @@ def wait_for(cond: Callable[[], Any], timeout: float, what: str, interval: float
     raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
 
 
-
 def produce(bootstrap: str, topic: str, records: list[tuple[bytes | None, bytes]]) -> None:
     """Send records with kafka-python and wait until the broker acknowledged each."""
     from kafka import KafkaProducer
@@ -93,8 +93,14 @@ def consume(bootstrap: str, topic: str, n: int, timeout: float = 60) -> list[Any
     """Read at least ``n`` records of ``topic`` from the beginning (or fail)."""
     from kafka import KafkaConsumer
 
-    c = KafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
-                      enable_auto_commit=False, group_id=None, consumer_timeout_ms=1000)
+    c = KafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        group_id=None,
+        consumer_timeout_ms=1000,
+    )
     got: list[Any] = []
     deadline = time.monotonic() + timeout
     try:
@@ -121,11 +127,18 @@ FI_OUTAGE = [
 ]
 
 
-def outage_mentions(brand: str, start: float, *, normal_hours: float = 6.0,
-                    normal_per_bucket: int = 4, surge_minutes: int = 40,
-                    surge_per_bucket: int = 80, id_prefix: str = "t") -> list[dict[str, Any]]:
+def outage_mentions(
+    brand: str,
+    start: float,
+    *,
+    normal_hours: float = 6.0,
+    normal_per_bucket: int = 4,
+    surge_minutes: int = 40,
+    surge_per_bucket: int = 80,
+    id_prefix: str = "t",
+) -> list[dict[str, Any]]:
     """A quiet morning of mentions followed by a login outage storm (event times from ``start``)."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     out: list[dict[str, Any]] = []
     n = 0
@@ -133,20 +146,31 @@ def outage_mentions(brand: str, start: float, *, normal_hours: float = 6.0,
     def add(ts: float, text: str) -> None:
         nonlocal n
         n += 1
-        out.append({
-            "id": f"{id_prefix}:{n}", "source": "x", "brand": brand,
-            "created_at": datetime.fromtimestamp(ts, tz=timezone.utc).isoformat().replace("+00:00", "Z"),
-            "text": text, "author": {"id": f"u{n % 97}", "followers": 10 + n % 300},
-        })
+        out.append(
+            {
+                "id": f"{id_prefix}:{n}",
+                "source": "x",
+                "brand": brand,
+                "created_at": datetime.fromtimestamp(ts, tz=UTC).isoformat().replace("+00:00", "Z"),
+                "text": text,
+                "author": {"id": f"u{n % 97}", "followers": 10 + n % 300},
+            }
+        )
 
     buckets = int(normal_hours * 12)
     for b in range(buckets):
         for i in range(normal_per_bucket):
-            add(start + b * 300 + (i + 0.5) * 300 / normal_per_bucket, FI_NORMAL[(b + i) % len(FI_NORMAL)])
+            add(
+                start + b * 300 + (i + 0.5) * 300 / normal_per_bucket,
+                FI_NORMAL[(b + i) % len(FI_NORMAL)],
+            )
     t0 = start + buckets * 300
     for b in range(surge_minutes // 5):
         for i in range(surge_per_bucket):
-            add(t0 + b * 300 + (i + 0.5) * 300 / surge_per_bucket, FI_OUTAGE[(b + i) % len(FI_OUTAGE)])
+            add(
+                t0 + b * 300 + (i + 0.5) * 300 / surge_per_bucket,
+                FI_OUTAGE[(b + i) % len(FI_OUTAGE)],
+            )
     return out
 
 

@@ -15,8 +15,8 @@ import sys
 import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -59,14 +59,19 @@ def spawn_worker(bootstrap: str, prefix: str, tmp_path: Path) -> Iterator[Callab
         files.append(out)
         proc = subprocess.Popen(
             [sys.executable, "-m", "streams.cli", "worker"],
-            env=env, stdout=out, stderr=subprocess.STDOUT, cwd=str(tmp_path),
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            cwd=str(tmp_path),
         )
         w = Worker(proc, port, prefix, log, env)
         workers.append(w)
 
         def healthy() -> bool:
             if proc.poll() is not None:
-                raise AssertionError(f"worker exited with {proc.returncode}:\n{w.log_text()[-4000:]}")
+                raise AssertionError(
+                    f"worker exited with {proc.returncode}:\n{w.log_text()[-4000:]}"
+                )
             try:
                 with urllib.request.urlopen(f"{w.url}/healthz", timeout=1) as r:
                     return bool(json.loads(r.read()).get("ok"))
@@ -81,5 +86,3 @@ def spawn_worker(bootstrap: str, prefix: str, tmp_path: Path) -> Iterator[Callab
         w.stop()
     for f in files:
         f.close()
-
-

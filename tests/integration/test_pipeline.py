@@ -47,8 +47,11 @@ def test_outage_becomes_incident_and_slack_post(
     opened = [json.loads(r.value) for r in incidents]
     assert any(o["type"] == "opened" and o["incident"]["brand"] == "nordbank" for o in opened)
 
-    wait_for(lambda: w.metric("spikewatch_mentions_consumed_total") >= len(mentions), 60,
-             "every good mention counted")
+    wait_for(
+        lambda: w.metric("spikewatch_mentions_consumed_total") >= len(mentions),
+        60,
+        "every good mention counted",
+    )
     assert w.metric("spikewatch_mentions_consumed_total") == len(mentions)
     assert w.metric("spikewatch_invalid_records_total", reason="invalid_json") == 1
     assert w.metric("spikewatch_invalid_records_total", reason="missing_field") == 1
@@ -66,8 +69,12 @@ def test_http_ingest_accepts_batches_and_dead_letters_the_bad(
     body = json.dumps([*good[:3], {"id": "x:9", "brand": "nordbank"}]).encode()
 
     def post(data: bytes, token: str | None) -> tuple[int, dict]:
-        req = urllib.request.Request(f"{w.url}/ingest", data=data, method="POST",
-                                     headers={"Content-Type": "application/json"})
+        req = urllib.request.Request(
+            f"{w.url}/ingest",
+            data=data,
+            method="POST",
+            headers={"Content-Type": "application/json"},
+        )
         if token:
             req.add_header("Authorization", f"Bearer {token}")
         try:
@@ -79,7 +86,8 @@ def test_http_ingest_accepts_batches_and_dead_letters_the_bad(
     assert post(body, None)[0] == 401
     assert post(body, "wrong")[0] == 401
     status, res = post(body, "ingest-secret")
-    assert status == 202 and res["accepted"] == 3
+    assert status == 202
+    assert res["accepted"] == 3
     assert [r["reason"] for r in res["rejected"]] == ["missing_field"]
     assert post(b"{nope", "ingest-secret")[0] == 400
     wait_for(lambda: w.metric("spikewatch_mentions_consumed_total") >= 3, 60, "3 mentions consumed")

@@ -17,7 +17,9 @@ NOW = 1_772_900_000.0
 
 
 def click(
-    action_id: str = "spikewatch_ack", value: Any = "inc-nordbank~volume_surge~0123456789ab", **payload: Any
+    action_id: str = "spikewatch_ack",
+    value: Any = "inc-nordbank~volume_surge~0123456789ab",
+    **payload: Any,
 ) -> dict[str, Any]:
     p: dict[str, Any] = {
         "type": "block_actions",
@@ -43,7 +45,10 @@ def signed(body: bytes, ts: float = NOW, secret: str = SECRET) -> dict[str, str]
     ("payload", "expected"),
     [
         (click(), Command("ack", "inc-nordbank~volume_surge~0123456789ab", "U42", NOW)),
-        (click("spikewatch_resolve"), Command("resolve", "inc-nordbank~volume_surge~0123456789ab", "U42", NOW)),
+        (
+            click("spikewatch_resolve"),
+            Command("resolve", "inc-nordbank~volume_surge~0123456789ab", "U42", NOW),
+        ),
         (
             click("spikewatch_snooze", "inc-nordbank~volume_surge~0123456789ab|60"),
             Command("snooze", "inc-nordbank~volume_surge~0123456789ab", "U42", NOW, 60),
@@ -107,8 +112,14 @@ def test_signature_table(make_headers: Any, now: float, reason: str | None) -> N
         (body_of(click("somebody_else")), "unknown_action"),
         (body_of(click(value="")), "no_incident_id"),
         (body_of(click(value="drop table")), "bad_incident_id"),
-        (body_of(click("spikewatch_snooze", "inc-nordbank~volume_surge~0123456789ab|soon")), "bad_snooze_minutes"),
-        (body_of(click("spikewatch_snooze", "inc-nordbank~volume_surge~0123456789ab|0")), "bad_snooze_minutes"),
+        (
+            body_of(click("spikewatch_snooze", "inc-nordbank~volume_surge~0123456789ab|soon")),
+            "bad_snooze_minutes",
+        ),
+        (
+            body_of(click("spikewatch_snooze", "inc-nordbank~volume_surge~0123456789ab|0")),
+            "bad_snooze_minutes",
+        ),
         (body_of(click(user={})), "no_user"),
         (b"payload=" + b"x" * 70_000, "body_too_large"),
     ],

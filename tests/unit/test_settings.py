@@ -39,7 +39,8 @@ def test_secrets_do_not_print(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-very-secret")
     s = load_settings()
     assert s.slack_bot_token is not None
-    assert "very-secret" not in repr(s) and "very-secret" not in str(s.model_dump())
+    assert "very-secret" not in repr(s)
+    assert "very-secret" not in str(s.model_dump())
 
 
 def test_deployment_yaml_errors_name_the_key(tmp_path: Path) -> None:
