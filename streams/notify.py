@@ -94,7 +94,7 @@ def register(app: faust.App, ctx: Context) -> None:
     t = ctx.topics
     metrics = ctx.metrics
     policy, status_cfg, sender = ctx.policy, ctx.status_cfg, ctx.slack
-    webhook = (ctx.deployment.status or {}).get("webhook_url")
+    webhook = ctx.deployment.status_webhook_url
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="slack")
     sent_table = ctx.tables["sent"]
     status_table = ctx.tables["status"]

@@ -122,6 +122,7 @@ class Deployment:
     status: dict[str, Any] = field(default_factory=dict)
     topics: Path | None = None
     backlog: dict[str, Any] = field(default_factory=dict)
+    status_webhook_url: str | None = None
     raw: dict[str, Any] = field(default_factory=dict)
 
 
@@ -164,7 +165,10 @@ def load_deployment(path: Path | str | None) -> Deployment:
     det = raw.get("detectors") or {}
     if not isinstance(det, dict):
         raise SettingsError("detectors: expected a mapping")
-    return Deployment(
+    hook = raw.get("status_webhook_url")
+    if hook is not None and not str(hook).startswith(("http://", "https://")):
+        raise SettingsError("status_webhook_url: expected an http(s) URL")
+    dep = Deployment(
         brands=tuple(b.lower() for b in brands),
         sources=tuple(s.lower() for s in sources),
         timezone=str(raw.get("timezone", Deployment.timezone)),
@@ -173,5 +177,28 @@ def load_deployment(path: Path | str | None) -> Deployment:
         status=dict(raw.get("status") or {}),
         topics=_path("topics"),
         backlog=dict(raw.get("backlog") or {}),
+        status_webhook_url=None if hook is None else str(hook),
         raw=raw,
     )
+    validate(dep)
+    return dep
+
+
+def validate(dep: Deployment) -> None:
+    """Load every structured part once so a wrong value fails at start, naming its key."""
+    from alerts.policy import PolicyError, load_policy
+    from alerts.status import load_status_config
+    from detectors.backlog import BacklogConfig
+
+    try:
+        load_policy(dep.escalation)
+    except (PolicyError, OSError) as exc:
+        raise SettingsError(f"escalation: {exc}") from None
+    try:
+        load_status_config(dep.status)
+    except ValueError as exc:
+        raise SettingsError(str(exc)) from None
+    try:
+        BacklogConfig(**dep.backlog)
+    except (TypeError, ValueError) as exc:
+        raise SettingsError(f"backlog: {exc}") from None

@@ -53,3 +53,27 @@ def test_deployment_yaml_errors_name_the_key(tmp_path: Path) -> None:
         load_deployment(p)
     p.write_text("brands: [Nordbank]\ntimezone: Europe/Helsinki\n")
     assert load_deployment(p).brands == ("nordbank",)
+
+
+def test_the_example_deployment_file_loads() -> None:
+    dep = load_deployment(Path(__file__).resolve().parents[2] / "deploy" / "config.example.yaml")
+    assert dep.brands == ("nordbank", "lumoverkko", "skyways")
+    assert dep.escalation is not None
+    assert dep.escalation.exists()
+
+
+@pytest.mark.parametrize(
+    ("yaml_text", "named"),
+    [
+        ("status: {cadence_minutes: {high: -5}}\n", "status"),
+        ("status: {nonsense: 1}\n", "nonsense"),
+        ("backlog: {promise_seconds: 'soon'}\n", "backlog"),
+        ("escalation: missing.yaml\n", "escalation"),
+        ("status_webhook_url: ftp://x\n", "status_webhook_url"),
+    ],
+)
+def test_structured_sections_fail_at_start(tmp_path: Path, yaml_text: str, named: str) -> None:
+    p = tmp_path / "d.yaml"
+    p.write_text(yaml_text)
+    with pytest.raises(SettingsError, match=named):
+        load_deployment(p)
