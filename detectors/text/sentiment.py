@@ -1,0 +1,166 @@
+"""Sentiment inference: linear models read from a packaged JSON file, pure Python.
+
+The model file (``models/sentiment.json.gz``, written by
+``python -m detectors.text.train``) holds one multinomial logistic regression
+per language with training data (``fi``, ``en``) and a ``universal`` one over
+language-independent features (lexicon, emoji, punctuation, negation) that
+serves Swedish and every other language through that language's lexicon.
+Weights are plain lists keyed by feature name: no pickle, no scikit-learn.
+Optional ``offsets`` (a domain log-prior shift per class) add to the intercept.
+
+The signed score is ``p(positive) - p(negative)``, in [-1, 1].
+
+Examples
+--------
+>>> label, score = classify_sentiment("Kiitti nopeesta avusta! 😊", "fi")
+>>> label, score > 0
+('positive', True)
+>>> classify_sentiment("Verkkopankki ei toimi taas, mikä ihme 😡", "fi")[0]
+'negative'
+>>> classify_sentiment("", "en")[0]
+'neutral'
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import math
+import re
+from collections.abc import Mapping, Sequence
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from detectors.text.features import sentiment_features
+from detectors.text.lexicon import stem_all
+from detectors.text.tokens import tokenize
+
+FORMAT = "spikewatch-sentiment-linear/1"
+CLASSES = ("negative", "neutral", "positive")
+_CAPS_RE = re.compile(r"\b[A-ZÅÄÖ]{3,}\b")
+
+
+def count_caps(text: str) -> int:
+    """Number of shouted (all-capital, 3+ letters) words in ``text``."""
+    return len(_CAPS_RE.findall(text)) if text else 0
+
+
+class LinearModel:
+    """One multinomial logistic regression over named features."""
+
+    __slots__ = ("chars", "intercept", "weights", "words")
+
+    def __init__(self, spec: Mapping[str, Any]) -> None:
+        classes = tuple(spec["classes"])
+        if classes != CLASSES:
+            raise ValueError(f"model classes must be {CLASSES}, got {classes}")
+        b = [float(x) for x in spec["intercept"]]
+        off = [float(x) for x in spec.get("offsets", (0.0, 0.0, 0.0))]
+        if len(b) != 3 or len(off) != 3:
+            raise ValueError("intercept and offsets must have three values")
+        b = [x + o for x, o in zip(b, off, strict=True)]
+        self.intercept: tuple[float, float, float] = (b[0], b[1], b[2])
+        self.weights: dict[str, tuple[float, float, float]] = {
+            k: (float(w[0]), float(w[1]), float(w[2])) for k, w in spec["weights"].items()
+        }
+        self.words = bool(spec.get("words", True))
+        self.chars = bool(spec.get("chars", False))
+
+    def probabilities(self, features: Mapping[str, float]) -> tuple[float, float, float]:
+        """Class probabilities (negative, neutral, positive)."""
+        a, b, c = self.intercept
+        get = self.weights.get
+        for k, v in features.items():
+            w = get(k)
+            if w is not None:
+                a += w[0] * v
+                b += w[1] * v
+                c += w[2] * v
+        m = max(a, b, c)
+        ea, eb, ec = math.exp(a - m), math.exp(b - m), math.exp(c - m)
+        z = ea + eb + ec
+        return ea / z, eb / z, ec / z
+
+    def predict(self, features: Mapping[str, float]) -> tuple[str, float]:
+        """``(label, signed score)`` for one feature map."""
+        pn, pu, pp = self.probabilities(features)
+        if pn >= pu and pn >= pp:
+            label = "negative"
+        elif pp > pu:
+            label = "positive"
+        else:
+            label = "neutral"
+        return label, round(pp - pn, 4)
+
+
+def default_model_path() -> Path:
+    """Where the packaged model file lives."""
+    return Path(str(resources.files("detectors.text") / "models" / "sentiment.json.gz"))
+
+
+class SentimentModel:
+    """All packaged sentiment models, routed by language."""
+
+    def __init__(self, path: str | Path | None = None) -> None:
+        p = Path(path) if path is not None else default_model_path()
+        if not p.exists():
+            raise FileNotFoundError(
+                f"sentiment model {p} not found: run `python -m detectors.text.train`"
+            )
+        with gzip.open(p, "rt", encoding="utf-8") as fh:
+            spec = json.load(fh)
+        if spec.get("format") != FORMAT:
+            raise ValueError(f"{p}: unknown model format {spec.get('format')!r}")
+        self.meta: dict[str, Any] = dict(spec.get("meta", {}))
+        self.models: dict[str, LinearModel] = {
+            name: LinearModel(m) for name, m in spec["models"].items()
+        }
+        if "universal" not in self.models:
+            raise ValueError(f"{p}: no universal model")
+
+    def model_for(self, lang: str) -> LinearModel:
+        """The language's own model, else the universal one."""
+        return self.models.get(lang) or self.models["universal"]
+
+    def classify_tokens(
+        self,
+        tokens: list[str],
+        lang: str,
+        *,
+        stems: list[str] | None = None,
+        caps: int = 0,
+    ) -> tuple[str, float]:
+        """Classify an already tokenised (and possibly stemmed) text."""
+        model = self.model_for(lang)
+        if stems is None:
+            stems = stem_all(lang, tokens)
+        feats = sentiment_features(
+            tokens,
+            lang,
+            stems=stems,
+            caps=caps,
+            words=model.words,
+            chars=model.chars,
+        )
+        return model.predict(feats)
+
+    def classify(self, text: str, lang: str) -> tuple[str, float]:
+        """``(label, signed score)`` of a raw text in ``lang``."""
+        return self.classify_tokens(tokenize(text), lang, caps=count_caps(text))
+
+    def classify_many(self, texts: Sequence[str], lang: str) -> list[tuple[str, float]]:
+        """:meth:`classify` over many texts of one language."""
+        return [self.classify(t, lang) for t in texts]
+
+
+@lru_cache(maxsize=1)
+def default_model() -> SentimentModel:
+    """The packaged model, loaded once per process."""
+    return SentimentModel()
+
+
+def classify_sentiment(text: str, lang: str) -> tuple[str, float]:
+    """``("negative"|"neutral"|"positive", signed score in [-1, 1])`` with the packaged model."""
+    return default_model().classify(text, lang)
