@@ -379,7 +379,9 @@ def _join_backlog(inc: Incident, sig: Signal, cfg: LifecycleConfig) -> list[Inci
     before = inc.evidence.get("backlog")
     backlog = {k: v for k, v in sig.evidence.items() if k != "history"}
     inc.evidence["backlog"] = backlog
-    inc.updated_at = max(inc.updated_at, sig.ts)
+    # updated_at stays: it orders the incident's own signals, and the backlog decides each
+    # bucket at a mention's time, after the surge/burst signal stamped at the bucket's start;
+    # moving it on made those look out of order, so the incident could never go quiet.
     if before == backlog:
         return []
     _note(inc, cfg, sig.ts, "evidence_updated", backlog=str(backlog.get("message") or "")[:200])

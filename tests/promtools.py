@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
 import shutil
 import subprocess
@@ -50,16 +49,12 @@ def missing_binaries(*names: str) -> list[str]:
 
 
 def require_binaries(*names: str) -> None:
-    """Skip the test when binaries are missing; fail instead when ``CI`` is set."""
+    """Fail the test when binaries are missing (never a skip: ``.ci/run`` installs them)."""
     import pytest
 
     missing = missing_binaries(*names)
-    if not missing:
-        return
-    msg = f"{', '.join(missing)} not found: run bash deploy/prometheus/install.sh"
-    if os.environ.get("CI"):
-        pytest.fail(msg)
-    pytest.skip(msg)
+    if missing:
+        pytest.fail(f"{', '.join(missing)} not found: run bash deploy/prometheus/install.sh")
 
 
 def _get(url: str, timeout: float = 5.0) -> tuple[int, bytes]:
@@ -185,13 +180,25 @@ def query_range(base_url: str, expr: str, seconds: float = 60.0, step: float = 1
     )
 
 
-def has_data(result: Any) -> bool:
-    """True when a query result holds at least one finite sample."""
+def finite_values(result: Any) -> list[float]:
+    """Every finite sample value of a query result (range or instant)."""
+    out: list[float] = []
     for series in result.get("result", []):
         for _, v in series.get("values", []) or [series.get("value", [0, "NaN"])]:
-            if math.isfinite(float(v)):
-                return True
-    return False
+            f = float(v)
+            if math.isfinite(f):
+                out.append(f)
+    return out
+
+
+def has_data(result: Any) -> bool:
+    """True when a query result holds at least one finite sample."""
+    return bool(finite_values(result))
+
+
+def has_nonzero(result: Any) -> bool:
+    """True when a query result holds at least one finite sample other than 0."""
+    return any(v != 0 for v in finite_values(result))
 
 
 def substitute(expr: str, variables: dict[str, str] | None = None) -> str:
