@@ -315,7 +315,7 @@ def _train_all(data: Path, out: Path, *, fi_chars: bool) -> dict[str, Any]:
     out.parent.mkdir(parents=True, exist_ok=True)
     payload = json.dumps(spec, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     # mtime=0: the same data gives a byte-identical file
-    with open(out, "wb") as fh, gzip.GzipFile(fileobj=fh, mode="wb", mtime=0) as gz:
+    with open(out, "wb") as fh, gzip.GzipFile(filename="", fileobj=fh, mode="wb", mtime=0) as gz:
         gz.write(payload.encode("utf-8"))
     log.append(
         f"wrote {out} ({out.stat().st_size / 1e6:.2f} MB) in {time.perf_counter() - t0:.0f}s"
