@@ -100,9 +100,16 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 
 def cmd_templates(args: argparse.Namespace) -> int:
-    from alerts.templates_check import templates_check_main
+    from alerts.templates_check import templates_approve_main, templates_check_main
 
-    return templates_check_main([args.action, *args.rest])
+    if args.action == "check":
+        return templates_check_main(args.rest)
+    rest = list(args.rest)
+    if "--at" not in rest:  # the approval's time is now (the CLI is an edge; alerts/ has no clock)
+        from datetime import UTC, datetime
+
+        rest += ["--at", datetime.now(UTC).isoformat(timespec="seconds")]
+    return templates_approve_main(rest)
 
 
 def cmd_broker(args: argparse.Namespace) -> int:
