@@ -20,10 +20,12 @@ detectors.mention.InvalidMention: missing_field: source
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 REQUIRED = ("id", "source", "brand", "created_at", "text")
 MAX_TEXT_CHARS = 20_000
 MAX_ID_CHARS = 512
@@ -146,11 +148,13 @@ def parse_time(value: Any) -> datetime:
         s = s[:-1] + "+00:00"
     try:
         dt = datetime.fromisoformat(s)
+        if dt.tzinfo is None:
+            dt = dt.replace(tzinfo=UTC)
+        return dt.astimezone(UTC)
     except ValueError:
         raise InvalidMention("bad_created_at", f"not RFC 3339: {value[:40]!r}") from None
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=UTC)
-    return dt.astimezone(UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:00:00+01:00 falls before year 1 in UTC
+        raise InvalidMention("bad_created_at", "created_at is out of range") from None
 
 
 def format_time(dt: datetime) -> str:
@@ -243,4 +247,12 @@ def parse_mention(raw: bytes | str) -> Mention:
         obj = json.loads(raw)
     except (ValueError, RecursionError):
         raise InvalidMention("invalid_json", "record is not JSON") from None
-    return mention_from_obj(obj)
+    m = mention_from_obj(obj)
+    if _SURROGATE_ESCAPE.search(raw):
+        # A "\ud800" escape decodes to a lone surrogate, which is not text and
+        # cannot be written back as UTF-8.
+        try:
+            json.dumps(m.to_dict(), ensure_ascii=False).encode()
+        except UnicodeEncodeError:
+            raise InvalidMention("invalid_utf8", "a string holds a lone surrogate") from None
+    return m

@@ -54,7 +54,9 @@ def check_time(m: Mention, now: float, max_age_days: float, max_future: float) -
 
 
 def incident_record(type_: str, inc: Incident, ts: float) -> bytes:
-    return json.dumps({"type": type_, "ts": ts, "incident": inc.to_dict()}, ensure_ascii=False).encode()
+    return json.dumps(
+        {"type": type_, "ts": ts, "incident": inc.to_dict()}, ensure_ascii=False
+    ).encode()
 
 
 def register(app: faust.App, ctx: Context) -> None:
@@ -69,8 +71,10 @@ def register(app: faust.App, ctx: Context) -> None:
     max_age = settings.max_event_age_days
     max_future = settings.max_event_future_seconds
 
-    source_topics = {settings.topic(n) for n in ("mentions", "mentions.enriched", "signals",
-                                                 "incidents", "incident.commands")}
+    source_topics = {
+        settings.topic(n)
+        for n in ("mentions", "mentions.enriched", "signals", "incidents", "incident.commands")
+    }
 
     @app.timer(5.0)
     async def consumer_lag() -> None:
@@ -82,7 +86,7 @@ def register(app: faust.App, ctx: Context) -> None:
             try:
                 hw = consumer.highwater(tp)
                 pos = await consumer.position(tp)
-            except Exception as exc:  # noqa: BLE001 - a lag gauge must never stop the worker
+            except Exception as exc:
                 log.debug("lag of %s unknown: %s", tp, exc)
                 continue
             if hw is not None and pos is not None:
@@ -99,7 +103,9 @@ def register(app: faust.App, ctx: Context) -> None:
                 try:
                     m = parse_mention(raw)
                     if brands and m.brand not in brands:
-                        raise InvalidMention("unknown_brand", f"brand {m.brand[:64]!r} is not configured")
+                        raise InvalidMention(
+                            "unknown_brand", f"brand {m.brand[:64]!r} is not configured"
+                        )
                     check_time(m, now, max_age, max_future)
                 except InvalidMention as exc:
                     metrics.invalid(exc.reason)
@@ -120,7 +126,8 @@ def register(app: faust.App, ctx: Context) -> None:
                 em = EnrichedMention(m, e)
                 metrics.mention_consumed(m.brand, m.source, e.lang, e.sentiment)
                 await t["mentions.enriched"].send(
-                    key=m.brand.encode(), value=json.dumps(em.to_dict(), ensure_ascii=False).encode()
+                    key=m.brand.encode(),
+                    value=json.dumps(em.to_dict(), ensure_ascii=False).encode(),
                 )
 
     last_flush: dict[str, float] = {}
@@ -140,8 +147,12 @@ def register(app: faust.App, ctx: Context) -> None:
                 metrics.invalid("duplicate")
                 await t["mentions.dead"].send(
                     key=ev.key,
-                    value=dead_letter("duplicate", f"id {em.mention.id[:80]!r} seen before",
-                                      ev.value, **_where(ev)),
+                    value=dead_letter(
+                        "duplicate",
+                        f"id {em.mention.id[:80]!r} seen before",
+                        ev.value,
+                        **_where(ev),
+                    ),
                 )
                 continue
             for r in obs.responses:
@@ -154,16 +165,28 @@ def register(app: faust.App, ctx: Context) -> None:
                 metrics.observe_signal(sig)
                 if sig.kind == "backlog":
                     for ch, s in st.responses.stats(sig.ts).items():
-                        metrics.backlog(brand, ch, s.get("open", 0), s.get("inflow_per_hour", 0.0),
-                                        s.get("answered_per_hour", 0.0))
+                        metrics.backlog(
+                            brand,
+                            ch,
+                            s.get("open", 0),
+                            s.get("inflow_per_hour", 0.0),
+                            s.get("answered_per_hour", 0.0),
+                        )
                 await t["signals"].send(
                     key=brand.encode(), value=json.dumps(sig.to_dict(), ensure_ascii=False).encode()
                 )
             metrics.event_time(brand, em.ts, now=time.time())
             metrics.observe_stage("detect", time.perf_counter() - started)
 
-    @app.agent(app.topic(settings.topic("signals"), settings.topic("incident.commands"),
-                         key_serializer="raw", value_serializer="raw"), name="incidents")
+    @app.agent(
+        app.topic(
+            settings.topic("signals"),
+            settings.topic("incident.commands"),
+            key_serializer="raw",
+            value_serializer="raw",
+        ),
+        name="incidents",
+    )
     async def incidents(stream: Any) -> None:
         async for ev in stream.events():
             started = time.perf_counter()
@@ -193,12 +216,18 @@ def register(app: faust.App, ctx: Context) -> None:
         for e in events:
             if e.type == "opened":
                 metrics.incident_opened(new.brand, new.kind, new.severity)
-            await t["incidents"].send(key=new.brand.encode(), value=incident_record(e.type, e.incident, e.ts))
+            await t["incidents"].send(
+                key=new.brand.encode(), value=incident_record(e.type, e.incident, e.ts)
+            )
         if not events and new.status != "resolved":
             # A tick: event time moved for an open incident (escalation, reminders).
-            await t["incidents"].send(key=new.brand.encode(), value=incident_record("tick", new, sig.ts))
+            await t["incidents"].send(
+                key=new.brand.encode(), value=incident_record("tick", new, sig.ts)
+            )
 
-    open_by_key: dict[str, tuple[str, str]] = {}  # open incidents of this worker: key -> (brand, severity)
+    open_by_key: dict[
+        str, tuple[str, str]
+    ] = {}  # open incidents of this worker: key -> (brand, severity)
 
     def _track(inc: Incident) -> None:
         if inc.status == "resolved":
@@ -218,19 +247,40 @@ def register(app: faust.App, ctx: Context) -> None:
         cur = Incident.from_dict(cur_d)
         action = d.get("action")
         if action in ("approve", "edit"):
-            await t["incidents"].send(key=brand.encode(), value=json.dumps(
-                {"type": action, "ts": max(cur.updated_at, float(d.get("ts") or 0)),
-                 "incident": cur.to_dict(), "command": d}, ensure_ascii=False).encode())
+            await t["incidents"].send(
+                key=brand.encode(),
+                value=json.dumps(
+                    {
+                        "type": action,
+                        "ts": max(cur.updated_at, float(d.get("ts") or 0)),
+                        "incident": cur.to_dict(),
+                        "command": d,
+                    },
+                    ensure_ascii=False,
+                ).encode(),
+            )
             return
         if action == "published":
-            cur.timeline = [*cur.timeline, {"type": "published", "ts": d.get("ts"),
-                                            "by": d.get("user"), "lang": d.get("lang"),
-                                            "channel": d.get("channel")}][-50:]
+            cur.timeline = [
+                *cur.timeline,
+                {
+                    "type": "published",
+                    "ts": d.get("ts"),
+                    "by": d.get("user"),
+                    "lang": d.get("lang"),
+                    "channel": d.get("channel"),
+                },
+            ][-50:]
             incident_table[k] = cur.to_dict()
             return
         try:
-            cmd = Command(action=str(action), incident_id=cur.id, user=str(d.get("user") or "?"),
-                          ts=float(d.get("ts") or cur.updated_at), minutes=d.get("minutes"))
+            cmd = Command(
+                action=str(action),
+                incident_id=cur.id,
+                user=str(d.get("user") or "?"),
+                ts=float(d.get("ts") or cur.updated_at),
+                minutes=d.get("minutes"),
+            )
             new, events = on_command(cur, cmd, ctx.engine.lifecycle)
         except ValueError as exc:
             log.warning("command refused: %s", exc)
@@ -238,4 +288,6 @@ def register(app: faust.App, ctx: Context) -> None:
         incident_table[k] = new.to_dict()
         _track(new)
         for e in events:
-            await t["incidents"].send(key=brand.encode(), value=incident_record(e.type, e.incident, e.ts))
+            await t["incidents"].send(
+                key=brand.encode(), value=incident_record(e.type, e.incident, e.ts)
+            )

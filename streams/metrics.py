@@ -107,8 +107,17 @@ PREFIX = "spikewatch"
 OTHER = "other"
 
 INTERACTIONS: tuple[str, ...] = (
-    "command", "approve", "edit", "edit_submit", "bad_request",
-    "missing_signature", "bad_timestamp", "stale_request", "bad_signature", "no_signing_secret",
+    "command",
+    "approve",
+    "edit",
+    "edit_submit",
+    "bad_request",
+    "missing_signature",
+    "bad_timestamp",
+    "stale_request",
+    "bad_signature",
+    "no_signing_secret",
+    "replayed_request",
 )
 DEFAULT_SOURCES: tuple[str, ...] = ("x", "facebook", "instagram", "chat", "web", OTHER)
 LANGS: tuple[str, ...] = ("fi", "en", "sv", OTHER)

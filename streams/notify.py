@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 RETRY_SECONDS = 15.0
+REFRESH_SECONDS = 10.0
 
 
 class ConsoleSender:
@@ -56,13 +57,19 @@ class ConsoleSender:
 
     def send(self, n: Notification, thread_ts: str | None) -> DeliveryResult:
         if n.action == "update":  # in-place refreshes: one line, not the whole message again
-            print(f"~ updated {n.channel}: {n.text.splitlines()[0][:160]}", file=self.out, flush=True)
+            print(
+                f"~ updated {n.channel}: {n.text.splitlines()[0][:160]}", file=self.out, flush=True
+            )
         else:
             print("\n" + render_console(n), file=self.out, flush=True)
         return self._ok(n.channel)
 
-    def upload_chart(self, channel: str, thread_ts: str | None, png: bytes, title: str) -> DeliveryResult:
-        print(f"\n--- chart -> {channel}: {title} ({len(png)} bytes PNG)", file=self.out, flush=True)
+    def upload_chart(
+        self, channel: str, thread_ts: str | None, png: bytes, title: str
+    ) -> DeliveryResult:
+        print(
+            f"\n--- chart -> {channel}: {title} ({len(png)} bytes PNG)", file=self.out, flush=True
+        )
         return self._ok(channel)
 
 
@@ -72,15 +79,20 @@ def make_sender(settings: Settings, registry: CollectorRegistry | None = None) -
         return ConsoleSender()
     from alerts.slack_delivery import SlackDelivery
 
-    return SlackDelivery(settings.slack_bot_token.get_secret_value(),
-                         base_url=settings.slack_base_url, registry=registry)
+    return SlackDelivery(
+        settings.slack_bot_token.get_secret_value(),
+        base_url=settings.slack_base_url,
+        registry=registry,
+    )
 
 
 def post_webhook(url: str, payload: dict[str, Any], timeout: float = 10.0) -> bool:
     """POST a published update to a status page or publishing tool."""
     req = urllib.request.Request(  # noqa: S310 - URL from the operator's config
-        url, data=json.dumps(payload, ensure_ascii=False).encode(),
-        headers={"Content-Type": "application/json"}, method="POST",
+        url,
+        data=json.dumps(payload, ensure_ascii=False).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
     )
     try:
         with urllib.request.urlopen(req, timeout=timeout) as r:  # noqa: S310
@@ -108,29 +120,55 @@ def register(app: faust.App, ctx: Context) -> None:
             metrics.slack_latency(time.perf_counter() - started)
         return out
 
-    async def _publish(inc: Incident, st: StatusState, c: dict[str, Any], now: float,
-                       loop: asyncio.AbstractEventLoop) -> list[Notification]:
-        pub = approve(inc, st, status_cfg, lang=str(c.get("lang") or "fi"),
-                      channel=str(c.get("channel") or "status_page"),
-                      user=str(c.get("user") or "?"), now=now, text=c.get("text"))
+    async def _publish(
+        inc: Incident,
+        st: StatusState,
+        c: dict[str, Any],
+        now: float,
+        loop: asyncio.AbstractEventLoop,
+    ) -> list[Notification]:
+        pub = approve(
+            inc,
+            st,
+            status_cfg,
+            lang=str(c.get("lang") or "fi"),
+            channel=str(c.get("channel") or "status_page"),
+            user=str(c.get("user") or "?"),
+            now=now,
+            text=c.get("text"),
+        )
         if pub is None:
             log.warning("approval of a draft that was never offered (%s)", inc.id)
             return []
         await t["status.updates"].send(
-            key=inc.brand.encode(), value=json.dumps(pub.to_dict(), ensure_ascii=False).encode())
+            key=inc.brand.encode(), value=json.dumps(pub.to_dict(), ensure_ascii=False).encode()
+        )
         ok = True
         if webhook:
             ok = await loop.run_in_executor(pool, post_webhook, webhook, pub.to_dict())
         metrics.status_update("ok" if ok else "failed")
         # The incidents agent adds it to the incident's timeline.
-        await t["incident.commands"].send(key=inc.brand.encode(), value=json.dumps(
-            {"action": "published", "brand": inc.brand, "key": inc.key, "incident_id": inc.id,
-             "ts": now, "user": pub.approved_by, "lang": pub.lang, "channel": pub.channel},
-            ensure_ascii=False).encode())
+        await t["incident.commands"].send(
+            key=inc.brand.encode(),
+            value=json.dumps(
+                {
+                    "action": "published",
+                    "brand": inc.brand,
+                    "key": inc.key,
+                    "incident_id": inc.id,
+                    "ts": now,
+                    "user": pub.approved_by,
+                    "lang": pub.lang,
+                    "channel": pub.channel,
+                },
+                ensure_ascii=False,
+            ).encode(),
+        )
         return [published_note(inc, policy, status_cfg, pub)]
 
-    async def _open_editor(inc: Incident, st: StatusState, c: dict[str, Any],
-                           loop: asyncio.AbstractEventLoop) -> None:
+    async def _open_editor(
+        inc: Incident, st: StatusState, c: dict[str, Any], loop: asyncio.AbstractEventLoop
+    ) -> None:
         raw = st.drafts.get(f"{c.get('lang')}:{c.get('channel')}")
         view_id = c.get("view_id")
         if raw is None or not view_id or not hasattr(sender, "update_view"):
@@ -139,6 +177,25 @@ def register(app: faust.App, ctx: Context) -> None:
         draft = Draft.from_dict(raw)
         view = edit_modal(draft, limit=status_cfg.length_limits.get(draft.channel))
         await loop.run_in_executor(pool, sender.update_view, view_id, view)
+
+    last_refresh: dict[str, float] = {}  # dedup key -> wall time of its last in-place refresh
+
+    def _refresh_too_soon(n: Notification, sent: SentLog) -> bool:
+        """Numbers-only refreshes of one message at most every REFRESH_SECONDS of wall time.
+
+        Live, event time and wall time agree and the policy's ``update_min_seconds`` rules;
+        in a fast replay event time races ahead, and this keeps Slack (paced at one call a
+        second per channel) from falling minutes behind on refreshes nobody can read.
+        Status and severity changes (a new state hash) always go.
+        """
+        entry = sent.get(n.dedup_key)
+        if n.action != "update" or entry is None or n.state_hash != entry.state_hash:
+            return False
+        wall = time.monotonic()
+        if wall - last_refresh.get(n.dedup_key, -REFRESH_SECONDS) < REFRESH_SECONDS:
+            return True
+        last_refresh[n.dedup_key] = wall
+        return False
 
     @app.agent(t["incidents"], name="notify")
     async def notify(stream: Any) -> None:
@@ -161,17 +218,28 @@ def register(app: faust.App, ctx: Context) -> None:
             if kind == "resolved":
                 metrics.incident_resolved(inc.brand, inc.kind, inc.duration(now))
             notes = notifications(inc, st, sent, policy, status_cfg, now) + extra
-            outcomes = await loop.run_in_executor(pool, _timed_dispatch, notes, sent, now)
+            outcomes = []
+            for n in notes:
+                if _refresh_too_soon(n, sent):
+                    continue
+                # One at a time, and "sent" goes to the changelog right after Slack accepted
+                # each message: a crash can then repeat at most the message in flight.
+                done = await loop.run_in_executor(pool, _timed_dispatch, [n], sent, now)
+                outcomes.extend(done)
+                if any(o.recorded for o in done):
+                    sent_table[inc.id] = sent.to_dict()
             failed = False
             for o in outcomes:
                 if o.result is None:
                     continue
                 metrics.alert_sent(o.notification.action, "ok" if o.result.ok else "failed")
                 if not o.result.ok:
-                    failed = failed or o.result.retryable or o.result.error in ("timeout",
-                                                                                "deadline")
-                    log.warning("Slack did not accept %s: %s", o.notification.dedup_key,
-                                o.result.error)
+                    failed = (
+                        failed or o.result.retryable or o.result.error in ("timeout", "deadline")
+                    )
+                    log.warning(
+                        "Slack did not accept %s: %s", o.notification.dedup_key, o.result.error
+                    )
             if failed:
                 pending[inc.id] = (inc.brand, inc.to_dict(), now)
             else:
@@ -183,5 +251,9 @@ def register(app: faust.App, ctx: Context) -> None:
     @app.timer(RETRY_SECONDS)
     async def retry_undelivered() -> None:
         for brand, inc_d, now in list(pending.values()):
-            await t["incidents"].send(key=brand.encode(), value=json.dumps(
-                {"type": "retry", "ts": now, "incident": inc_d}, ensure_ascii=False).encode())
+            await t["incidents"].send(
+                key=brand.encode(),
+                value=json.dumps(
+                    {"type": "retry", "ts": now, "incident": inc_d}, ensure_ascii=False
+                ).encode(),
+            )

@@ -17,7 +17,7 @@ from aiohttp import web
 from mode import Service
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from detectors.mention import InvalidMention, mention_from_obj
+from detectors.mention import InvalidMention, Mention, parse_mention
 
 if TYPE_CHECKING:
     import faust
@@ -28,33 +28,56 @@ log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 8 * 1024 * 1024
 MAX_BATCH = 5000
+INGEST_ACK_SECONDS = 20.0
+
+
+MAX_DEAD_ORIGINAL_BYTES = 64 * 1024
 
 
 def dead_letter(reason: str, detail: str, original: bytes, **where: Any) -> bytes:
-    """The record written to ``mentions.dead``: reason, where it came from, original bytes."""
-    return json.dumps(
-        {
-            "reason": reason,
-            "detail": detail,
-            **where,
-            "original": original.decode("utf-8", "backslashreplace"),
-        },
-        ensure_ascii=False,
-    ).encode()
+    """The record written to ``mentions.dead``: reason, where it came from, original bytes.
+
+    Only the first 64 KiB of the original are kept (``original_bytes`` then says how
+    many there were): a dead letter must fit in a Kafka message (1 MB by default).
+    """
+    cut = original[:MAX_DEAD_ORIGINAL_BYTES]
+    d: dict[str, Any] = {
+        "reason": reason,
+        "detail": detail,
+        **where,
+        "original": cut.decode("utf-8", "backslashreplace"),
+    }
+    if len(cut) < len(original):
+        d.update(truncated=True, original_bytes=len(original))
+    return json.dumps(d, ensure_ascii=False).encode()
 
 
 def split_body(body: bytes, content_type: str) -> list[bytes] | None:
     """One record, a JSON array of records, or NDJSON; ``None`` when not JSON at all."""
-    text = body.decode("utf-8", "surrogateescape")
     if "ndjson" in content_type:
-        return [ln.encode("utf-8", "surrogateescape") for ln in text.splitlines() if ln.strip()]
+        # Only "\n" ends a record: U+2028, U+0085 and friends are valid inside JSON strings.
+        return [ln.rstrip(b"\r") for ln in body.split(b"\n") if ln.strip()]
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return [body]  # one record, dead-lettered as invalid_utf8
     try:
         obj = json.loads(text)
     except (ValueError, RecursionError):
         return None
     if isinstance(obj, list):
-        return [json.dumps(o, ensure_ascii=False).encode() for o in obj]
+        return [_dump(o) for o in obj]
     return [body]
+
+
+def _dump(obj: Any) -> bytes:
+    """One element of a JSON array as a record (escaped if it holds a lone surrogate)."""
+    try:
+        return json.dumps(obj, ensure_ascii=False).encode()
+    except UnicodeEncodeError:
+        return json.dumps(obj).encode()
+    except (ValueError, RecursionError):
+        return b"<unserializable>"
 
 
 class WebServer(Service):
@@ -65,6 +88,7 @@ class WebServer(Service):
         self.ctx = ctx
         self._runner: web.AppRunner | None = None
         self.port = ctx.settings.web_port
+        self._signatures: dict[str, float] = {}  # Slack signatures seen -> when (replay guard)
         super().__init__(**kw)
 
     def routes(self) -> web.Application:
@@ -89,6 +113,18 @@ class WebServer(Service):
     async def on_stop(self) -> None:
         if self._runner is not None:
             await self._runner.cleanup()
+
+    def _first_use(self, signature: str, now: float) -> bool:
+        """``False`` for a Slack signature already used within its 5-minute validity."""
+        from alerts.interactivity import MAX_AGE_SECONDS
+
+        if len(self._signatures) > 1000:
+            horizon = now - 2 * MAX_AGE_SECONDS
+            self._signatures = {k: t for k, t in self._signatures.items() if t >= horizon}
+        if signature in self._signatures:
+            return False
+        self._signatures[signature] = now
+        return True
 
     def get_web_url(self) -> str:
         return f"http://{self.ctx.settings.web_host}:{self.port}/"
@@ -124,32 +160,62 @@ class WebServer(Service):
             await topics["mentions.dead"].send(
                 value=dead_letter("invalid_json", "request body is not JSON", body, via="http")
             )
-            return web.json_response({"accepted": 0, "rejected": [
-                {"index": 0, "reason": "invalid_json"}]}, status=400)
+            return web.json_response(
+                {"accepted": 0, "rejected": [{"index": 0, "reason": "invalid_json"}]}, status=400
+            )
         if len(records) > MAX_BATCH:
-            return web.json_response({"error": f"at most {MAX_BATCH} records a request"}, status=413)
+            return web.json_response(
+                {"error": f"at most {MAX_BATCH} records a request"}, status=413
+            )
         accepted, rejected = 0, []
+        out: list[tuple[str, bytes | None, bytes]] = []  # (topic, key, value) to send
+        now = time.time()
         for i, raw in enumerate(records):
             try:
-                m = mention_from_obj(json.loads(raw))
+                m = parse_mention(raw)
+                self._edge_checks(m, now)
             except InvalidMention as exc:
                 self.ctx.metrics.invalid(exc.reason)
                 rejected.append({"index": i, "reason": exc.reason, "detail": exc.detail})
-                await topics["mentions.dead"].send(
-                    value=dead_letter(exc.reason, exc.detail, raw, via="http")
+                out.append(
+                    ("mentions.dead", None, dead_letter(exc.reason, exc.detail, raw, via="http"))
                 )
                 continue
-            except (ValueError, RecursionError):
-                self.ctx.metrics.invalid("invalid_json")
-                rejected.append({"index": i, "reason": "invalid_json"})
-                await topics["mentions.dead"].send(
-                    value=dead_letter("invalid_json", "not JSON", raw, via="http")
-                )
-                continue
-            await topics["mentions"].send(key=m.brand.encode(), value=raw)
+            out.append(("mentions", m.brand.encode(), raw))
             accepted += 1
+        try:
+            await asyncio.wait_for(self._send_all(out), timeout=INGEST_ACK_SECONDS)
+        except Exception as exc:  # the broker is down or refused: say so, never drop silently
+            log.warning(
+                "ingest: Kafka did not acknowledge %d records: %s", len(out), type(exc).__name__
+            )
+            return web.json_response(
+                {
+                    "error": "Kafka did not acknowledge the records; retry the request "
+                    "(mentions already stored are dropped as duplicates)",
+                    "accepted": 0,
+                    "rejected": rejected,
+                },
+                status=503,
+                headers={"Retry-After": "5"},
+            )
         status = 202 if accepted else 400
         return web.json_response({"accepted": accepted, "rejected": rejected}, status=status)
+
+    def _edge_checks(self, m: Mention, now: float) -> None:
+        """What the enrich agent would refuse anyway, refused here so the client learns it."""
+        from streams.agents import check_time
+
+        brands = self.ctx.deployment.brands
+        if brands and m.brand not in brands:
+            raise InvalidMention("unknown_brand", f"brand {m.brand[:64]!r} is not configured")
+        s = self.ctx.settings
+        check_time(m, now, s.max_event_age_days, s.max_event_future_seconds)
+
+    async def _send_all(self, out: list[tuple[str, bytes | None, bytes]]) -> None:
+        """Send in order and wait until the broker acknowledged every record."""
+        acks = [await self.ctx.topics[t].send(key=k, value=v) for t, k, v in out]
+        await asyncio.gather(*acks)
 
     async def slack_actions(self, request: web.Request) -> web.Response:
         """Slack's interactivity endpoint: verify, turn the click into a command, answer fast."""
@@ -166,9 +232,13 @@ class WebServer(Service):
         except InteractionError as exc:
             self.ctx.metrics.interaction(str(exc) if exc.status == 401 else "bad_request")
             return web.Response(status=exc.status, text=str(exc))
+        if not self._first_use(request.headers.get("X-Slack-Signature", ""), now):
+            self.ctx.metrics.interaction("replayed_request")
+            return web.Response(status=401, text="replayed_request")
         view_id = None
         if it.kind == "edit_submit":
-            assert it.ref is not None and it.text is not None
+            assert it.ref is not None
+            assert it.text is not None
             errors = edit_errors(it.text, it.ref.channel, self.ctx.status_cfg)
             if errors:
                 return web.json_response({"response_action": "errors", "errors": errors})
@@ -177,8 +247,9 @@ class WebServer(Service):
                 return web.Response(status=400, text="no_trigger_id")
             assert it.ref is not None
             loop = asyncio.get_running_loop()
-            res = await loop.run_in_executor(None, self.ctx.slack.open_view, it.trigger_id,
-                                             loading_modal(it.ref))
+            res = await loop.run_in_executor(
+                None, self.ctx.slack.open_view, it.trigger_id, loading_modal(it.ref)
+            )
             view_id = res.ts if res.ok else None
         brand, value = command_record(it, view_id=view_id)
         await self.ctx.topics["incident.commands"].send(

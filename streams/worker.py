@@ -58,6 +58,9 @@ def run_worker(settings: Settings, deployment: Deployment, *, start_broker: bool
     worker = faust.Worker(
         app, loglevel=settings.log_level.lower(), quiet=True, redirect_stdouts=False
     )
+    # Faust's start-up spinner (on at WARNING and above) leaves the root logger at DEBUG:
+    # every debug record of faust and aiokafka would then be built and filtered (~8% CPU).
+    worker.spinner = None
     for h in logging.getLogger().handlers:
         h.addFilter(flt)
     worker.execute_from_commandline()

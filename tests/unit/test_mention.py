@@ -50,6 +50,8 @@ def test_valid_mention_is_normalised_and_keeps_unknown_fields() -> None:
         (rec(author={"followers": True}), "wrong_type"),
         (rec(author={"is_brand": "yes"}), "wrong_type"),
         (b"[" * 100_000, "invalid_json"),
+        (rec(created_at="0001-01-01T00:00:00+01:00"), "bad_created_at"),
+        (rec(text="\ud800 lone"), "invalid_utf8"),
     ],
 )
 def test_invalid_records_name_their_reason(raw: bytes, reason: str) -> None:
