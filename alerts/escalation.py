@@ -256,6 +256,10 @@ def plan(incident: Incident, policy: Policy, now: float, sent: SentLog) -> list[
             kind = str(entry_tl.get("type"))
             if kind not in REPLY_TYPES or ts <= posted_at:
                 continue
+            if kind == "severity_changed" and severity_rank(
+                str(entry_tl.get("new"))
+            ) < severity_rank(str(entry_tl.get("old"))):
+                continue  # easing shows in the message updated in place; only a rise is news
             line = timeline_text(entry_tl)
             if line is None:
                 continue

@@ -95,7 +95,7 @@ class LifecycleConfig:
 
     quiet_seconds: float = 1800.0
     reopen_seconds: float = 900.0
-    downgrade_seconds: float = 900.0
+    downgrade_seconds: float = 1800.0
     open_min_severity: str = "low"
     snooze_default_minutes: int = 60
     max_snooze_minutes: int = 7 * 24 * 60

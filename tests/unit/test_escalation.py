@@ -194,6 +194,17 @@ def test_timeline_replies_only_after_the_post() -> None:
     assert not any("severity_changed" in k for k in keys)
 
 
+def test_only_a_rise_in_severity_is_a_thread_reply() -> None:
+    inc, now = incident(age_min=30)
+    inc.timeline = [
+        {"ts": T0 + 60, "type": "severity_changed", "old": "medium", "new": "high"},
+        {"ts": T0 + 600, "type": "severity_changed", "old": "high", "new": "medium"},
+    ]
+    keys = [n.dedup_key for n in plan(inc, POLICY, now, posted(CARE))]
+    assert f"inc-1:tl:severity_changed:{T0 + 60:.3f}" in keys
+    assert f"inc-1:tl:severity_changed:{T0 + 600:.3f}" not in keys
+
+
 def test_chart_once_per_severity() -> None:
     inc, now = incident(age_min=5, history=[[T0 - 60, 5, 5], [T0, 80, 10]])
     log = posted(CARE)
