@@ -1,18 +1,30 @@
-"""Score a NAB-style count series with the live worker's volume-surge detector.
+"""Score a NAB-style count series the way the live worker alerts on it.
 
 Each row is one bucket (``timestamp`` as ``YYYY-MM-DD HH:MM:SS``, read as
-UTC, and a count). The score of a row is the detector's score before it
-learns the row, damped by the same refractory period the live worker uses,
-so ``score >= MonitorConfig().volume_threshold`` is exactly "the live worker
-would alert here". This is what ``spikewatch score-series`` writes.
+UTC, and a count), fed in order to the live volume-surge detector
+(``MonitorConfig().volume_detector()``): the row is scored before it is
+learnt, as the worker scores a bucket when it closes.
+
+The written score is an *alert* score, a faithful emulation of the live
+worker: a bucket is active when the detector's score reaches
+``MonitorConfig().volume_threshold``; the first active bucket opens an
+incident, which stays open while buckets stay active and resolves after
+``quiet_seconds`` (``alerts.incidents.LifecycleConfig().quiet_seconds``,
+1800 s) without one (:class:`~detectors.base.AlertGate`). A row keeps the
+detector's own calibrated score when it opens an incident or is below the
+threshold; an active row of an incident already open (or just reopened)
+scores 0, since the team gets no new alert there. So
+``score >= volume_threshold`` is exactly "the live worker opens an incident
+here". NAB counts every alerting row; the worker posts once per incident.
+This is what ``spikewatch score-series`` writes.
 
 Examples
 --------
 >>> rows = [(f"2015-03-01 {h:02d}:{m:02d}:00", 10.0) for h in range(12) for m in range(0, 60, 5)]
->>> rows.append(("2015-03-01 12:00:00", 400.0))
+>>> rows += [("2015-03-01 12:00:00", 400.0), ("2015-03-01 12:05:00", 400.0)]
 >>> scores = score_series(rows)
->>> len(scores) == len(rows), max(scores[:-1]) < 0.5 <= scores[-1]
-(True, True)
+>>> len(scores) == len(rows), max(scores[:-2]) < 0.5 <= scores[-2], scores[-1]
+(True, True, 0.0)
 """
 
 from __future__ import annotations
@@ -21,8 +33,11 @@ import math
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
-from detectors.base import Observation, Refractory
+from detectors.base import AlertGate, Observation
 from detectors.monitor import MonitorConfig
+
+QUIET_SECONDS = 1800.0  # alerts.incidents.LifecycleConfig().quiet_seconds
+REOPEN_SECONDS = 900.0  # alerts.incidents.LifecycleConfig().reopen_seconds
 
 
 def parse_timestamp(text: str) -> float:
@@ -33,25 +48,39 @@ def parse_timestamp(text: str) -> float:
     return dt.timestamp()
 
 
-def score_series(
+def raw_scores(
     rows: Iterable[tuple[str, float]], config: MonitorConfig | None = None
 ) -> list[float]:
-    """One anomaly score in [0, 1] per ``(timestamp, value)`` row, in order.
+    """The live volume detector's own score per row, before alert gating.
 
     A row whose value is missing or not a number scores 0 and is not learnt.
     """
     cfg = config or MonitorConfig()
     det = cfg.volume_detector()
-    refractory = Refractory(cfg.volume_threshold, cfg.refractory_seconds)
     out: list[float] = []
     for stamp, value in rows:
-        ts = parse_timestamp(stamp)
         try:
             x = float(value)
         except (TypeError, ValueError):
             x = math.nan
-        obs = Observation("series", ts, x)
-        score = refractory.apply(det.score_one(obs), ts)
+        obs = Observation("series", parse_timestamp(stamp), x)
+        out.append(min(1.0, max(0.0, det.score_one(obs))))
         det.learn_one(obs)
-        out.append(min(1.0, max(0.0, score)))
     return out
+
+
+def score_series(
+    rows: Iterable[tuple[str, float]],
+    config: MonitorConfig | None = None,
+    *,
+    quiet_seconds: float = QUIET_SECONDS,
+    reopen_seconds: float = REOPEN_SECONDS,
+) -> list[float]:
+    """One alert score in [0, 1] per ``(timestamp, value)`` row, in order (see module doc)."""
+    cfg = config or MonitorConfig()
+    rows = list(rows)
+    gate = AlertGate(cfg.volume_threshold, quiet_seconds, reopen_seconds)
+    return [
+        gate.apply(parse_timestamp(stamp), score)
+        for (stamp, _), score in zip(rows, raw_scores(rows, cfg), strict=True)
+    ]

@@ -1,17 +1,30 @@
-"""Volume surge: is this bucket's mention count too high for this key, now?
+"""Volume surge: has this key's mention rate risen above its normal, lately?
 
-The expected count comes from :class:`~detectors.seasonal.SeasonalBaseline`
-(time of day, day of week, holidays). The test is a negative-binomial upper
-tail ``P(X >= observed)`` whose overdispersion ``alpha`` (variance
-``mu + alpha mu^2``) is learnt online from the key's own prediction errors: a
-sparse night of 0-2 mentions and a busy day of thousands are judged on the
-same scale. A sustained rise is also tested on the sum of the last ``span``
-buckets. The score is ``z / (z + score_half)`` with ``z = -log10 p``.
+Counts of mentions on social media are bursty: one bucket of five minutes
+may hold five times the usual count for no reason worth a person's time, and
+what is usual differs a thousandfold between keys and between night and day.
+So the evidence is the *mean log-ratio* of the last ``w`` buckets against a
+robust seasonal baseline, and it is judged against the key's own history of
+that same statistic:
+
+* the baseline is :class:`~detectors.seasonal.LogProfile`, the expected
+  ``log(count + offset)`` per local hour of day (a running geometric mean,
+  robust to spikes; the offset tames sparse nights of 0-2 mentions);
+* ``d = log(x + offset) - expected`` per bucket; ``m_w`` is the mean of the
+  last ``w`` values of ``d`` for each width ``w`` in ``scales`` (a rise that
+  lasts an hour outweighs a single noisy bucket);
+* each width keeps a robust running centre and spread of ``m_w`` (winsorised
+  EWMA of the mean and of the absolute deviation, half-life a week), so
+  ``z_w = (m_w - centre) / spread`` means the same on a sparse key and on a
+  busy one, and one live threshold fits all keys;
+* the score is ``s / (s + score_half)`` with ``s = -log10`` of the normal
+  upper tail of the largest ``z_w``.
 
 A surge must not teach the baseline: :meth:`VolumeSurgeDetector.learn_one`
-winsorises the count at ``expected + clip_sigma * sd`` before learning, so a
-spike of 2000 teaches no more than a mildly busy bucket, while a lasting
-level shift is still absorbed over a few hours.
+winsorises ``log(x + offset)`` at ``clip_sigma`` spreads above the expected
+value before learning, and the spreads learn winsorised values too, so a
+spike of 2000 teaches no more than a mildly busy bucket, while a lasting level
+shift is absorbed over days.
 
 Examples
 --------
@@ -19,9 +32,10 @@ Examples
 >>> det = VolumeSurgeDetector()
 >>> det.score_one(Observation("k", 0.0, 5.0))  # nothing learnt yet: neutral
 0.0
->>> for i in range(100):
+>>> for i in range(600):
 ...     det.learn_one(Observation("k", 300.0 * i, 20.0 + (i % 5)))
->>> normal, surge = Observation("k", 30000.0, 22.0), Observation("k", 30000.0, 90.0)
+>>> t = 300.0 * 600
+>>> normal, surge = Observation("k", t, 22.0), Observation("k", t, 300.0)
 >>> det.score_one(surge) > 0.5 > det.score_one(normal)
 True
 >>> {"observed", "expected", "ratio", "p_value"} <= set(det.evidence(surge))
@@ -35,155 +49,183 @@ from collections import deque
 from typing import Any
 
 from detectors.base import Observation, is_bad_number
-from detectors.counts import log_sf_negbin, surprise, surprise_to_score
-from detectors.seasonal import SeasonalBaseline, halflife_rate
+from detectors.counts import LN10, log_sf_poisson, surprise, surprise_to_score
+from detectors.seasonal import LogProfile, halflife_rate
+
+_SQRT2 = math.sqrt(2.0)
+_MAD_TO_SD = math.sqrt(math.pi / 2.0)  # E|X| = sd * sqrt(2 / pi) for a normal X
 
 
-class _Scale:
-    """Dispersion of the sum of the last ``width`` buckets around its expectation."""
+def normal_surprise(z: float) -> float:
+    """``-log10 P(Z >= z)`` for a standard normal ``Z`` (0 for z <= 0), finite far out.
 
-    __slots__ = ("alpha", "count", "den", "num", "width")
+    >>> round(normal_surprise(3.0), 2)
+    2.87
+    >>> normal_surprise(40.0) > normal_surprise(30.0) > 100
+    True
+    """
+    if not z > 0.0:
+        return 0.0
+    if z < 30.0:
+        return -math.log10(0.5 * math.erfc(z / _SQRT2))
+    # Mills ratio: ln P(Z >= z) ~ -z^2/2 - ln(z sqrt(2 pi))
+    return (0.5 * z * z + math.log(z * math.sqrt(2.0 * math.pi))) / LN10
 
-    PRIOR_BUCKETS = 24  # the prior alpha weighs as much as two hours of data
 
-    def __init__(self, width: int, alpha: float) -> None:
+def z_for_surprise(s: float) -> float:
+    """The ``z`` whose :func:`normal_surprise` is ``s`` (bisection; 0 for s <= 0).
+
+    >>> round(z_for_surprise(normal_surprise(2.5)), 6)
+    2.5
+    """
+    if not s > 0.0:
+        return 0.0
+    s = min(s, 1e6)
+    lo, hi = 0.0, 1.0
+    while normal_surprise(hi) < s:
+        lo, hi = hi, 2.0 * hi
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if normal_surprise(mid) < s else (lo, mid)
+    return 0.5 * (lo + hi)
+
+
+class _Spread:
+    """Robust running centre and spread of one window's mean log-ratio."""
+
+    __slots__ = ("center", "count", "spread", "width")
+
+    PRIOR_BUCKETS = 72  # the prior spread weighs as much as six hours of data
+
+    def __init__(self, width: int, spread: float) -> None:
         self.width = width
-        self.alpha = alpha
-        self.num = 0.0
-        self.den = 0.0
+        self.center = 0.0
+        self.spread = spread
         self.count = 0
 
-    def learn(self, s: float, e: float, rate: float, lo: float, hi: float, clip: float) -> None:
-        if e <= 0.0:
-            return
-        sd = math.sqrt(e + self.alpha * e * e)
-        s = min(max(s, e - clip * sd), e + clip * sd + 1.0)
-        if self.den == 0.0:
-            self.num, self.den = self.alpha * e * e, e * e
+    def z(self, m: float) -> float:
+        return (m - self.center) / self.spread
+
+    def learn(self, m: float, rate: float, clip: float, floor: float) -> None:
+        lo, hi = self.center - clip * self.spread, self.center + clip * self.spread
+        m = min(max(m, lo), hi)
         self.count += 1
-        rate = max(rate, 1.0 / (self.count + self.PRIOR_BUCKETS))
-        self.num += rate * ((s - e) ** 2 - e - self.num)
-        self.den += rate * (e * e - self.den)
-        self.alpha = min(hi, max(lo, self.num / self.den))
+        r = max(rate, 1.0 / (self.count + self.PRIOR_BUCKETS))
+        self.center += r * (m - self.center)
+        self.spread += r * (_MAD_TO_SD * abs(m - self.center) - self.spread)
+        self.spread = max(self.spread, floor)
 
-    def __getstate__(self) -> tuple[int, float, float, float, int]:
-        return (self.width, self.alpha, self.num, self.den, self.count)
+    def __getstate__(self) -> tuple[int, float, float, int]:
+        return (self.width, self.center, self.spread, self.count)
 
-    def __setstate__(self, state: tuple[int, float, float, float, int]) -> None:
-        self.width, self.alpha, self.num, self.den, self.count = state
+    def __setstate__(self, state: tuple[int, float, float, int]) -> None:
+        self.width, self.center, self.spread, self.count = state
 
 
 class VolumeSurgeDetector:
     """Per-key surge detector over bucket counts (one instance per key).
 
-    ``scales`` are the window widths (in buckets) tested: 1 is the bucket
-    itself against the fast baseline (a sudden spike); wider windows sum
-    winsorised counts against the slow baseline (a rise that lasts).
+    ``scales`` are the window widths (in buckets) whose mean log-ratio is
+    tested at ``alert_z``; a lone bucket is always tested too, at ``spike_z``
+    (so a width of 1 in ``scales`` adds nothing); the largest standardised
+    excess decides.
     """
 
     def __init__(
         self,
         bucket_seconds: int = 300,
         *,
-        level_halflife_seconds: float = 3 * 3600.0,
-        slow_halflife_seconds: float = 86400.0,
-        weekly: bool = True,
+        level_halflife_seconds: float = 3600.0,
+        profile_halflife_days: float = 7.0,
+        spread_halflife_days: float = 7.0,
         tz: str = "UTC",
         holidays: frozenset[str] = frozenset(),
-        alpha_init: float = 0.5,
-        alpha_min: float = 0.01,
-        alpha_max: float = 5.0,
-        alpha_halflife_seconds: float = 2 * 86400.0,
+        offset: float = 1.0,
+        spread_init: float = 0.5,
+        spread_floor: float = 0.02,
         clip_sigma: float = 3.0,
-        sum_clip_sigma: float = 3.0,
-        scales: tuple[int, ...] = (1, 12, 36),
+        scales: tuple[int, ...] = (12, 24),
         warmup_buckets: int = 3,
         score_half: float = 6.0,
+        alert_z: float = 3.0,
+        spike_z: float = 6.0,
     ) -> None:
         if bucket_seconds <= 0:
             raise ValueError("bucket_seconds must be > 0")
-        if not 0.0 < alpha_min <= alpha_init <= alpha_max:
-            raise ValueError("need 0 < alpha_min <= alpha_init <= alpha_max")
-        if clip_sigma <= 0.0 or sum_clip_sigma <= 0.0:
-            raise ValueError("clip_sigma and sum_clip_sigma must be > 0")
+        if spread_init <= 0.0 or spread_floor <= 0.0:
+            raise ValueError("spread_init and spread_floor must be > 0")
+        if clip_sigma <= 0.0:
+            raise ValueError("clip_sigma must be > 0")
         if not scales or any(w < 1 for w in scales) or len(set(scales)) != len(scales):
             raise ValueError("scales must be distinct widths >= 1")
         if warmup_buckets < 1:
             raise ValueError("warmup_buckets must be >= 1")
         if score_half <= 0.0:
             raise ValueError("score_half must be > 0")
-        if alpha_halflife_seconds <= 0.0:
-            raise ValueError("alpha_halflife_seconds must be > 0")
+        if alert_z <= 0.0 or spike_z <= 0.0:
+            raise ValueError("alert_z and spike_z must be > 0")
+        if spread_halflife_days <= 0.0:
+            raise ValueError("spread_halflife_days must be > 0")
         self.bucket_seconds = bucket_seconds
-        self.baseline = SeasonalBaseline(
+        self.profile = LogProfile(
             bucket_seconds,
+            offset=offset,
             level_halflife_seconds=level_halflife_seconds,
-            slow_halflife_seconds=slow_halflife_seconds,
-            weekly=weekly,
+            profile_halflife_days=profile_halflife_days,
             tz=tz,
             holidays=holidays,
         )
-        self.alpha_min = alpha_min
-        self.alpha_max = alpha_max
-        self.alpha_rate = halflife_rate(alpha_halflife_seconds / bucket_seconds)
+        self.spread_rate = halflife_rate(spread_halflife_days * 86400.0 / bucket_seconds)
+        self.spread_floor = spread_floor
         self.clip_sigma = clip_sigma
-        self.sum_clip_sigma = sum_clip_sigma
         self.warmup = warmup_buckets
         self.score_half = score_half
-        self.scales = [_Scale(w, alpha_init) for w in sorted(scales)]
-        # (winsorised count, slow expectation) of the latest buckets, newest last.
-        self.recent: deque[tuple[float, float]] = deque(maxlen=max(1, max(scales) - 1))
+        self.alert_z = alert_z
+        self.spike_ratio = alert_z / spike_z
+        self.z_gain = z_for_surprise(score_half) / alert_z
+        # Width 1 is the lone-bucket test, always on and judged at ``spike_z``.
+        widths = sorted(w for w in scales if w > 1) or [1]
+        self.spreads = [_Spread(w, spread_init / math.sqrt(w)) for w in widths]
+        # Per-bucket spread of d, for winsorising what the profile learns.
+        self.unit = _Spread(1, spread_init)
+        # log-ratios d of the latest buckets, newest last.
+        self.recent: deque[float] = deque(maxlen=max(1, max(scales) - 1))
 
     @property
     def n(self) -> int:
         """Buckets learnt so far."""
-        return self.baseline.n
-
-    @property
-    def alpha(self) -> float:
-        """Overdispersion of single buckets."""
-        return self.scales[0].alpha
+        return self.profile.n
 
     def expected(self, ts: float) -> float:
-        """Expected count of the bucket at ``ts``."""
-        return self.baseline.expected(ts)
+        """Expected (typical) count of the bucket at ``ts``."""
+        return self.profile.expected_count(ts)
 
-    def _sums(self, x: float, ts: float) -> list[tuple[_Scale, float, float]]:
-        """(scale, observed, expected) per scale for a bucket count ``x`` at ``ts``."""
-        mu = self.baseline.expected(ts)
-        slow = self.baseline.expected_slow(ts)
-        out: list[tuple[_Scale, float, float]] = []
-        s = min(x, self._cap(slow))
-        e = slow
-        got = 1
-        recent = reversed(self.recent)
-        for sc in self.scales:
-            if sc.width == 1:
-                out.append((sc, x, mu))
-                continue
-            for xr, er in recent:
-                s += xr
-                e += er
-                got += 1
-                if got == sc.width:
-                    break
-            if got < sc.width:
-                break
-            out.append((sc, s, e))
+    def _means(self, x: float, ts: float) -> list[tuple[_Spread, float]]:
+        """(spread, mean log-ratio of the last ``width`` buckets) per width."""
+        d = math.log(x + self.profile.offset) - self.profile.expected_log(ts)
+        out: list[tuple[_Spread, float]] = []
+        past = list(self.recent)
+        for sp in self.spreads:
+            tail = past[len(past) - sp.width + 1 :] if sp.width > 1 else []
+            out.append((sp, (d + sum(tail)) / (1 + len(tail))))
         return out
 
-    def _cap(self, mu: float) -> float:
-        return mu + self.sum_clip_sigma * math.sqrt(mu + self.alpha * mu * mu) + 1.0
-
-    def _surprise(self, x: float, ts: float) -> tuple[float, int, float, float]:
-        """Largest surprise over the scales: (z, width, observed, expected)."""
-        best = (0.0, 1, x, self.baseline.expected(ts))
-        for sc, s, e in self._sums(x, ts):
-            if s <= e or e <= 0.0:
-                continue
-            z = surprise(log_sf_negbin(s, e, sc.alpha))
+    def _best(self, x: float, ts: float) -> tuple[float, int, float]:
+        """Largest standardised window: (z, width, mean log-ratio)."""
+        best = (0.0, self.spreads[0].width, 0.0)
+        for sp, m in self._means(x, ts):
+            z = sp.z(m)
             if z > best[0]:
-                best = (z, sc.width, s, e)
+                best = (z, sp.width, m)
+        # A lone bucket must be ``spike_z`` spreads out to count as much, and
+        # its count must be unlikely under a Poisson of the expected count too.
+        d = math.log(x + self.profile.offset) - self.profile.expected_log(ts)
+        z = self.unit.z(d) * self.spike_ratio
+        if z > best[0]:
+            mu = max(self.profile.expected_count(ts), 0.05)
+            z = min(z, z_for_surprise(surprise(log_sf_poisson(x, mu))) / self.z_gain)
+            if z > best[0]:
+                best = (z, 1, d)
         return best
 
     def score_one(self, obs: Observation) -> float:
@@ -191,48 +233,47 @@ class VolumeSurgeDetector:
         x = obs.value
         if is_bad_number(x) or not math.isfinite(obs.ts) or self.n < self.warmup:
             return 0.0
-        return surprise_to_score(self._surprise(x, obs.ts)[0], self.score_half)
+        return surprise_to_score(self._surprise(self._best(x, obs.ts)[0]), self.score_half)
 
-    def clip(self, x: float, mu: float) -> float:
-        """Winsorise ``x`` to ``mu +- clip_sigma * sd`` (the learning value)."""
-        sd = math.sqrt(mu + self.alpha * mu * mu)
-        return min(max(x, mu - self.clip_sigma * sd), mu + self.clip_sigma * sd + 1.0)
+    def _surprise(self, z: float) -> float:
+        """``-log10 p`` of a standardised rise ``z``; ``alert_z`` gives ``score_half``."""
+        return normal_surprise(z * self.z_gain)
 
     def learn_one(self, obs: Observation) -> None:
-        """Learn the bucket count (winsorised) into baseline and dispersions."""
-        x = obs.value
-        ts = obs.ts
+        """Learn the bucket count (winsorised) into the profile and the spreads."""
+        x, ts = obs.value, obs.ts
         if is_bad_number(x) or not math.isfinite(ts):
             return
-        mu = self.baseline.expected(ts)
-        slow = self.baseline.expected_slow(ts)
-        if self.n >= self.warmup and mu > 0.0:
-            r = self.alpha_rate
-            lo, hi = self.alpha_min, self.alpha_max
-            for sc, s, e in self._sums(x, ts):
-                sc.learn(s, e, r, lo, hi, self.clip_sigma)
-            xc = self.clip(x, mu)
+        y = math.log(x + self.profile.offset)
+        if self.n >= self.warmup:
+            rate, clip, floor = self.spread_rate, self.clip_sigma, self.spread_floor
+            for sp, m in self._means(x, ts):
+                sp.learn(m, rate, clip, floor)
+            e = self.profile.expected_log(ts)
+            self.unit.learn(y - e, rate, clip, floor)
+            d = min(y - e, clip * self.unit.spread)
+            y = min(y, e + clip * self.unit.spread)
         else:
-            xc = x
-        self.recent.append((min(x, self._cap(slow)) if slow > 0.0 else x, slow or xc))
-        self.baseline.update(ts, xc)
+            d = 0.0
+        self.recent.append(d)
+        self.profile.update(ts, y)
 
     def evidence(self, obs: Observation) -> dict[str, Any]:
         """Why the score is what it is (JSON-serialisable)."""
         x = obs.value if not is_bad_number(obs.value) else 0.0
         ts = obs.ts if math.isfinite(obs.ts) else 0.0
-        mu = self.baseline.expected(ts)
-        ready = self.n >= self.warmup and mu > 0.0
-        z, width, s, e = self._surprise(x, ts) if ready else (0.0, 1, x, mu)
+        mu = self.expected(ts)
+        ready = self.n >= self.warmup
+        z, width, m = self._best(x, ts) if ready else (0.0, self.spreads[0].width, 0.0)
+        s = self._surprise(z)
         return {
             "observed": x,
             "expected": round(mu, 3),
             "ratio": round(x / mu, 3) if mu > 0.0 else None,
-            "p_value": 10.0**-z,
-            "surprise": round(z, 3),
+            "p_value": 10.0**-s,
+            "surprise": round(s, 3),
+            "z": round(z, 3),
             "window_buckets": width,
-            "window_observed": round(s, 3),
-            "window_expected": round(e, 3),
-            "dispersion": round(self.alpha, 4),
-            "score": round(surprise_to_score(z, self.score_half), 4) if ready else 0.0,
+            "window_ratio": round(math.exp(m), 3),
+            "score": round(surprise_to_score(s, self.score_half), 4) if ready else 0.0,
         }

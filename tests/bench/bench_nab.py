@@ -1,7 +1,8 @@
 """NAB realTweets (development half) with the live worker's volume-surge detector.
 
 Writes one score CSV per series (``detectors.series.score_series``, the live
-defaults) to a temporary directory, runs NAB's scorer from shared/ with NAB's
+defaults: the live volume detector, gated as the incident lifecycle opens
+incidents) to a temporary directory, runs NAB's scorer from shared/ with NAB's
 own threshold choice and at the live threshold (``--fixed-threshold``), and
 prints leave-one-series-out figures: the threshold is picked on four series
 and the fifth is scored at it (what the held-back series will see).

@@ -5,9 +5,8 @@ import random
 
 import pytest
 
-from detectors.base import Observation, Refractory
+from detectors.base import Observation
 from detectors.counts import log_sf_negbin, log_sf_poisson, surprise
-from detectors.series import score_series
 from detectors.volume import VolumeSurgeDetector
 
 DAY = 288  # five-minute buckets
@@ -88,7 +87,10 @@ def test_evidence_fields() -> None:
     "kwargs",
     [
         {"bucket_seconds": 0},
-        {"alpha_init": 0.0},
+        {"offset": 0.0},
+        {"alert_z": 0.0},
+        {"spike_z": -1.0},
+        {"spread_init": 0.0},
         {"scales": ()},
         {"score_half": 0},
         {"tz": "Nowhere/X"},
@@ -105,17 +107,48 @@ def test_tail_functions_order() -> None:
     assert log_sf_poisson(0, 3.0) == 0.0
 
 
-def test_refractory_damps_then_recovers() -> None:
-    r = Refractory(0.5, 3600.0)
-    assert r.apply(0.8, 0.0) == 0.8
-    assert r.apply(0.8, 600.0) < 0.5
-    assert r.apply(0.8, 3600.0) == 0.8
+def test_sustained_rise_outscores_a_lone_bucket_of_the_same_excess() -> None:
+    rng = random.Random(7)
+    counts = daily(rng, 7, night=5.0, day=40.0)
+    lone, lasting = VolumeSurgeDetector(), VolumeSurgeDetector()
+    feed(lone, counts)
+    feed(lasting, counts)
+    t = 7 * DAY + 12 * 12  # noon of day 8
+    feed(lone, [40.0] * 11, start=t - 11)
+    feed(lasting, [80.0] * 11, start=t - 11)
+    obs = Observation("k", 300.0 * t, 80.0)
+    assert lasting.score_one(obs) >= 0.5 > lone.score_one(obs)
 
 
-def test_score_series_shape_and_range() -> None:
-    rows = [(f"2015-03-01 {i // 12:02d}:{i % 12 * 5:02d}:00", 10.0) for i in range(240)]
-    rows[200] = (rows[200][0], 300.0)
-    scores = score_series(rows)
-    assert len(scores) == len(rows)
-    assert all(0.0 <= s <= 1.0 for s in scores)
-    assert scores.index(max(scores)) == 200
+def test_spike_z_sets_how_extreme_a_lone_bucket_must_be() -> None:
+    counts = daily(random.Random(9), 2, night=20.0, day=20.0)
+    loose, strict = VolumeSurgeDetector(spike_z=4.0), VolumeSurgeDetector(spike_z=20.0)
+    feed(loose, counts)
+    feed(strict, counts)
+    obs = Observation("k", 2 * DAY * 300.0, 70.0)
+    assert loose.score_one(obs) >= 0.5 > strict.score_one(obs)
+
+
+def test_same_relative_surge_scores_alike_on_sparse_and_busy_keys() -> None:
+    rng = random.Random(8)
+    scores = []
+    for scale in (1.0, 100.0):
+        det = VolumeSurgeDetector()
+        feed(det, [scale * x for x in daily(rng, 7, night=2.0, day=10.0)])
+        t = 7 * DAY + 12 * 12
+        feed(det, [scale * 40.0] * 11, start=t - 11)
+        scores.append(det.score_one(Observation("k", 300.0 * t, scale * 40.0)))
+    assert min(scores) >= 0.5
+
+
+def test_log_profile_learns_hour_of_day_and_survives_pickle() -> None:
+    from detectors.seasonal import LogProfile
+
+    p = LogProfile(300, tz="Europe/Helsinki")
+    for i in range(DAY * 2):
+        hour_utc = (i // 12) % 24
+        p.update(300.0 * i, 5.0 if hour_utc == 10 else 1.0)
+    clone = pickle.loads(pickle.dumps(p))  # noqa: S301 - our own bytes
+    ten_utc = 2 * DAY * 300.0 + 10 * 3600.0
+    assert clone.expected_log(ten_utc) == p.expected_log(ten_utc) > 4.0
+    assert p.expected_log(ten_utc + 3600.0) < 1.5
