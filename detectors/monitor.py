@@ -13,17 +13,32 @@ or ``"brand|channel"``) into :class:`~detectors.signals.Signal` objects:
   ``negative_burst`` signal, active or not. Empty buckets in a gap close too
   (a quiet night teaches the baseline); a gap longer than ``max_gap_buckets``
   is skipped without learning.
+* ``active`` means "this bucket is anomalous": the detector's raw score
+  reached the kind's threshold. Every bucket of a long storm is active, so
+  the incident it opened stays open; de-duplicating alerts is the incident
+  lifecycle's job (one incident per brand and kind), not the monitor's.
 * Early alerting: inside the open bucket, as soon as the partial count is
   already significant against the expected count of the *whole* bucket, an
   active signal is emitted at once (``evidence["partial"] is True``), at most
-  once per bucket and kind.
-* Each kind has a :class:`~detectors.base.Refractory`: after it fires, its
-  score is damped for ``refractory_seconds`` (one incident, not a flood).
+  once per bucket and kind. The volume score rises with the count, so the
+  monitor finds the count that would alert once per bucket (and again after
+  each close) instead of scoring every mention; the negative score can only
+  rise on a negative mention, so it is scored on those only, and with the
+  storm test alone (a slow burn is decided on closed buckets).
+* Warm-up: during the key's first ``volume_warmup_seconds`` (two days: the
+  daily shape is not learnt yet, and on simulated streams the first two
+  mornings' ramps looked like surges) a volume signal is active only when the
+  bucket also holds ``volume_warmup_min_ratio`` (4) times its expected count,
+  so an outage alerts from the first day and a morning ramp does not;
+  negative bursts need no day shape.
 * Severity (from the evidence): ``none`` when not active; ``critical`` when
   the ratio is >= 8 and at least 100 mentions (volume) or the negative share
   is >= 0.6 with at least 50 negatives (negative); ``high`` for a ratio >= 4
   or a share >= 3x baseline with at least 20 negatives; ``medium`` for a
-  ratio >= 2 or a share >= 2x baseline; otherwise ``low``.
+  ratio >= 2 or a share >= 2x baseline; otherwise ``low``. For a slow burn
+  (``evidence["test"] == "drift"``) the share and count are those of the
+  window the drift test has summed (``window_share``, ``window_negative``),
+  so the severity of a burn rises as it builds.
 
 Examples
 --------
@@ -36,10 +51,10 @@ Examples
 ...                    terms=("ei toimi",) if neg else ("laina",))
 ...     return EnrichedMention(m, e)
 >>> mon = KeyMonitor("nordbank")
->>> sigs = [s for i in range(600) for s in mon.observe(em(i, i * 150))]  # 2 per bucket
+>>> sigs = [s for i in range(1200) for s in mon.observe(em(i, i * 150))]  # 2 per bucket
 >>> sorted({s.kind for s in sigs}), any(s.active for s in sigs)
 (['negative_burst', 'volume_surge'], False)
->>> late = [s for i in range(300) for s in mon.observe(em(1000 + i, 90000 + i, neg=True))]
+>>> late = [s for i in range(300) for s in mon.observe(em(2000 + i, 180000 + i, neg=True))]
 >>> active = [s for s in late if s.active]
 >>> sorted({s.kind for s in active}), active[0].evidence["top_terms"][0]["term"]
 (['negative_burst', 'volume_surge'], 'ei toimi')
@@ -52,7 +67,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from detectors.base import Observation, Refractory
+from detectors.base import Observation
 from detectors.mention import EnrichedMention
 from detectors.negative import NegativeBurstDetector
 from detectors.signals import Signal
@@ -71,17 +86,24 @@ class MonitorConfig:
     bucket_seconds: int = 300
     volume_threshold: float = 0.5
     negative_threshold: float = 0.5
-    refractory_seconds: float = 24 * 3600.0
+    refractory_seconds: float = 24 * 3600.0  # score-series (NAB) only, not the live path
     lateness_seconds: float = 60.0
     max_late_seconds: float = 3600.0
     max_gap_buckets: int = 2016  # one week of 5-minute buckets
     early_alert: bool = True
+    volume_warmup_seconds: float = 2 * 86400.0  # first two days: only gross volume surges alert
+    volume_warmup_min_ratio: float = 4.0  # ... at least this many times the expected count
     tz: str = "UTC"
     holidays: frozenset[str] = field(default_factory=frozenset)
     level_halflife_seconds: float = 3600.0
     volume_scales: tuple[int, ...] = (1, 12, 36)
     score_half: float = 6.0
     min_negative: int = 3
+    # Negative bursts (see detectors.negative): clustering of mentions, the
+    # shift of the negative odds the slow-burn test looks for, and its alarm level.
+    negative_rho: float = 0.01
+    negative_odds_ratio: float = 2.0
+    negative_drift_threshold: float = 8.0
     terms_capacity: int = 100
 
     def __post_init__(self) -> None:
@@ -95,6 +117,12 @@ class MonitorConfig:
             raise ValueError("need 0 <= lateness_seconds <= max_late_seconds")
         if self.max_gap_buckets < 1:
             raise ValueError("max_gap_buckets must be >= 1")
+        if self.volume_warmup_seconds < 0:
+            raise ValueError("volume_warmup_seconds must be >= 0")
+        if self.volume_warmup_min_ratio < 1:
+            raise ValueError("volume_warmup_min_ratio must be >= 1")
+        self.volume_detector()  # the detectors check their own parameters
+        self.negative_detector()
 
     def volume_detector(self) -> VolumeSurgeDetector:
         """The volume-surge detector these settings describe."""
@@ -110,17 +138,35 @@ class MonitorConfig:
     def negative_detector(self) -> NegativeBurstDetector:
         """The negative-burst detector these settings describe."""
         return NegativeBurstDetector(
-            self.bucket_seconds, min_negative=self.min_negative, score_half=self.score_half
+            self.bucket_seconds,
+            min_negative=self.min_negative,
+            score_half=self.score_half,
+            rho=self.negative_rho,
+            odds_ratio=self.negative_odds_ratio,
+            cusum_threshold=self.negative_drift_threshold,
         )
 
 
 class _Bucket:
     """Counts and a little evidence of one open bucket."""
 
-    __slots__ = ("early", "negative", "samples", "start", "topics", "total")
+    __slots__ = (
+        "early",
+        "negative",
+        "samples",
+        "start",
+        "topics",
+        "total",
+        "trigger",
+        "trigger_at",
+    )
 
     def __init__(self, start: float) -> None:
         self.start = start
+        # Smallest count that would raise an early volume alert, valid while
+        # the detectors have learnt ``trigger_at`` buckets (-1: not known yet).
+        self.trigger = math.inf
+        self.trigger_at = -1
         self.total = 0
         self.negative = 0
         self.topics: Counter[str] = Counter()
@@ -134,19 +180,18 @@ class _Bucket:
         for t in em.enrichment.topics[:5]:
             if len(self.topics) < MAX_TOPICS or t in self.topics:
                 self.topics[t] += 1
-        sample = {
-            "id": em.mention.id,
-            "text": em.mention.text[:SAMPLE_CHARS],
-            "url": em.mention.url,
-            "negative": neg,
-        }
         if len(self.samples) < MAX_SAMPLES:
-            self.samples.append(sample)
+            self.samples.append(_sample(em, neg))
         elif neg:
             for i, s in enumerate(self.samples):
                 if not s["negative"]:
-                    self.samples[i] = sample
+                    self.samples[i] = _sample(em, neg)
                     break
+
+
+def _sample(em: EnrichedMention, neg: bool) -> dict[str, Any]:
+    m = em.mention
+    return {"id": m.id, "text": m.text[:SAMPLE_CHARS], "url": m.url, "negative": neg}
 
 
 def severity(kind: str, active: bool, ev: dict[str, Any]) -> str:
@@ -154,9 +199,10 @@ def severity(kind: str, active: bool, ev: dict[str, Any]) -> str:
     if not active:
         return "none"
     if kind == "negative_burst":
-        share = float(ev.get("negative_share") or 0.0)
+        drift = ev.get("test") == "drift"
+        share = float(ev.get("window_share" if drift else "negative_share") or 0.0)
         base = float(ev.get("baseline_share") or 0.0) or 1e-9
-        neg = float(ev.get("negative_count") or 0.0)
+        neg = float(ev.get("window_negative" if drift else "negative_count") or 0.0)
         if share >= 0.6 and neg >= 50:
             return "critical"
         if share >= 3 * base and neg >= 20:
@@ -181,15 +227,14 @@ class KeyMonitor:
         self.volume = c.volume_detector()
         self.negative = c.negative_detector()
         self.terms = EmergingTerms(c.terms_capacity)
-        self.refractory = {
-            "volume_surge": Refractory(c.volume_threshold, c.refractory_seconds),
-            "negative_burst": Refractory(c.negative_threshold, c.refractory_seconds),
-        }
         self.buckets: dict[float, _Bucket] = {}
         self.watermark = -math.inf
         self.next_start: float | None = None  # start of the oldest bucket not yet closed
+        self.first_start: float | None = None  # the key's first bucket
         self.late = 0
         self.dropped = 0
+        self.closed = 0  # buckets learnt: the detectors' state changes only then
+        self._trigger_ratio = 2.0  # last volume trigger / expected count (a search hint)
 
     # -- input ---------------------------------------------------------------
     def observe(self, em: EnrichedMention) -> list[Signal]:
@@ -204,7 +249,7 @@ class KeyMonitor:
         bs = self.config.bucket_seconds
         start = float(math.floor(ts / bs) * bs)
         if self.next_start is None:
-            self.next_start = start
+            self.next_start = self.first_start = start
         if start < self.next_start:
             if self.watermark - ts > self.config.max_late_seconds:
                 self.dropped += 1
@@ -217,7 +262,7 @@ class KeyMonitor:
         bucket.add(em)
         self.terms.update(em.enrichment.terms, ts)
         if self.config.early_alert:
-            out.extend(self._early(bucket, ts))
+            out.extend(self._early(bucket, ts, em.is_negative))
         return out
 
     def advance(self, ts: float) -> list[Signal]:
@@ -257,6 +302,9 @@ class KeyMonitor:
             ev["p_value"] = nev["p_value"]
         for k in ("negative_share", "baseline_share", "negative_count"):
             ev[k] = nev[k]
+        if kind == "negative_burst":
+            for k in ("window_negative", "window_total", "window_share", "cusum", "test"):
+                ev[k] = nev[k]
         ev["top_terms"] = self.terms.top(ts, 5)
         ev["topics"] = dict(b.topics.most_common(10))
         ev["samples"] = [{k: s[k] for k in ("id", "text", "url")} for s in b.samples]
@@ -264,13 +312,34 @@ class KeyMonitor:
         ev["bucket_seconds"] = self.config.bucket_seconds
         return ev
 
+    def _warming(self, kind: str, b: _Bucket) -> bool:
+        """In a key's first days only a gross surge may alert on volume.
+
+        The daily shape is not learnt yet, so an ordinary morning ramp looks like
+        a surge; an outage that multiplies the volume by
+        ``volume_warmup_min_ratio`` or more still alerts from the first day.
+        """
+        if (
+            kind != "volume_surge"
+            or self.first_start is None
+            or b.start >= self.first_start + self.config.volume_warmup_seconds
+        ):
+            return False
+        expected = max(1.0, self.volume.expected(b.start + self.config.bucket_seconds / 2))
+        return b.total < self.config.volume_warmup_min_ratio * expected
+
     def _signal(self, b: _Bucket, kind: str, score: float, ts: float, partial: bool) -> Signal:
-        c = self.config
-        thr = c.volume_threshold if kind == "volume_surge" else c.negative_threshold
-        active = score >= thr
+        warming = self._warming(kind, b)
+        active = score >= self._threshold(kind) and not warming
         ev = self._evidence(b, kind, ts) if active else self._light_evidence(b, kind)
         ev["partial"] = partial
+        if warming:
+            ev["warming_up"] = True
         return Signal(self.key, kind, ts, round(score, 6), active, severity(kind, active, ev), ev)
+
+    def _threshold(self, kind: str) -> float:
+        c = self.config
+        return c.volume_threshold if kind == "volume_surge" else c.negative_threshold
 
     def _light_evidence(self, b: _Bucket, kind: str) -> dict[str, Any]:
         vol, neg = self._observations(b)
@@ -278,22 +347,70 @@ class KeyMonitor:
         ev["bucket_start"] = b.start
         return ev
 
-    def _early(self, b: _Bucket, ts: float) -> list[Signal]:
+    def _volume_trigger(self, b: _Bucket) -> float:
+        """Smallest count of ``b`` whose volume score reaches the threshold.
+
+        The score rises with the count and the detector learns only when a
+        bucket closes, so one search per bucket (and per close) replaces a
+        score per mention.
+        """
+        if b.trigger_at != self.closed:
+            b.trigger_at = self.closed
+            thr = self.config.volume_threshold
+
+            def hot(x: int) -> bool:
+                return self.volume.score_one(Observation(self.key, b.start, float(x))) >= thr
+
+            # Gallop from a guess (the last trigger-to-expected ratio seen), then
+            # bisect: a handful of scores per bucket.
+            mu = self.volume.expected(b.start)
+            guess = self._trigger_ratio * mu
+            g = max(1, math.ceil(guess))
+            step = 1
+            if hot(g):
+                lo, hi = g - 1, g
+                while lo > 0 and hot(lo):
+                    hi, lo = lo, max(0, lo - step)
+                    step *= 2
+            else:
+                lo, hi = g, g + 1
+                while not hot(hi):
+                    lo, hi = hi, hi + step
+                    step *= 2
+                    if hi > 1 << 24:
+                        b.trigger = math.inf
+                        return b.trigger
+            while hi - lo > 1:  # invariant: lo is quiet (or 0), hi is hot
+                mid = (lo + hi) // 2
+                lo, hi = (lo, mid) if hot(mid) else (mid, hi)
+            b.trigger = float(hi)
+            if mu > 1.0:
+                self._trigger_ratio = hi / mu
+        return b.trigger
+
+    def _early(self, b: _Bucket, ts: float, negative: bool) -> list[Signal]:
         out = []
-        vol, neg = self._observations(b)
-        for kind, det, obs in (
-            ("volume_surge", self.volume, vol),
-            ("negative_burst", self.negative, neg),
+        if (
+            "volume_surge" not in b.early
+            and not self._warming("volume_surge", b)
+            and b.total >= self._volume_trigger(b)
         ):
-            if kind in b.early:
-                continue
-            r = self.refractory[kind]
-            raw = det.score_one(obs)
-            if raw * r.factor(ts) >= r.threshold:
-                r.apply(raw, ts)
-                b.early.add(kind)
-                out.append(self._signal(b, kind, raw, ts, partial=True))
+            vol = self._observations(b)[0]
+            out.extend(self._early_signal(b, "volume_surge", self.volume.score_one(vol), ts))
+        # More mentions at the same negative count only lower the negative
+        # score: it can first pass the threshold on a negative mention. Early,
+        # only the storm test: a slow burn is decided on closed buckets.
+        if negative and "negative_burst" not in b.early:
+            neg = self._observations(b)[1]
+            score = self.negative.storm_score(neg)
+            out.extend(self._early_signal(b, "negative_burst", score, ts))
         return out
+
+    def _early_signal(self, b: _Bucket, kind: str, score: float, ts: float) -> list[Signal]:
+        if score < self._threshold(kind):
+            return []
+        b.early.add(kind)
+        return [self._signal(b, kind, score, ts, partial=True)]
 
     def _close(self, b: _Bucket) -> list[Signal]:
         end = b.start + self.config.bucket_seconds
@@ -303,14 +420,9 @@ class KeyMonitor:
             ("volume_surge", self.volume, vol),
             ("negative_burst", self.negative, neg),
         ):
-            raw = det.score_one(obs)
-            # An early alert of this bucket already fired (and started the
-            # refractory period): report the bucket as it is, undamped.
-            score = raw if kind in b.early else self.refractory[kind].apply(raw, end)
-            sig = self._signal(b, kind, score, end, partial=False)
-            sig.evidence["raw_score"] = round(raw, 6)
-            out.append(sig)
+            out.append(self._signal(b, kind, det.score_one(obs), end, partial=False))
             det.learn_one(obs)  # winsorised inside: a surge does not teach the baseline
+        self.closed += 1
         return out
 
     def stats(self) -> dict[str, int]:

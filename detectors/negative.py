@@ -3,16 +3,31 @@
 Each observation carries the bucket's negative count (``value``) and all
 mentions (``total``). The key's own baseline share ``p0`` (a bank's normal
 negative share is not an airline's) is a slow, count-weighted average
-(half-life ``baseline_halflife_seconds``). The test is a binomial upper tail
-``P(K >= k | n, p0)`` on counts deflated by a design effect ``1 + rho*(n-1)``
-(mentions of one bucket are not independent: replies and retweets cluster).
+(half-life ``baseline_halflife_seconds``) that an anomaly does not teach:
+neither a burst nor the low share of a viral spike.
+Counts are deflated by a design effect ``1 + rho*(n-1)`` (mentions of one
+bucket are not independent: replies and retweets cluster). Two tests, each
+scoring 0.5 at its own alarm level, the score being the larger:
 
-Two time scales make it see both a storm and a slow burn: the bucket itself,
-and exponentially weighted sums of negative and total counts over the last
-hours (half-life ``burn_halflife_seconds``), so a share climbing over hours
-while volume barely moves still adds up to evidence. A positive viral spike
-raises ``n`` but not the share, so the conditional test stays quiet. Nothing
-is flagged unless negatives exceed their expected number by ``min_negative``.
+* **storm** (one bucket): the binomial upper tail ``P(K >= k | n, p0)``,
+  ``z = -log10 p``, score ``z / (z + score_half)``; nothing is flagged unless
+  negatives exceed their expected number by ``min_negative``.
+* **drift** (a slow burn: the share climbing over hours while volume barely
+  moves): a Bernoulli CUSUM of the log-likelihood ratio of "negative odds
+  ``odds_ratio`` times the baseline" against the baseline, summed over
+  mentions, ``S = max(0, S + llr)``, capped at ``cusum_cap * cusum_threshold``
+  so it falls back soon after the burn ends, and reset to 0 when an alarm
+  ends (a quiet night after a storm must not hover at the threshold and
+  re-alarm on two negatives); score ``S / (S + cusum_threshold)``.
+  It starts after ``drift_warmup_seconds`` (the baseline share must be known
+  well: a drift test against a rough share is a false alarm in waiting).
+
+Both look at the share, not the count: a positive viral spike raises ``n``
+but not the share, so both stay quiet. The score never rises when only
+``total`` grows, so a caller may re-score a growing bucket on negative
+mentions only. A bucket still filling up is best judged by the storm test
+alone (:meth:`NegativeBurstDetector.storm_score`): the drift test gains a few
+minutes at most there, and its mid-bucket peaks are mostly noise.
 
 Examples
 --------
@@ -25,8 +40,8 @@ Examples
 >>> det.score_one(storm) > 0.5 > det.score_one(viral)
 True
 >>> ev = det.evidence(storm)
->>> ev["negative_share"], abs(ev["baseline_share"] - 0.1) < 0.02
-(0.667, True)
+>>> ev["negative_share"], abs(ev["baseline_share"] - 0.1) < 0.02, ev["test"]
+(0.667, True, 'storm')
 """
 
 from __future__ import annotations
@@ -38,20 +53,28 @@ from detectors.base import Observation, is_bad_number
 from detectors.counts import log_sf_binomial, surprise, surprise_to_score
 from detectors.seasonal import halflife_rate
 
+_P_MIN, _P_MAX = 1e-4, 1.0 - 1e-4
+MAX_WEIGHT = 4.0  # a bucket this many times busier than usual is unusual
+
 
 class NegativeBurstDetector:
     """Per-key negative-share burst detector over (negative, total) bucket counts."""
 
     __slots__ = (
-        "_burn_rate",
         "_rate",
         "base_neg",
         "base_tot",
-        "burn_neg",
-        "burn_tot",
+        "cusum",
+        "cusum_cap",
+        "cusum_neg",
+        "cusum_threshold",
+        "cusum_tot",
+        "drift_warmup",
+        "frozen_rate",
         "last_ts",
         "min_negative",
         "n",
+        "odds_ratio",
         "prior_share",
         "prior_weight",
         "rho",
@@ -64,39 +87,54 @@ class NegativeBurstDetector:
         bucket_seconds: int = 300,
         *,
         baseline_halflife_seconds: float = 3 * 86400.0,
-        burn_halflife_seconds: float = 2 * 3600.0,
         prior_share: float = 0.15,
         prior_weight: float = 50.0,
         rho: float = 0.02,
         min_negative: int = 3,
         warmup_buckets: int = 3,
         score_half: float = 4.0,
+        odds_ratio: float = 2.0,
+        cusum_threshold: float = 10.0,
+        cusum_cap: float = 1.5,
+        frozen_rate: float = 0.1,
+        drift_warmup_seconds: float = 86400.0,
     ) -> None:
         if bucket_seconds <= 0:
             raise ValueError("bucket_seconds must be > 0")
-        if baseline_halflife_seconds <= 0 or burn_halflife_seconds <= 0:
-            raise ValueError("half-lives must be > 0")
+        if baseline_halflife_seconds <= 0:
+            raise ValueError("baseline_halflife_seconds must be > 0")
         if not 0.0 < prior_share < 1.0:
             raise ValueError("prior_share must be in (0, 1)")
         if prior_weight < 0.0 or not 0.0 <= rho < 1.0:
             raise ValueError("prior_weight must be >= 0 and rho in [0, 1)")
         if min_negative < 1 or warmup_buckets < 0 or score_half <= 0.0:
             raise ValueError("min_negative >= 1, warmup_buckets >= 0, score_half > 0")
+        if odds_ratio <= 1.0 or cusum_threshold <= 0.0 or cusum_cap < 1.0:
+            raise ValueError("odds_ratio > 1, cusum_threshold > 0 and cusum_cap >= 1")
+        if not 0.0 <= frozen_rate <= 1.0:
+            raise ValueError("frozen_rate must be in [0, 1]")
+        if drift_warmup_seconds < 0.0:
+            raise ValueError("drift_warmup_seconds must be >= 0")
         self._rate = halflife_rate(baseline_halflife_seconds / bucket_seconds)
-        self._burn_rate = halflife_rate(burn_halflife_seconds / bucket_seconds)
         self.prior_share = prior_share
         self.prior_weight = prior_weight
         self.rho = rho
         self.min_negative = min_negative
         self.warmup = warmup_buckets
         self.score_half = score_half
+        self.odds_ratio = odds_ratio
+        self.cusum_threshold = cusum_threshold
+        self.cusum_cap = cusum_cap
+        self.frozen_rate = frozen_rate
+        self.drift_warmup = max(warmup_buckets, math.ceil(drift_warmup_seconds / bucket_seconds))
         # Slow baseline: EW means of negative and total counts per bucket; the
         # prior share is worth ``prior_weight`` mentions.
         self.base_neg = 0.0
         self.base_tot = 0.0
-        # Slow-burn window: EW sums over the last hours (decayed per bucket).
-        self.burn_neg = 0.0
-        self.burn_tot = 0.0
+        # Drift: the CUSUM and the counts it has summed since it last was 0.
+        self.cusum = 0.0
+        self.cusum_neg = 0.0
+        self.cusum_tot = 0.0
         self.n = 0
         self.last_ts = -math.inf
 
@@ -115,47 +153,81 @@ class NegativeBurstDetector:
             return None
         return min(k, n), n
 
-    def _surprise(self, k: float, n: float, p0: float, bucket_n: float) -> float:
+    def _deff(self, n: float) -> float:
+        return 1.0 + self.rho * max(0.0, n - 1.0)
+
+    def _storm(self, k: float, n: float, p0: float) -> float:
+        """Surprise ``-log10 p`` of the bucket's negatives."""
         if n <= 0.0 or k - p0 * n < self.min_negative:
             return 0.0
-        # Clustering (replies, retweets) acts within a bucket: the design
-        # effect uses the bucket's size, not the window's.
-        deff = 1.0 + self.rho * max(0.0, bucket_n - 1.0)
+        deff = self._deff(n)
         return surprise(log_sf_binomial(k / deff, n / deff, p0))
 
-    def _tests(self, k: float, n: float) -> tuple[float, float, float, float]:
-        """(z, tested negatives, tested total, baseline share), the stronger scale."""
+    def _drift(self, k: float, n: float, p0: float) -> float:
+        """The CUSUM after adding the bucket (not stored; 0 while warming up)."""
+        if self.n < self.drift_warmup:
+            return 0.0
+        p0 = min(_P_MAX, max(_P_MIN, p0))
+        p1 = self.odds_ratio * p0 / (1.0 - p0 + self.odds_ratio * p0)
+        llr = k * math.log(p1 / p0) + (n - k) * math.log((1.0 - p1) / (1.0 - p0))
+        s = self.cusum + llr / self._deff(n)
+        return min(max(0.0, s), self.cusum_cap * self.cusum_threshold)
+
+    def _scores(self, k: float, n: float) -> tuple[float, float, float]:
+        """(storm score, drift score, new CUSUM) of a bucket's counts."""
         p0 = self.baseline_share
-        best = (self._surprise(k, n, p0, n), k, n, p0)
-        d = 1.0 - self._burn_rate
-        bk, bn = self.burn_neg * d + k, self.burn_tot * d + n
-        zb = self._surprise(bk, bn, p0, n)
-        if zb > best[0]:
-            best = (zb, bk, bn, p0)
-        return best
+        s = self._drift(k, n, p0)
+        storm = surprise_to_score(self._storm(k, n, p0), self.score_half)
+        return storm, s / (s + self.cusum_threshold), s
 
     def score_one(self, obs: Observation) -> float:
         """Burst score of the bucket's (negative, total) counts."""
         c = self._counts(obs)
         if c is None or self.n < self.warmup:
             return 0.0
-        return surprise_to_score(self._tests(*c)[0], self.score_half)
+        storm, drift, _ = self._scores(*c)
+        return max(storm, drift)
+
+    def storm_score(self, obs: Observation) -> float:
+        """The storm test's score alone (for a bucket still filling up)."""
+        c = self._counts(obs)
+        if c is None or self.n < self.warmup:
+            return 0.0
+        return surprise_to_score(self._storm(c[0], c[1], self.baseline_share), self.score_half)
 
     def learn_one(self, obs: Observation) -> None:
-        """Learn the bucket: burn window always, baseline share with a capped share."""
+        """Learn the bucket: the CUSUM always; the baseline share protected."""
         c = self._counts(obs)
         if c is None:
             return
         k, n = c
-        d = 1.0 - self._burn_rate
-        self.burn_neg = self.burn_neg * d + k
-        self.burn_tot = self.burn_tot * d + n
-        # A burst must not teach the baseline: cap the learnt negatives.
         p0 = self.baseline_share
-        cap = p0 * n + 3.0 * math.sqrt(n * p0 * (1.0 - p0) * (1.0 + self.rho * n)) + 1.0
-        if self.n >= self.warmup:
-            k = min(k, cap)
         r = max(self._rate, 1.0 / (self.n + 1))
+        if self.n >= self.warmup:
+            storm, _, s = self._scores(k, n)
+            if self.cusum >= self.cusum_threshold > s:
+                s = 0.0  # the alarm is over: start afresh, do not hover at the threshold
+            if s > 0.0:
+                self.cusum_neg, self.cusum_tot = self.cusum_neg + k, self.cusum_tot + n
+            else:
+                self.cusum_neg = self.cusum_tot = 0.0
+            self.cusum = s
+            # An anomaly must not teach the baseline, in either direction: a
+            # burst would hide the next one, and a viral spike's low share
+            # would make the days after it look negative. During an alarm, a
+            # share far below normal or a bucket more than ``MAX_WEIGHT`` times
+            # busier than usual, learn slowly (a lasting change is still
+            # absorbed, over days), at most as ``MAX_WEIGHT`` usual buckets,
+            # with the negatives clipped.
+            sd = math.sqrt(n * p0 * (1.0 - p0) * self._deff(n))
+            cap = MAX_WEIGHT * max(1.0, self.base_tot)
+            unusual = k < p0 * n - 3.0 * sd or n > cap
+            if storm >= 0.5 or s >= self.cusum_threshold or unusual:
+                r *= self.frozen_rate
+            if n > cap:
+                k, n = k * cap / n, cap
+            sd = math.sqrt(n * p0 * (1.0 - p0) * self._deff(n))
+            k = min(max(k, p0 * n - 3.0 * sd - 1.0), p0 * n + 3.0 * sd + 1.0)
         self.base_neg += r * (k - self.base_neg) if n > 0 else -r * self.base_neg
         self.base_tot += r * (n - self.base_tot)
         self.n += 1
@@ -164,15 +236,24 @@ class NegativeBurstDetector:
     def evidence(self, obs: Observation) -> dict[str, Any]:
         """Why the score is what it is (JSON-serialisable)."""
         k, n = self._counts(obs) or (0.0, 0.0)
-        z, tk, tn, _ = self._tests(k, n) if self.n >= self.warmup else (0.0, k, n, 0.0)
+        ready = self.n >= self.warmup
+        p0 = self.baseline_share
+        z = self._storm(k, n, p0) if ready else 0.0
+        s = self._drift(k, n, p0) if ready else 0.0
+        storm = surprise_to_score(z, self.score_half)
+        drift = s / (s + self.cusum_threshold)
+        wk, wn = (self.cusum_neg + k, self.cusum_tot + n) if s > 0.0 else (k, n)
         return {
             "negative_count": k,
             "total": n,
             "negative_share": round(k / n, 3) if n > 0 else 0.0,
-            "baseline_share": round(self.baseline_share, 4),
-            "window_negative": round(tk, 2),
-            "window_total": round(tn, 2),
+            "baseline_share": round(p0, 4),
+            "window_negative": round(wk, 2),
+            "window_total": round(wn, 2),
+            "window_share": round(wk / wn, 3) if wn > 0 else 0.0,
             "p_value": 10.0**-z,
             "surprise": round(z, 3),
-            "score": round(surprise_to_score(z, self.score_half), 4),
+            "cusum": round(s, 3),
+            "test": "storm" if storm >= drift else "drift",
+            "score": round(max(storm, drift), 4),
         }

@@ -66,26 +66,33 @@ class EmergingTerms:
         """Count each distinct term of one mention at event time ``ts``."""
         if not math.isfinite(ts):
             return
+        items, exp = self.items, math.exp
+        fast_tau, slow_tau = self.fast_tau, self.slow_tau
         for term in set(terms):
             if not isinstance(term, str) or not term:
                 continue
             term = term[:MAX_TERM_CHARS]
-            item = self.items.get(term)
+            item = items.get(term)
             if item is None:
-                self.items[term] = [1.0, 1.0, ts, ts]
+                items[term] = [1.0, 1.0, ts, ts]
                 continue
-            if ts < item[2]:  # a late mention: count it without moving time back
-                item[0] += math.exp(-(item[2] - ts) / self.fast_tau)
-                item[1] += math.exp(-(item[2] - ts) / self.slow_tau)
+            dt = ts - item[2]
+            if dt < 0.0:  # a late mention: count it without moving time back
+                item[0] += exp(dt / fast_tau)
+                item[1] += exp(dt / slow_tau)
                 item[3] = min(item[3], ts)
                 continue
-            fast, slow = self._decayed(item, ts)
-            item[0], item[1], item[2] = fast + 1.0, slow + 1.0, ts
-        if len(self.items) > 2 * self.capacity:
+            item[0] = item[0] * exp(-dt / fast_tau) + 1.0
+            item[1] = item[1] * exp(-dt / slow_tau) + 1.0
+            item[2] = ts
+        if len(items) > 2 * self.capacity:
             self._prune(ts)
 
     def _prune(self, ts: float) -> None:
-        ranked = sorted(self.items.items(), key=lambda kv: self._decayed(kv[1], ts)[1])
+        tau = self.slow_tau
+        ranked = sorted(
+            self.items.items(), key=lambda kv: kv[1][1] * math.exp(-max(0.0, ts - kv[1][2]) / tau)
+        )
         for term, _ in ranked[: len(ranked) - self.capacity]:
             del self.items[term]
 

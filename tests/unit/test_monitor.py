@@ -1,13 +1,15 @@
 from __future__ import annotations
 
 import pickle
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from detectors.base import Observation
 from detectors.mention import EnrichedMention, Enrichment, Mention
 from detectors.monitor import KeyMonitor, MonitorConfig, severity
-from detectors.signals import KINDS, SEVERITIES
+from detectors.signals import KINDS, SEVERITIES, Signal
 
 T0 = datetime(2026, 3, 2, tzinfo=UTC)
 
@@ -130,3 +132,104 @@ def test_bad_config_raises() -> None:
         MonitorConfig(volume_threshold=0.0)
     with pytest.raises(ValueError, match=r"\w"):
         MonitorConfig(bucket_seconds=0)
+
+
+def storm(mon: KeyMonitor, t: float, minutes: int, per_minute: int = 30) -> list[Signal]:
+    """A negative storm from ``t`` (POSIX) lasting ``minutes``; all signals it caused."""
+    sigs: list[Signal] = []
+    off = t - T0.timestamp()
+    for j in range(minutes * per_minute):
+        sigs += mon.observe(em(50_000 + j, off + j * 60.0 / per_minute, neg=True))
+    return sigs
+
+
+def test_every_bucket_of_a_long_storm_is_active() -> None:
+    # "active" means the bucket is anomalous: no refractory damping after the
+    # first alert, so the incident stays open while the storm lasts.
+    mon = KeyMonitor("nordbank")
+    t = warm(mon)
+    sigs = storm(mon, t, 120) + mon.advance(t + 120 * 60.0 + 400.0)
+    closed = [
+        s
+        for s in sigs
+        if not s.evidence["partial"] and t <= s.evidence["bucket_start"] < t + 7200.0
+    ]
+    for kind in ("volume_surge", "negative_burst"):
+        mine = [s for s in closed if s.kind == kind]
+        assert len(mine) == 24
+        assert all(s.active and s.severity != "none" for s in mine)
+
+
+def test_one_early_alert_per_kind_and_bucket() -> None:
+    mon = KeyMonitor("nordbank")
+    t = warm(mon)
+    early = [s for s in storm(mon, t, 60) if s.evidence["partial"]]
+    per_bucket = Counter((s.kind, s.evidence["bucket_start"]) for s in early)
+    assert set(per_bucket.values()) == {1}
+    assert len({b for _, b in per_bucket}) == 12  # every storm bucket alerts early
+    assert all(s.active for s in early)
+
+
+def test_early_volume_alert_on_the_first_count_that_scores() -> None:
+    # The monitor searches the trigger count once per bucket instead of scoring
+    # every mention; the alert must come on the same mention as a brute force.
+    mon = KeyMonitor("nordbank")
+    t = warm(mon)
+    probe = pickle.loads(pickle.dumps(mon))  # noqa: S301 - our own bytes
+    probe.observe(em(70_000, t - T0.timestamp(), neg=False))  # opens the bucket
+    start = float(int(t // 300) * 300)
+    thr = mon.config.volume_threshold
+    brute = next(
+        x
+        for x in range(1, 10_000)
+        if probe.volume.score_one(Observation("nordbank", start, float(x))) >= thr
+    )
+    got = None
+    for j in range(brute + 5):
+        sigs = mon.observe(em(70_000 + j, t - T0.timestamp() + j * 0.01))
+        if any(s.kind == "volume_surge" and s.active for s in sigs):
+            got = j + 1
+            break
+    assert got == brute
+
+
+def test_viral_praise_raises_volume_not_negative() -> None:
+    mon = KeyMonitor("nordbank")
+    t = warm(mon)
+    sigs = []
+    for j in range(1800):  # an hour at ten times the volume, all neutral
+        sigs += mon.observe(em(80_000 + j, t - T0.timestamp() + j * 2.0))
+    active = {s.kind for s in sigs if s.active}
+    assert active == {"volume_surge"}
+
+
+def test_severity_of_a_slow_burn_uses_its_window() -> None:
+    ev = {
+        "test": "drift",
+        "negative_share": 0.3,
+        "negative_count": 6,
+        "window_share": 0.45,
+        "window_negative": 90,
+        "baseline_share": 0.15,
+    }
+    assert severity("negative_burst", True, ev) == "high"
+    assert severity("negative_burst", True, {**ev, "test": "storm"}) == "medium"
+
+
+@pytest.mark.parametrize(
+    ("warmup", "min_ratio", "alerts"),
+    [
+        (0.0, 4.0, True),  # no warm-up
+        (86400.0, 4.0, True),  # in warm-up, but a 50x storm is a gross surge
+        (86400.0, 100.0, False),  # in warm-up, and 50x is not gross enough
+    ],
+)
+def test_volume_warmup(warmup: float, min_ratio: float, alerts: bool) -> None:
+    cfg = MonitorConfig(volume_warmup_seconds=warmup, volume_warmup_min_ratio=min_ratio)
+    mon = KeyMonitor("nordbank", cfg)
+    t = warm(mon, buckets=100)  # eight hours of history, then a surge of 50x
+    sigs = storm(mon, t, 15)
+    vol = [s for s in sigs if s.kind == "volume_surge"]
+    assert any(s.active for s in vol) is alerts
+    neg = [s for s in sigs if s.kind == "negative_burst"]
+    assert any(s.active for s in neg)  # negative bursts need no warm-up
