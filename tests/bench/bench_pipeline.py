@@ -134,8 +134,9 @@ def create_topic(bootstrap: str, name: str, partitions: int = PARTITIONS) -> Non
 async def _produce(bootstrap: str, topic: str, records: list[tuple[bytes, bytes]]) -> None:
     from aiokafka import AIOKafkaProducer
 
-    p = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=20,
-                         max_batch_size=256 * 1024)
+    p = AIOKafkaProducer(
+        bootstrap_servers=bootstrap, acks="all", linger_ms=20, max_batch_size=256 * 1024
+    )
     await p.start()
     try:
         futs = [await p.send(topic, value=v, key=k) for k, v in records]
@@ -154,9 +155,14 @@ def produce_fast(bootstrap: str, topic: str, records: list[tuple[bytes, bytes]])
 async def _bare_consume(bootstrap: str, topic: str, n: int) -> tuple[int, float]:
     from aiokafka import AIOKafkaConsumer
 
-    c = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=None,
-                         auto_offset_reset="earliest", enable_auto_commit=False,
-                         max_partition_fetch_bytes=4 * 1024 * 1024)
+    c = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        max_partition_fetch_bytes=4 * 1024 * 1024,
+    )
     await c.start()
     got, decoded, first = 0, 0, None
     try:
@@ -185,8 +191,14 @@ def bare_limit(bootstrap: str, topic: str, n: int) -> float:
 class Worker:
     """A ``spikewatch worker`` subprocess with its metrics and /proc figures."""
 
-    def __init__(self, bootstrap: str, prefix: str, workdir: Path, name: str,
-                 extra: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        bootstrap: str,
+        prefix: str,
+        workdir: Path,
+        name: str,
+        extra: dict[str, str] | None = None,
+    ) -> None:
         self.port = free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith(("SPIKEWATCH_", "SLACK_"))}
         env.update(
@@ -201,8 +213,9 @@ class Worker:
         env.update(extra or {})
         self.log = workdir / f"worker-{name}.log"
         self._out = self.log.open("wb")
-        self.proc = subprocess.Popen(WORKER_CMD, env=env,
-                                     stdout=self._out, stderr=subprocess.STDOUT, cwd=str(workdir))
+        self.proc = subprocess.Popen(
+            WORKER_CMD, env=env, stdout=self._out, stderr=subprocess.STDOUT, cwd=str(workdir)
+        )
 
     def wait_healthy(self, timeout: float = 120) -> None:
         def ok() -> bool:
@@ -234,8 +247,11 @@ class Worker:
             samples = self.samples()
         except OSError:
             return 0.0
-        return sum(v for (n, ls), v in samples.items()
-                   if n == name and all((k, val) in ls for k, val in labels.items()))
+        return sum(
+            v
+            for (n, ls), v in samples.items()
+            if n == name and all((k, val) in ls for k, val in labels.items())
+        )
 
     def stages(self) -> dict[str, tuple[float, float]]:
         """stage -> (seconds, observations) from the stage histogram."""
@@ -273,8 +289,9 @@ def processed(workers: list[Worker]) -> float:
     return sum(w.metric("spikewatch_stage_duration_seconds_count", stage="detect") for w in workers)
 
 
-def run_workers(bootstrap: str, workdir: Path, records: list[tuple[bytes, bytes]], count: int,
-                cap: float) -> dict[str, Any]:
+def run_workers(
+    bootstrap: str, workdir: Path, records: list[tuple[bytes, bytes]], count: int, cap: float
+) -> dict[str, Any]:
     """Produce ``records`` to a fresh prefix, start ``count`` workers, measure steady throughput."""
     prefix = f"bench{uuid.uuid4().hex[:8]}."
     create_topic(bootstrap, f"{prefix}mentions")
@@ -310,9 +327,13 @@ def run_workers(bootstrap: str, workdir: Path, records: list[tuple[bytes, bytes]
                 a, b = merged.get(k, (0.0, 0.0))
                 merged[k] = (a + s, b + o)
         return {
-            "workers": count, "records": n, "processed": c2,
-            "rate": (c2 - c1) / max(1e-9, t2 - t1), "window_s": t2 - t1,
-            "rss_mb": [p["VmRSS"] for p in per], "hwm_mb": [p["VmHWM"] for p in per],
+            "workers": count,
+            "records": n,
+            "processed": c2,
+            "rate": (c2 - c1) / max(1e-9, t2 - t1),
+            "window_s": t2 - t1,
+            "rss_mb": [p["VmRSS"] for p in per],
+            "hwm_mb": [p["VmHWM"] for p in per],
             "cpu_s": [p["cpu_s"] for p in per],
             "stage_us_per_mention": {k: 1e6 * s / max(1.0, c2) for k, (s, _) in merged.items()},
         }
@@ -352,21 +373,30 @@ def profile_engine(raws: list[bytes]) -> dict[str, Any]:
     by_stage: dict[str, float] = {}
     rows = st.stats  # type: ignore[attr-defined]
     for label, (path, fn) in STAGE_FUNCS.items():
-        by_stage[label] = sum(v[3] for (f, _, name), v in rows.items()
-                              if name == fn and f.endswith(path))
-    top = sorted(((v[2], f"{Path(f).parent.name}/{Path(f).name}:{line}({name})")
-                  for (f, line, name), v in rows.items()), reverse=True)[:12]
+        by_stage[label] = sum(
+            v[3] for (f, _, name), v in rows.items() if name == fn and f.endswith(path)
+        )
+    top = sorted(
+        (
+            (v[2], f"{Path(f).parent.name}/{Path(f).name}:{line}({name})")
+            for (f, line, name), v in rows.items()
+        ),
+        reverse=True,
+    )[:12]
     # The worker's extra hops: EnrichedMention -> JSON -> Kafka -> JSON -> EnrichedMention.
     enricher = Enricher()
-    ems = [EnrichedMention(m, e) for m, e in zip(ms[:5000], enricher.enrich_batch(ms[:5000]),
-                                                 strict=True)]
+    ems = [
+        EnrichedMention(m, e)
+        for m, e in zip(ms[:5000], enricher.enrich_batch(ms[:5000]), strict=True)
+    ]
     t0 = time.perf_counter()
     for em in ems:
         EnrichedMention.from_dict(json.loads(json.dumps(em.to_dict(), ensure_ascii=False)))
     hop = (time.perf_counter() - t0) / len(ems)
     n = len(raws)
     return {
-        "mentions": n, "rate": n / total,
+        "mentions": n,
+        "rate": n / total,
         "us_per_mention": {k: 1e6 * v / n for k, v in by_stage.items()},
         "json_hop_us": 1e6 * hop,
         "top_tottime": [(round(1e6 * s / n, 1), name) for s, name in top],
@@ -390,17 +420,30 @@ quiet_hours: []
 
 
 def _mention(brand: str, i: int, ts: float, text: str, tag: str) -> dict[str, Any]:
-    return {"id": f"{tag}:{brand}:{i}", "source": "x", "brand": brand,
-            "created_at": format_time(datetime.fromtimestamp(ts, tz=UTC)), "text": text,
-            "author": {"id": f"u{i % 97}", "followers": 10 + i % 300}}
+    return {
+        "id": f"{tag}:{brand}:{i}",
+        "source": "x",
+        "brand": brand,
+        "created_at": format_time(datetime.fromtimestamp(ts, tz=UTC)),
+        "text": text,
+        "author": {"id": f"u{i % 97}", "followers": 10 + i % 300},
+    }
 
 
 def history(brand: str, now: float) -> list[dict[str, Any]]:
     """Six quiet hours (four mentions per 5-minute bucket) ending two minutes ago."""
     start = now - 6 * 3600 - 120
-    return [_mention(brand, b * 4 + i, start + b * 300 + (i + 0.5) * 75,
-                     FI_NORMAL[(b + i) % len(FI_NORMAL)], "h")
-            for b in range(72) for i in range(4)]
+    return [
+        _mention(
+            brand,
+            b * 4 + i,
+            start + b * 300 + (i + 0.5) * 75,
+            FI_NORMAL[(b + i) % len(FI_NORMAL)],
+            "h",
+        )
+        for b in range(72)
+        for i in range(4)
+    ]
 
 
 def trigger_index(hist: list[dict[str, Any]], surge: list[dict[str, Any]]) -> int | None:
@@ -438,12 +481,25 @@ def latency(bootstrap: str, workdir: Path, surges: int, rate: float) -> dict[str
     hists = {b: history(b, now) for b in brands}
     recs = [(b.encode(), json.dumps(r).encode()) for b in brands for r in hists[b]]
     produce_fast(bootstrap, f"{prefix}mentions", recs)
-    out: dict[str, Any] = {"surges": surges, "pipeline_s": [], "trigger_k": [], "missed": 0,
-                           "negative": 0}
+    out: dict[str, Any] = {
+        "surges": surges,
+        "pipeline_s": [],
+        "trigger_k": [],
+        "missed": 0,
+        "negative": 0,
+    }
     with SlackFake(token=token) as slack:
-        w = Worker(bootstrap, prefix, workdir, "latency", {
-            "SLACK_BOT_TOKEN": token, "SLACK_API_URL": slack.base_url,
-            "SPIKEWATCH_CONFIG": str(workdir / "deploy.yaml")})
+        w = Worker(
+            bootstrap,
+            prefix,
+            workdir,
+            "latency",
+            {
+                "SLACK_BOT_TOKEN": token,
+                "SLACK_API_URL": slack.base_url,
+                "SPIKEWATCH_CONFIG": str(workdir / "deploy.yaml"),
+            },
+        )
         try:
             w.wait_healthy()
             wait_for(lambda: processed([w]) >= len(recs), 300, "the history processed", 0.5)
@@ -452,14 +508,21 @@ def latency(bootstrap: str, workdir: Path, surges: int, rate: float) -> dict[str
                 sent: list[tuple[float, dict[str, Any]]] = []
 
                 def post_for(brand: str = b) -> Any:
-                    return next((c for c in slack.calls_to("chat.postMessage")
-                                 if brand in json.dumps(c.params).lower()), None)
+                    return next(
+                        (
+                            c
+                            for c in slack.calls_to("chat.postMessage")
+                            if brand in json.dumps(c.params).lower()
+                        ),
+                        None,
+                    )
 
                 for i in range(600):
                     r = _mention(b, i, time.time(), FI_OUTAGE[i % len(FI_OUTAGE)], "s")
                     t = time.monotonic()
-                    prod.send(f"{prefix}mentions", key=b.encode(),
-                              value=json.dumps(r).encode()).get(timeout=10)
+                    prod.send(
+                        f"{prefix}mentions", key=b.encode(), value=json.dumps(r).encode()
+                    ).get(timeout=10)
                     sent.append((t, r))
                     if i % 10 == 0 and post_for():
                         break
@@ -531,8 +594,9 @@ def growth_child(brands: int, warm: int, measure: int) -> dict[str, Any]:
 
     def em(i: int, brand: str) -> EnrichedMention:
         m, e = pool[i % len(pool)], enr[i % len(pool)]
-        return EnrichedMention(replace(m, id=f"g{i}", brand=brand,
-                                       created_at=t0 + timedelta(seconds=i * step)), e)
+        return EnrichedMention(
+            replace(m, id=f"g{i}", brand=brand, created_at=t0 + timedelta(seconds=i * step)), e
+        )
 
     eng = Engine()
     base = _rss_mb()
@@ -546,9 +610,14 @@ def growth_child(brands: int, warm: int, measure: int) -> dict[str, Any]:
     cost = (time.perf_counter() - t) / measure
     sample = rng.sample(names, min(200, brands))
     sizes = [len(dumps_state(eng.keys[n])) for n in sample if n in eng.keys]
-    return {"brands": brands, "us_per_mention": 1e6 * cost, "rss_mb_per_brand": rss / brands,
-            "rss_mb": rss, "state_bytes_mean": statistics.fmean(sizes),
-            "state_bytes_max": max(sizes)}
+    return {
+        "brands": brands,
+        "us_per_mention": 1e6 * cost,
+        "rss_mb_per_brand": rss / brands,
+        "rss_mb": rss,
+        "state_bytes_mean": statistics.fmean(sizes),
+        "state_bytes_max": max(sizes),
+    }
 
 
 def storm() -> dict[str, Any]:
@@ -566,7 +635,7 @@ def storm() -> dict[str, Any]:
     phases: dict[str, list[float]] = {"before": [0, 0.0], "storm": [0, 0.0], "after": [0, 0.0]}
     sizes: dict[str, int] = {}
     for i in range(0, len(ms), 500):
-        chunk = ms[i:i + 500]
+        chunk = ms[i : i + 500]
         t = time.perf_counter()
         for m, e in zip(chunk, enr.enrich_batch(chunk), strict=True):
             eng.enriched(EnrichedMention(m, e))
@@ -583,10 +652,12 @@ def storm() -> dict[str, Any]:
             per_hour["before"] += 0.5
         elif on.timestamp() <= ts < on.timestamp() + 7200:
             per_hour["storm"] += 0.5
-    return {"mentions_per_hour_before": per_hour["before"],
-            "mentions_per_hour_storm": per_hour["storm"],
-            "us_per_mention": {k: 1e6 * v[1] / max(1, v[0]) for k, v in phases.items()},
-            "state_bytes_max": sizes}
+    return {
+        "mentions_per_hour_before": per_hour["before"],
+        "mentions_per_hour_storm": per_hour["storm"],
+        "us_per_mention": {k: 1e6 * v[1] / max(1, v[0]) for k, v in phases.items()},
+        "state_bytes_max": sizes,
+    }
 
 
 # --------------------------------------------------------------------------- report
@@ -598,12 +669,27 @@ def pct(xs: list[float], q: float) -> float:
 
 
 def machine() -> dict[str, Any]:
-    cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
-                if ln.startswith("model name")), platform.processor())
-    mem = next(int(ln.split()[1]) // 1024 for ln in Path("/proc/meminfo").read_text().splitlines()
-               if ln.startswith("MemTotal"))
-    return {"cpu": cpu, "cores": os.cpu_count(), "mem_mb": mem, "python": platform.python_version(),
-            "kernel": platform.release(), "load_1m_at_start": os.getloadavg()[0]}
+    cpu = next(
+        (
+            ln.split(":", 1)[1].strip()
+            for ln in Path("/proc/cpuinfo").read_text().splitlines()
+            if ln.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    mem = next(
+        int(ln.split()[1]) // 1024
+        for ln in Path("/proc/meminfo").read_text().splitlines()
+        if ln.startswith("MemTotal")
+    )
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "mem_mb": mem,
+        "python": platform.python_version(),
+        "kernel": platform.release(),
+        "load_1m_at_start": os.getloadavg()[0],
+    }
 
 
 def mark(ok: bool) -> str:
@@ -640,8 +726,11 @@ def main(argv: list[str] | None = None) -> int:
         t = time.perf_counter()
         raws = sim_rows(n)
         records = [(brand_of(r), r) for r in raws]
-        res["data"] = {"mentions": len(raws), "mean_bytes": statistics.fmean(map(len, raws)),
-                       "simulate_s": time.perf_counter() - t}
+        res["data"] = {
+            "mentions": len(raws),
+            "mean_bytes": statistics.fmean(map(len, raws)),
+            "simulate_s": time.perf_counter() - t,
+        }
         log(f"simulated {len(raws)} mentions in {res['data']['simulate_s']:.1f}s")
     if "limit" in phases:
         topic = f"bench{uuid.uuid4().hex[:8]}.mentions"
@@ -660,8 +749,10 @@ def main(argv: list[str] | None = None) -> int:
     if "latency" in phases:
         res["latency"] = latency(bootstrap, workdir, surges, a.surge_rate)
         res["detector_delay_min"] = detector_delay(2 if a.quick else 3)
-        log(f"latency {len(res['latency']['pipeline_s'])} surges measured: "
-            f"{res['latency'].get('outcomes')}")
+        log(
+            f"latency {len(res['latency']['pipeline_s'])} surges measured: "
+            f"{res['latency'].get('outcomes')}"
+        )
     if "growth" in phases:
         res["growth"] = []
         for b in (int(x) for x in a.growth.split(",")):
@@ -682,68 +773,92 @@ def main(argv: list[str] | None = None) -> int:
 def report(res: dict[str, Any]) -> None:
     p: Callable[..., None] = print
     m = res["machine"]
-    p(f"machine: {m['cpu']}, {m['cores']} cores, {m['mem_mb']} MB, Python {m['python']}, "
-      f"load {m['load_1m_at_start']:.1f} at start")
+    p(
+        f"machine: {m['cpu']}, {m['cores']} cores, {m['mem_mb']} MB, Python {m['python']}, "
+        f"load {m['load_1m_at_start']:.1f} at start"
+    )
     if "data" in res:
         d = res["data"]
-        p(f"data: {d['mentions']} simulated mentions (fi/en/sv, 3 brands), "
-          f"{d['mean_bytes']:.0f} B mean, {PARTITIONS} partitions")
+        p(
+            f"data: {d['mentions']} simulated mentions (fi/en/sv, 3 brands), "
+            f"{d['mean_bytes']:.0f} B mean, {PARTITIONS} partitions"
+        )
     limit = res.get("limit_rate")
     if limit:
-        p(f"limit  bare aiokafka consumer + json.loads: {limit:10.0f} mentions/s "
-          f"(producer {res['produce_rate']:.0f}/s)")
+        p(
+            f"limit  bare aiokafka consumer + json.loads: {limit:10.0f} mentions/s "
+            f"(producer {res['produce_rate']:.0f}/s)"
+        )
     if "one" in res:
         o, pr = res["one"], res["profile"]
         frac = o["rate"] / limit if limit else float("nan")
-        p(f"one    worker, full pipeline:             {o['rate']:10.0f} mentions/s = {frac:.1%} of "
-          f"the limit [target >=50%: {mark(frac >= 0.5)}; >=5000/s: {mark(o['rate'] >= 5000)}]")
+        p(
+            f"one    worker, full pipeline:             {o['rate']:10.0f} mentions/s = {frac:.1%} of "
+            f"the limit [target >=50%: {mark(frac >= 0.5)}; >=5000/s: {mark(o['rate'] >= 5000)}]"
+        )
         cpu_per = o["cpu_s"][0] / max(1.0, o["processed"]) * 1e6
-        p(f"       window {o['window_s']:.0f}s, {o['processed']:.0f} processed, "
-          f"CPU {cpu_per:.0f} us/mention, RSS {o['rss_mb'][0]:.0f} MB (peak {o['hwm_mb'][0]:.0f})")
-        p("       worker stage histograms (us per mention): " + ", ".join(
-            f"{k} {v:.0f}" for k, v in sorted(o["stage_us_per_mention"].items())))
-        p(f"       in-process profile over {pr['mentions']} mentions ({pr['rate']:.0f}/s on one "
-          f"core), us per mention: " + ", ".join(f"{k} {v:.0f}"
-                                                   for k, v in pr["us_per_mention"].items())
-          + f", worker JSON hop enrich->detect {pr['json_hop_us']:.0f}")
+        p(
+            f"       window {o['window_s']:.0f}s, {o['processed']:.0f} processed, "
+            f"CPU {cpu_per:.0f} us/mention, RSS {o['rss_mb'][0]:.0f} MB (peak {o['hwm_mb'][0]:.0f})"
+        )
+        p(
+            "       worker stage histograms (us per mention): "
+            + ", ".join(f"{k} {v:.0f}" for k, v in sorted(o["stage_us_per_mention"].items()))
+        )
+        p(
+            f"       in-process profile over {pr['mentions']} mentions ({pr['rate']:.0f}/s on one "
+            f"core), us per mention: "
+            + ", ".join(f"{k} {v:.0f}" for k, v in pr["us_per_mention"].items())
+            + f", worker JSON hop enrich->detect {pr['json_hop_us']:.0f}"
+        )
         p("       top functions by own time (us per mention):")
         for us, name in pr["top_tottime"]:
             p(f"         {us:7.1f}  {name}")
     if "two" in res and "one" in res:
         t = res["two"]
         sp = t["rate"] / res["one"]["rate"]
-        p(f"two    workers, one group:                {t['rate']:10.0f} mentions/s = {sp:.2f}x one "
-          f"[target >=1.7x: {mark(sp >= 1.7)}], RSS {'+'.join(f'{x:.0f}' for x in t['rss_mb'])} MB")
+        p(
+            f"two    workers, one group:                {t['rate']:10.0f} mentions/s = {sp:.2f}x one "
+            f"[target >=1.7x: {mark(sp >= 1.7)}], RSS {'+'.join(f'{x:.0f}' for x in t['rss_mb'])} MB"
+        )
     if "latency" in res:
         la = res["latency"]
         xs = la["pipeline_s"]
         if xs:
-            p(f"alert  pipeline latency, trigger produced -> Slack request, {len(xs)} surges: "
-              f"p50 {pct(xs, 0.5) * 1000:.0f} ms, p99 {pct(xs, 0.99) * 1000:.0f} ms, "
-              f"max {max(xs) * 1000:.0f} ms [target p99 <=1 s: {mark(pct(xs, 0.99) <= 1.0)}]; "
-              f"missed {la['missed']}, negative {la['negative']}; trigger after "
-              f"{statistics.median(la['trigger_k']):.0f} surge mentions (median)")
+            p(
+                f"alert  pipeline latency, trigger produced -> Slack request, {len(xs)} surges: "
+                f"p50 {pct(xs, 0.5) * 1000:.0f} ms, p99 {pct(xs, 0.99) * 1000:.0f} ms, "
+                f"max {max(xs) * 1000:.0f} ms [target p99 <=1 s: {mark(pct(xs, 0.99) <= 1.0)}]; "
+                f"missed {la['missed']}, negative {la['negative']}; trigger after "
+                f"{statistics.median(la['trigger_k']):.0f} surge mentions (median)"
+            )
         dd = res.get("detector_delay_min") or []
         if dd:
-            p(f"       detectors' own decision delay (event time, simulated outages, in process): "
-              f"median {statistics.median(dd):.1f} min, max {max(dd):.1f} min over {len(dd)}")
+            p(
+                f"       detectors' own decision delay (event time, simulated outages, in process): "
+                f"median {statistics.median(dd):.1f} min, max {max(dd):.1f} min over {len(dd)}"
+            )
     if "growth" in res:
         g = res["growth"]
         base = g[0]["us_per_mention"]
         for row in g:
             slow = row["us_per_mention"] / base
-            p(f"growth {row['brands']:6d} brands: detect+lifecycle {row['us_per_mention']:6.0f} "
-              f"us/mention ({slow:.2f}x) [<=1.2x: {mark(slow <= 1.2)}], RSS "
-              f"{row['rss_mb_per_brand'] * 1024:.1f} KB/brand, state pickle "
-              f"{row['state_bytes_mean'] / 1024:.1f} KB mean, "
-              f"{row['state_bytes_max'] / 1024:.1f} KB "
-              f"max [<=50 KB: {mark(row['state_bytes_max'] <= 50_000)}]")
+            p(
+                f"growth {row['brands']:6d} brands: detect+lifecycle {row['us_per_mention']:6.0f} "
+                f"us/mention ({slow:.2f}x) [<=1.2x: {mark(slow <= 1.2)}], RSS "
+                f"{row['rss_mb_per_brand'] * 1024:.1f} KB/brand, state pickle "
+                f"{row['state_bytes_mean'] / 1024:.1f} KB mean, "
+                f"{row['state_bytes_max'] / 1024:.1f} KB "
+                f"max [<=50 KB: {mark(row['state_bytes_max'] <= 50_000)}]"
+            )
         s = res["storm"]
-        p(f"storm  {s['mentions_per_hour_before']:.0f} -> {s['mentions_per_hour_storm']:.0f} "
-          f"mentions/h: us/mention " + ", ".join(f"{k} {v:.0f}" for k, v in
-                                                  s["us_per_mention"].items())
-          + "; state KB " + ", ".join(f"{k} {v / 1024:.1f}" for k, v in
-                                       s["state_bytes_max"].items()))
+        p(
+            f"storm  {s['mentions_per_hour_before']:.0f} -> {s['mentions_per_hour_storm']:.0f} "
+            f"mentions/h: us/mention "
+            + ", ".join(f"{k} {v:.0f}" for k, v in s["us_per_mention"].items())
+            + "; state KB "
+            + ", ".join(f"{k} {v / 1024:.1f}" for k, v in s["state_bytes_max"].items())
+        )
     p(f"total {res['total_s']:.0f}s")
 
 

@@ -76,19 +76,36 @@ def test_outage_with_replies_shows_backlog_in_slack_and_response_metrics(
     rows = recent_demo()
     brand_replies = [r for r in rows if r["author"].get("is_brand") and r.get("in_reply_to")]
     assert len(brand_replies) > 50  # the scenario has the team answering
-    w = spawn_worker({"SLACK_BOT_TOKEN": TOKEN, "SLACK_API_URL": slack.base_url,
-                      "SPIKEWATCH_CONFIG": str(CONFIG)})
-    produce(bootstrap, w.topic("mentions"),
-            [(b"nordbank", json.dumps(r, ensure_ascii=False).encode()) for r in rows])
+    w = spawn_worker(
+        {
+            "SLACK_BOT_TOKEN": TOKEN,
+            "SLACK_API_URL": slack.base_url,
+            "SPIKEWATCH_CONFIG": str(CONFIG),
+        }
+    )
+    produce(
+        bootstrap,
+        w.topic("mentions"),
+        [(b"nordbank", json.dumps(r, ensure_ascii=False).encode()) for r in rows],
+    )
     want = expected_responses(rows)  # computed while the worker runs
     newest = max(parse_time(r["created_at"]).timestamp() for r in rows)
-    wait_for(lambda: w.metric("spikewatch_last_event_timestamp_seconds", brand="nordbank")
-             >= newest - 1e-3, 180, "every mention through detection", interval=1)
+    wait_for(
+        lambda: (
+            w.metric("spikewatch_last_event_timestamp_seconds", brand="nordbank") >= newest - 1e-3
+        ),
+        180,
+        "every mention through detection",
+        interval=1,
+    )
 
     # The Slack alert carries the backlog signal and its advice.
     def backlog_in_slack() -> list[str]:
-        return [t for t in slack_texts(slack)
-                if "Backlog:" in t and "post an interim status update" in t]
+        return [
+            t
+            for t in slack_texts(slack)
+            if "Backlog:" in t and "post an interim status update" in t
+        ]
 
     hits = wait_for(backlog_in_slack, 90, "the backlog in a Slack alert", interval=1)
     assert any("inflow" in t and "answered" in t for t in hits)
@@ -105,9 +122,11 @@ def test_outage_with_replies_shows_backlog_in_slack_and_response_metrics(
     assert 0 < within < count  # some answers kept the promise, the outage broke it for others
     assert 60 < total / count < 6 * 3600  # a mean first response between a minute and 6 h
     for ch in {r.channel for r in want}:
-        assert w.metric("spikewatch_first_response_seconds_count", brand="nordbank",
-                        channel=ch) == sum(r.channel == ch for r in want)
+        assert w.metric(
+            "spikewatch_first_response_seconds_count", brand="nordbank", channel=ch
+        ) == sum(r.channel == ch for r in want)
     assert w.metric("spikewatch_response_promise_seconds", brand="nordbank") == 3600
     assert w.metric("spikewatch_backlog_open_mentions", brand="nordbank") > 20
     assert w.metric("spikewatch_backlog_inflow_per_second", brand="nordbank") > w.metric(
-        "spikewatch_backlog_answered_per_second", brand="nordbank")
+        "spikewatch_backlog_answered_per_second", brand="nordbank"
+    )

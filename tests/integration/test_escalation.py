@@ -49,8 +49,12 @@ def slack() -> Iterator[SlackFake]:
 
 
 def env(slack: SlackFake) -> dict[str, str]:
-    return {"SLACK_BOT_TOKEN": TOKEN, "SLACK_API_URL": slack.base_url,
-            "SLACK_SIGNING_SECRET": SECRET, "SPIKEWATCH_CONFIG": str(CONFIG)}
+    return {
+        "SLACK_BOT_TOKEN": TOKEN,
+        "SLACK_API_URL": slack.base_url,
+        "SLACK_SIGNING_SECRET": SECRET,
+        "SPIKEWATCH_CONFIG": str(CONFIG),
+    }
 
 
 # -- helpers ---------------------------------------------------------------------------
@@ -101,9 +105,14 @@ def opened(bootstrap: str, w: Worker, brands: list[str]) -> dict[str, dict[str, 
 def settle(w: Worker, slack: SlackFake, newest: dict[str, float], quiet: float = 4.0) -> None:
     """Wait until the worker has seen ``newest`` event time per brand and Slack went quiet."""
     for brand, ts in newest.items():
-        wait_for(lambda b=brand, t=ts: w.metric("spikewatch_last_event_timestamp_seconds",
-                                                brand=b) >= t - 1e-3,
-                 120, f"event time {ts:.0f} of {brand} processed", interval=0.5)
+        wait_for(
+            lambda b=brand, t=ts: (
+                w.metric("spikewatch_last_event_timestamp_seconds", brand=b) >= t - 1e-3
+            ),
+            120,
+            f"event time {ts:.0f} of {brand} processed",
+            interval=0.5,
+        )
     last = -1
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -116,13 +125,21 @@ def settle(w: Worker, slack: SlackFake, newest: dict[str, float], quiet: float =
 
 def top_level(slack: SlackFake, channel: str, incident_id: str) -> list[Message]:
     cid = SlackFake.channel_id(channel)
-    return [m for m in slack.posts() if m.channel == cid and m.thread_ts is None
-            and (m.metadata or {}).get("event_payload", {}).get("incident_id") == incident_id]
+    return [
+        m
+        for m in slack.posts()
+        if m.channel == cid
+        and m.thread_ts is None
+        and (m.metadata or {}).get("event_payload", {}).get("incident_id") == incident_id
+    ]
 
 
 def replies(slack: SlackFake, parent: Message, needle: str) -> list[Message]:
-    return [m for m in slack.posts()
-            if m.thread_ts == parent.ts and m.channel == parent.channel and needle in m.text]
+    return [
+        m
+        for m in slack.posts()
+        if m.thread_ts == parent.ts and m.channel == parent.channel and needle in m.text
+    ]
 
 
 def button(msg: Message, action_id: str) -> str:
@@ -136,13 +153,17 @@ def button(msg: Message, action_id: str) -> str:
 def signed(body: bytes, secret: str = SECRET, ts: float | None = None) -> dict[str, str]:
     stamp = str(int(time.time() if ts is None else ts))
     sig = SignatureVerifier(secret).generate_signature(timestamp=stamp, body=body)
-    return {"X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": sig,
-            "Content-Type": "application/x-www-form-urlencoded"}
+    return {
+        "X-Slack-Request-Timestamp": stamp,
+        "X-Slack-Signature": sig,
+        "Content-Type": "application/x-www-form-urlencoded",
+    }
 
 
 def post_action(w: Worker, body: bytes, headers: dict[str, str]) -> int:
-    req = urllib.request.Request(f"{w.url}/slack/actions", data=body, headers=headers,
-                                 method="POST")
+    req = urllib.request.Request(
+        f"{w.url}/slack/actions", data=body, headers=headers, method="POST"
+    )
     try:
         with urllib.request.urlopen(req, timeout=10) as r:
             return int(r.status)
@@ -151,8 +172,12 @@ def post_action(w: Worker, body: bytes, headers: dict[str, str]) -> int:
 
 
 def ack_body(incident_value: str, user: str) -> bytes:
-    payload = {"type": "block_actions", "user": {"id": user}, "trigger_id": "t.1",
-               "actions": [{"action_id": "spikewatch_ack", "value": incident_value}]}
+    payload = {
+        "type": "block_actions",
+        "user": {"id": user},
+        "trigger_id": "t.1",
+        "actions": [{"action_id": "spikewatch_ack", "value": incident_value}],
+    }
     return urlencode({"payload": json.dumps(payload)}).encode()
 
 
@@ -161,8 +186,13 @@ def accepted_posts(slack: SlackFake) -> list[tuple[str, str | None, str]]:
     out = []
     for c in slack.calls_to("chat.postMessage"):
         if c.answered == 200 and c.params.get("channel"):
-            out.append((SlackFake.channel_id(str(c.params["channel"])), c.params.get("thread_ts"),
-                        str(c.params.get("text"))))
+            out.append(
+                (
+                    SlackFake.channel_id(str(c.params["channel"])),
+                    c.params.get("thread_ts"),
+                    str(c.params.get("text")),
+                )
+            )
     return out
 
 
@@ -205,10 +235,14 @@ def test_tiers_on_event_time_ack_stops_escalation_and_restart_does_not_repost(
     assert w.metric("spikewatch_slack_interactions_total", result="stale_request") == 1
     # ...then the real, signed click acknowledges it.
     assert post_action(w, body, signed(body)) == 200
-    acked = wait_for(lambda: [r for r in incident_events(bootstrap, w)
-                              if r["type"] == "acknowledged"], 60, "the acknowledgement")
+    acked = wait_for(
+        lambda: [r for r in incident_events(bootstrap, w) if r["type"] == "acknowledged"],
+        60,
+        "the acknowledgement",
+    )
     assert [(r["incident"]["id"], r["incident"]["acknowledged_by"]) for r in acked] == [
-        (b["id"], "UCARE")]
+        (b["id"], "UCARE")
+    ]
     wait_for(lambda: replies(slack, main_b[0], "UCARE"), 60, "the ack reply in B's thread")
 
     # 4. Restart the worker in the middle of both incidents.
@@ -252,8 +286,10 @@ def test_slack_outage_ends_with_every_message_delivered_once(
 
     # Slack answers 500 for 25 s, then 429 for 25 s, then hangs past the client's timeout.
     slack.fail_for(26, "500")
-    timers = [threading.Timer(25, slack.fail_for, (26, "429"), {"retry_after": 2}),
-              threading.Timer(50, slack.fail_for, (20, "hang"), {"hang_seconds": 12})]
+    timers = [
+        threading.Timer(25, slack.fail_for, (26, "429"), {"retry_after": 2}),
+        threading.Timer(50, slack.fail_for, (20, "hang"), {"hang_seconds": 12}),
+    ]
     for t in timers:
         t.daemon = True
         t.start()
@@ -261,11 +297,19 @@ def test_slack_outage_ends_with_every_message_delivered_once(
     newest = feed.until(surge + TIER3 + 600)  # the whole incident, crisis tier included
 
     # The worker keeps processing while Slack is down.
-    wait_for(lambda: w.metric("spikewatch_mentions_consumed_total") >= feed.sent, 60,
-             "every mention consumed during the outage")
+    wait_for(
+        lambda: w.metric("spikewatch_mentions_consumed_total") >= feed.sent,
+        60,
+        "every mention consumed during the outage",
+    )
     assert time.monotonic() < outage_ends, "the pipeline stalled behind Slack"
-    wait_for(lambda: w.metric("spikewatch_last_event_timestamp_seconds", brand="nordbank")
-             >= newest - 1e-3, 60, "detection caught up during the outage")
+    wait_for(
+        lambda: (
+            w.metric("spikewatch_last_event_timestamp_seconds", brand="nordbank") >= newest - 1e-3
+        ),
+        60,
+        "detection caught up during the outage",
+    )
     ok_early = [c for c in slack.calls if c.answered == 200 and c.at < outage_ends - 1]
     assert not ok_early, "Slack answered during the outage"
 
@@ -274,9 +318,12 @@ def test_slack_outage_ends_with_every_message_delivered_once(
 
     def delivered() -> bool:
         main = top_level(slack, CARE, inc["id"])
-        return (len(main) == 1 and bool(replies(slack, main[0], LEAD))
-                and bool(top_level(slack, CRISIS, inc["id"]))
-                and bool(replies(slack, main[0], "Draft status update")))
+        return (
+            len(main) == 1
+            and bool(replies(slack, main[0], LEAD))
+            and bool(top_level(slack, CRISIS, inc["id"]))
+            and bool(replies(slack, main[0], "Draft status update"))
+        )
 
     wait_for(delivered, 180, "every message after the outage", interval=1)
     settle(w, slack, {"nordbank": newest}, quiet=5)
@@ -288,8 +335,11 @@ def test_slack_outage_ends_with_every_message_delivered_once(
     posts = accepted_posts(slack)
     assert len(posts) == len(set(posts)), "a message was posted twice"
     # One chart per severity reached (medium, then critical), none uploaded twice.
-    charts = [json.loads(c.params["files"])[0]["title"]
-              for c in slack.calls_to("files.completeUploadExternal") if c.answered == 200]
+    charts = [
+        json.loads(c.params["files"])[0]["title"]
+        for c in slack.calls_to("files.completeUploadExternal")
+        if c.answered == 200
+    ]
     assert charts
     assert len(charts) == len(set(charts)), f"a chart was uploaded twice: {charts}"
     assert w.metric("spikewatch_slack_retries_total") > 0

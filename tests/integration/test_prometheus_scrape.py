@@ -130,16 +130,24 @@ def buttons(slack: SlackFake) -> list[dict[str, Any]]:
 
 def click(worker: Worker, action_id: str, value: str, *, secret: str = SIGNING_SECRET) -> int:
     """POST a Slack ``block_actions`` click, signed with ``secret``; return the HTTP status."""
-    payload = {"type": "block_actions", "user": {"id": "U0PROM"}, "trigger_id": "1.2.abc",
-               "actions": [{"action_id": action_id, "value": value}]}
+    payload = {
+        "type": "block_actions",
+        "user": {"id": "U0PROM"},
+        "trigger_id": "1.2.abc",
+        "actions": [{"action_id": action_id, "value": value}],
+    }
     body = urllib.parse.urlencode({"payload": json.dumps(payload)}).encode()
     ts = str(int(time.time()))
-    sig = "v0=" + hmac.new(secret.encode(), f"v0:{ts}:".encode() + body,
-                           hashlib.sha256).hexdigest()
+    sig = "v0=" + hmac.new(secret.encode(), f"v0:{ts}:".encode() + body, hashlib.sha256).hexdigest()
     req = urllib.request.Request(
-        f"{worker.url}/slack/actions", data=body, method="POST",
-        headers={"Content-Type": "application/x-www-form-urlencoded",
-                 "X-Slack-Request-Timestamp": ts, "X-Slack-Signature": sig},
+        f"{worker.url}/slack/actions",
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Slack-Request-Timestamp": ts,
+            "X-Slack-Signature": sig,
+        },
     )
     try:
         with urllib.request.urlopen(req, timeout=10) as r:
@@ -150,8 +158,9 @@ def click(worker: Worker, action_id: str, value: str, *, secret: str = SIGNING_S
 
 def values(slack: SlackFake, action_id: str) -> list[str]:
     """The distinct ``value`` s of the buttons with ``action_id``, in posting order."""
-    return list(dict.fromkeys(str(b["value"]) for b in buttons(slack)
-                              if b["action_id"] == action_id))
+    return list(
+        dict.fromkeys(str(b["value"]) for b in buttons(slack) if b["action_id"] == action_id)
+    )
 
 
 def ack_and_approve(worker: Worker, slack: SlackFake, deadline: float) -> dict[str, int]:
@@ -199,8 +208,13 @@ def test_real_worker_fills_every_dashboard_query(
     t_begin = time.monotonic()
     scenario = tmp_path / "scenario.ndjson"
     n_lines, span = outage_with_quiet_tail(scenario, datetime.now(UTC))
-    w = spawn_worker({"SLACK_BOT_TOKEN": TOKEN, "SLACK_API_URL": slack.base_url,
-                      "SLACK_SIGNING_SECRET": SIGNING_SECRET})
+    w = spawn_worker(
+        {
+            "SLACK_BOT_TOKEN": TOKEN,
+            "SLACK_API_URL": slack.base_url,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        }
+    )
     target = f"127.0.0.1:{w.port}"
     base_url, stop = promtools.start_prometheus([target], tmp_path / "prometheus")
     try:
@@ -213,8 +227,9 @@ def test_real_worker_fills_every_dashboard_query(
 
         def run_replay() -> None:
             try:
-                replayed.append(replay(scenario, bootstrap, w.topic("mentions"),
-                                       span / REPLAY_SECONDS))
+                replayed.append(
+                    replay(scenario, bootstrap, w.topic("mentions"), span / REPLAY_SECONDS)
+                )
             except BaseException as exc:  # re-raised in the test thread
                 errors.append(exc)
 
@@ -227,8 +242,11 @@ def test_real_worker_fills_every_dashboard_query(
         replay_wall = time.time() - started
         assert replayed == [n_lines]
         assert clicks == {"ack": 200, "approve": 200}, clicks
-        wait_for(lambda: w.metric("spikewatch_mentions_consumed_total") >= n_lines - 3, 90,
-                 "every good mention consumed")
+        wait_for(
+            lambda: w.metric("spikewatch_mentions_consumed_total") >= n_lines - 3,
+            90,
+            "every good mention consumed",
+        )
         assert w.metric("spikewatch_mentions_consumed_total") == n_lines - 3
 
         # After the outage a person resolves what the quiet hour did not (the unanswered
@@ -244,8 +262,11 @@ def test_real_worker_fills_every_dashboard_query(
             return opened >= 1 and done >= opened and w.metric("spikewatch_open_incidents") == 0
 
         wait_for(all_resolved, 60, "every incident resolved")
-        wait_for(lambda: w.metric("spikewatch_status_updates_total", result="ok") >= 1, 60,
-                 "the approved status update")
+        wait_for(
+            lambda: w.metric("spikewatch_status_updates_total", result="ok") >= 1,
+            60,
+            "the approved status update",
+        )
         assert w.metric("spikewatch_alerts_total", result="failed") >= 1
         assert w.metric("spikewatch_slack_interactions_total", result="bad_signature") == 1
         t_settled = time.time() - started
@@ -255,8 +276,11 @@ def test_real_worker_fills_every_dashboard_query(
         window = time.time() - started + 5
         problems, zero = _query_all(base_url, window)
         report = [f"{d} / {p}: {e}\n    {expr}" for (d, p, expr), e in problems.items()]
-        report += [f"{d} / {p}: only zeros\n    {expr}" for d, p, expr in sorted(zero)
-                   if expr not in MAY_STAY_ZERO]
+        report += [
+            f"{d} / {p}: only zeros\n    {expr}"
+            for d, p, expr in sorted(zero)
+            if expr not in MAY_STAY_ZERO
+        ]
         n = len(promtools.dashboard_queries())
         assert not report, f"{len(report)} of {n} queries:\n" + "\n".join(report)
 
@@ -269,14 +293,19 @@ def test_real_worker_fills_every_dashboard_query(
         out = promtools.promtool("check", "metrics", stdin=exposition)
         assert (out.returncode, out.stdout + out.stderr) == (0, "")
         events = [json.loads(r.value) for r in consume(bootstrap, w.topic("incidents"), 10**6, 3)]
-        by = [(e["incident"]["kind"], e["incident"].get("resolved_by") or "quiet period")
-              for e in events if e["type"] == "resolved"]
+        by = [
+            (e["incident"]["kind"], e["incident"].get("resolved_by") or "quiet period")
+            for e in events
+            if e["type"] == "resolved"
+        ]
         print(f"\nresolved: {by}")
-        assert ("quiet period" in {who for _, who in by}), "the quiet tail resolved nothing"
-        print(f"worker + prometheus ready in {t_ready:.0f} s; replayed {n_lines} lines "
-              f"({span / 3600:.1f} h of event time) in {replay_wall:.0f} s; all resolved after "
-              f"{t_settled:.0f} s; {n} queries, {len(zero)} only zeros: "
-              f"{sorted(q[2] for q in zero)}; {len(incident_ids)} resolve clicks")
+        assert "quiet period" in {who for _, who in by}, "the quiet tail resolved nothing"
+        print(
+            f"worker + prometheus ready in {t_ready:.0f} s; replayed {n_lines} lines "
+            f"({span / 3600:.1f} h of event time) in {replay_wall:.0f} s; all resolved after "
+            f"{t_settled:.0f} s; {n} queries, {len(zero)} only zeros: "
+            f"{sorted(q[2] for q in zero)}; {len(incident_ids)} resolve clicks"
+        )
     finally:
         stop()
 

@@ -41,19 +41,29 @@ def slack() -> Iterator[SlackFake]:
         yield s
 
 
-def send_until(bootstrap: str, w: Worker, rows: list[tuple[float, dict[str, Any]]],
-               bound: float) -> float:
+def send_until(
+    bootstrap: str, w: Worker, rows: list[tuple[float, dict[str, Any]]], bound: float
+) -> float:
     """Produce (and drop from ``rows``) the mentions before ``bound``; newest event time."""
     batch = [r for r in rows if r[0] < bound]
     del rows[: len(batch)]
-    produce(bootstrap, w.topic("mentions"),
-            [(m["brand"].encode(), json.dumps(m).encode()) for _, m in batch])
+    produce(
+        bootstrap,
+        w.topic("mentions"),
+        [(m["brand"].encode(), json.dumps(m).encode()) for _, m in batch],
+    )
     return batch[-1][0]
 
 
 def settle(w: Worker, slack: SlackFake, newest: float) -> None:
-    wait_for(lambda: w.metric("spikewatch_last_event_timestamp_seconds", brand="nordbank")
-             >= newest - 1e-3, 120, "the newest event time processed", interval=0.5)
+    wait_for(
+        lambda: (
+            w.metric("spikewatch_last_event_timestamp_seconds", brand="nordbank") >= newest - 1e-3
+        ),
+        120,
+        "the newest event time processed",
+        interval=0.5,
+    )
     last = -1
     while len(slack.calls) != last:
         last = len(slack.calls)
@@ -64,9 +74,16 @@ def click(w: Worker, payload: dict[str, Any]) -> int:
     body = urlencode({"payload": json.dumps(payload)}).encode()
     stamp = str(int(time.time()))
     sig = SignatureVerifier(SECRET).generate_signature(timestamp=stamp, body=body)
-    req = urllib.request.Request(f"{w.url}/slack/actions", data=body, method="POST", headers={
-        "X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": sig,
-        "Content-Type": "application/x-www-form-urlencoded"})
+    req = urllib.request.Request(
+        f"{w.url}/slack/actions",
+        data=body,
+        method="POST",
+        headers={
+            "X-Slack-Request-Timestamp": stamp,
+            "X-Slack-Signature": sig,
+            "Content-Type": "application/x-www-form-urlencoded",
+        },
+    )
     try:
         with urllib.request.urlopen(req, timeout=10) as r:
             return int(r.status)
@@ -92,12 +109,17 @@ def buttons(msg: Message) -> dict[tuple[str, str, str], str]:
 
 def quoted(msg: Message) -> dict[tuple[str, str], str]:
     """(lang, channel) -> draft text, from the blocks' quoted sections (order of the buttons)."""
-    texts = [b["text"]["text"] for b in msg.blocks
-             if b.get("type") == "section" and str(b.get("block_id", "")).startswith("draft|")]
+    texts = [
+        b["text"]["text"]
+        for b in msg.blocks
+        if b.get("type") == "section" and str(b.get("block_id", "")).startswith("draft|")
+    ]
     keys = [(k[1], k[2]) for k in buttons(msg) if k[0] == "spikewatch_status_approve"]
     unq = [t.replace("&gt;", ">").replace("&lt;", "<").replace("&amp;", "&") for t in texts]
-    return {k: "\n".join(line[2:] if line.startswith("> ") else line[1:]
-                         for line in t.split("\n")) for k, t in zip(keys, unq, strict=True)}
+    return {
+        k: "\n".join(line[2:] if line.startswith("> ") else line[1:] for line in t.split("\n"))
+        for k, t in zip(keys, unq, strict=True)
+    }
 
 
 def published(bootstrap: str, w: Worker, n: int) -> list[dict[str, Any]]:
@@ -111,12 +133,20 @@ def published(bootstrap: str, w: Worker, n: int) -> list[dict[str, Any]]:
 def test_draft_approve_edit_publish_and_reminder_on_event_time(
     bootstrap: str, spawn_worker: Callable[..., Worker], slack: SlackFake
 ) -> None:
-    w = spawn_worker({"SLACK_BOT_TOKEN": TOKEN, "SLACK_API_URL": slack.base_url,
-                      "SLACK_SIGNING_SECRET": SECRET, "SPIKEWATCH_CONFIG": str(CONFIG),
-                      "SPIKEWATCH_MAX_EVENT_FUTURE_SECONDS": "3600"})
+    w = spawn_worker(
+        {
+            "SLACK_BOT_TOKEN": TOKEN,
+            "SLACK_API_URL": slack.base_url,
+            "SLACK_SIGNING_SECRET": SECRET,
+            "SPIKEWATCH_CONFIG": str(CONFIG),
+            "SPIKEWATCH_MAX_EVENT_FUTURE_SECONDS": "3600",
+        }
+    )
     surge = time.time() - 5 * 60  # the storm starts 5 minutes ago; later mentions drive time on
-    rows = [(parse_time(m["created_at"]).timestamp(), m)
-            for m in outage_mentions("nordbank", surge - 6 * 3600, id_prefix="s")]
+    rows = [
+        (parse_time(m["created_at"]).timestamp(), m)
+        for m in outage_mentions("nordbank", surge - 6 * 3600, id_prefix="s")
+    ]
 
     # 1. The incident opens and its draft appears in the thread, with Approve / Edit buttons.
     newest = send_until(bootstrap, w, rows, surge + 240)
@@ -133,9 +163,17 @@ def test_draft_approve_edit_publish_and_reminder_on_event_time(
 
     # 2. Approve (signed) publishes the Finnish draft for the status page.
     refs = buttons(draft)
-    payload = {"type": "block_actions", "user": {"id": "UAPPROVER"}, "trigger_id": "t.1",
-               "actions": [{"action_id": "spikewatch_status_approve",
-                            "value": refs[("spikewatch_status_approve", "fi", "status_page")]}]}
+    payload = {
+        "type": "block_actions",
+        "user": {"id": "UAPPROVER"},
+        "trigger_id": "t.1",
+        "actions": [
+            {
+                "action_id": "spikewatch_status_approve",
+                "value": refs[("spikewatch_status_approve", "fi", "status_page")],
+            }
+        ],
+    }
     clicked = time.time()
     assert click(w, payload) == 200
     [pub] = published(bootstrap, w, 1)
@@ -149,13 +187,24 @@ def test_draft_approve_edit_publish_and_reminder_on_event_time(
     # The Finnish draft promised the same time, written the Finnish way ("klo 9.05").
     klo = f"klo {due.astimezone(HELSINKI).hour}.{due.astimezone(HELSINKI):%M}"
     assert f"Seuraava tiedote {klo}" in fi
-    wait_for(lambda: [m for m in slack.posts() if m.text.startswith(":mega: Published (fi")],
-             60, "the 'published' note in the thread")
+    wait_for(
+        lambda: [m for m in slack.posts() if m.text.startswith(":mega: Published (fi")],
+        60,
+        "the 'published' note in the thread",
+    )
 
     # 3. Edit: the modal opens at once (views.open), then shows the draft (views.update)...
-    edit = {"type": "block_actions", "user": {"id": "UEDITOR"}, "trigger_id": "trig-42",
-            "actions": [{"action_id": "spikewatch_status_edit",
-                         "value": refs[("spikewatch_status_edit", "en", "x")]}]}
+    edit = {
+        "type": "block_actions",
+        "user": {"id": "UEDITOR"},
+        "trigger_id": "trig-42",
+        "actions": [
+            {
+                "action_id": "spikewatch_status_edit",
+                "value": refs[("spikewatch_status_edit", "en", "x")],
+            }
+        ],
+    }
     assert click(w, edit) == 200
     [opened] = slack.calls_to("views.open")
     assert opened.params["trigger_id"] == "trig-42"
@@ -166,15 +215,27 @@ def test_draft_approve_edit_publish_and_reminder_on_event_time(
     assert field["initial_value"] == texts[("en", "x")]
     # ...and submitting the edited text publishes it.
     edited = "We are looking into login problems at Nordbank. Next update soon."
-    submit = {"type": "view_submission", "user": {"id": "UEDITOR"},
-              "view": {"callback_id": view["callback_id"],
-                       "private_metadata": view["private_metadata"],
-                       "state": {"values": {view["blocks"][0]["block_id"]: {
-                           field["action_id"]: {"type": "plain_text_input", "value": edited}}}}}}
+    submit = {
+        "type": "view_submission",
+        "user": {"id": "UEDITOR"},
+        "view": {
+            "callback_id": view["callback_id"],
+            "private_metadata": view["private_metadata"],
+            "state": {
+                "values": {
+                    view["blocks"][0]["block_id"]: {
+                        field["action_id"]: {"type": "plain_text_input", "value": edited}
+                    }
+                }
+            },
+        },
+    }
     assert click(w, submit) == 200
     pubs = published(bootstrap, w, 2)
     assert [(p["lang"], p["channel"], p["approved_by"], p["edited"]) for p in pubs] == [
-        ("fi", "status_page", "UAPPROVER", False), ("en", "x", "UEDITOR", True)]
+        ("fi", "status_page", "UAPPROVER", False),
+        ("en", "x", "UEDITOR", True),
+    ]
     assert pubs[1]["text"] == edited
     assert w.metric("spikewatch_status_updates_total", result="ok") == 2
 

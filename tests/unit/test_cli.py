@@ -54,10 +54,13 @@ def test_score_series_writes_scores_in_unit_range(tmp_path: Path) -> None:
     assert max(scores[500:510]) > max(scores[300:490])
 
 
-def test_sentiment_reads_stdin(monkeypatch: pytest.MonkeyPatch,
-                               capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.setattr("sys.stdin", io.StringIO("Verkkopankki ei toimi taas, todella huonoa\n"
-                                                 "Thanks, great help!\n"))
+def test_sentiment_reads_stdin(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(
+        "sys.stdin",
+        io.StringIO("Verkkopankki ei toimi taas, todella huonoa\nThanks, great help!\n"),
+    )
     assert main(["sentiment", "--lang", "auto"]) == 0
     out = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
     assert [o["lang"] for o in out] == ["fi", "en"]
