@@ -793,8 +793,8 @@ def report(res: dict[str, Any]) -> None:
         o, pr = res["one"], res["profile"]
         frac = o["rate"] / limit if limit else float("nan")
         p(
-            f"one    worker, full pipeline:             {o['rate']:10.0f} mentions/s = {frac:.1%} of "
-            f"the limit [target >=50%: {mark(frac >= 0.5)}; >=5000/s: {mark(o['rate'] >= 5000)}]"
+            f"one    worker, full pipeline:             {o['rate']:10.0f} mentions/s = "
+            f"{frac:.1%} of the limit [target >=50%: {mark(frac >= 0.5)}; >=5000/s: {mark(o['rate'] >= 5000)}]"
         )
         cpu_per = o["cpu_s"][0] / max(1.0, o["processed"]) * 1e6
         p(
@@ -818,8 +818,9 @@ def report(res: dict[str, Any]) -> None:
         t = res["two"]
         sp = t["rate"] / res["one"]["rate"]
         p(
-            f"two    workers, one group:                {t['rate']:10.0f} mentions/s = {sp:.2f}x one "
-            f"[target >=1.7x: {mark(sp >= 1.7)}], RSS {'+'.join(f'{x:.0f}' for x in t['rss_mb'])} MB"
+            f"two    workers, one group:                {t['rate']:10.0f} mentions/s = "
+            f"{sp:.2f}x one [target >=1.7x: {mark(sp >= 1.7)}], "
+            f"RSS {'+'.join(f'{x:.0f}' for x in t['rss_mb'])} MB"
         )
     if "latency" in res:
         la = res["latency"]
@@ -835,7 +836,8 @@ def report(res: dict[str, Any]) -> None:
         dd = res.get("detector_delay_min") or []
         if dd:
             p(
-                f"       detectors' own decision delay (event time, simulated outages, in process): "
+                "       detectors' own decision delay (event time, simulated outages, "
+                "in process): "
                 f"median {statistics.median(dd):.1f} min, max {max(dd):.1f} min over {len(dd)}"
             )
     if "growth" in res:
