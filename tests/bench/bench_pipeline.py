@@ -794,7 +794,8 @@ def report(res: dict[str, Any]) -> None:
         frac = o["rate"] / limit if limit else float("nan")
         p(
             f"one    worker, full pipeline:             {o['rate']:10.0f} mentions/s = "
-            f"{frac:.1%} of the limit [target >=50%: {mark(frac >= 0.5)}; >=5000/s: {mark(o['rate'] >= 5000)}]"
+            f"{frac:.1%} of the limit [target >=50%: {mark(frac >= 0.5)}; "
+            f">=5000/s: {mark(o['rate'] >= 5000)}]"
         )
         cpu_per = o["cpu_s"][0] / max(1.0, o["processed"]) * 1e6
         p(
