@@ -90,6 +90,9 @@ class LifecycleConfig:
     """Lifecycle thresholds (seconds of event time).
 
     ``open_min_severity``: weakest severity that may open an incident.
+    ``backlog_open_min_severity``: the same for a reply backlog on its own (a
+    backlog joins an open surge or burst at any severity); a "low" backlog, a
+    few mentions past the promise, is a nudge for the queue, not an incident.
     ``split_by_topic``: one incident per (brand, kind, topic) instead of (brand, kind).
     """
 
@@ -97,6 +100,7 @@ class LifecycleConfig:
     reopen_seconds: float = 900.0
     downgrade_seconds: float = 1800.0
     open_min_severity: str = "low"
+    backlog_open_min_severity: str = "medium"
     snooze_default_minutes: int = 60
     max_snooze_minutes: int = 7 * 24 * 60
     history_points: int = 72
@@ -109,8 +113,9 @@ class LifecycleConfig:
                 raise ValueError(f"{name} must be >= 0")
         if self.quiet_seconds <= 0:
             raise ValueError("quiet_seconds must be > 0")
-        if self.open_min_severity not in SEVERITIES or self.open_min_severity == "none":
-            raise ValueError(f"open_min_severity must be one of {SEVERITIES[1:]}")
+        for name in ("open_min_severity", "backlog_open_min_severity"):
+            if getattr(self, name) not in SEVERITIES or getattr(self, name) == "none":
+                raise ValueError(f"{name} must be one of {SEVERITIES[1:]}")
         if self.snooze_default_minutes <= 0 or self.max_snooze_minutes <= 0:
             raise ValueError("snooze minutes must be > 0")
         if self.history_points < 2 or self.timeline_entries < 1:
@@ -399,7 +404,8 @@ def on_signal(
     """
     key = current.key if current is not None and current.key else incident_key(sig, cfg)
     sev = _effective_severity(sig)
-    opens = sig.active and severity_rank(sev) >= severity_rank(cfg.open_min_severity)
+    floor = cfg.backlog_open_min_severity if sig.kind == "backlog" else cfg.open_min_severity
+    opens = sig.active and severity_rank(sev) >= severity_rank(floor)
     if current is None:
         if not opens:
             return None, []

@@ -318,3 +318,14 @@ def test_incident_key_split_by_topic() -> None:
 def test_bad_config_raises(kwargs: dict[str, Any]) -> None:
     with pytest.raises(ValueError):  # noqa: PT011 - the message names the parameter
         LifecycleConfig(**kwargs)
+
+
+@pytest.mark.parametrize(
+    ("severity", "opens"), [("low", False), ("medium", True), ("high", True)]
+)
+def test_a_backlog_alone_opens_only_from_medium(severity: str, opens: bool) -> None:
+    cfg = LifecycleConfig()
+    sig = Signal("nordbank", "backlog", 1000.0, 1.0, True, severity, {"message": "inflow 60/h"})
+    inc, events = on_signal(None, sig, cfg)
+    assert (inc is not None) is opens
+    assert [e.type for e in events] == (["opened"] if opens else [])
