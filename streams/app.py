@@ -72,7 +72,9 @@ def bootstrap_servers(settings: Settings) -> str:
 
 
 def engine_config(dep: Deployment) -> EngineConfig:
-    backlog = BacklogConfig(**dep.backlog) if dep.backlog else BacklogConfig()
+    # YAML lists (service hours) become the tuples the config is typed with.
+    raw = {k: tuple(v) if isinstance(v, list) else v for k, v in dep.backlog.items()}
+    backlog = BacklogConfig(**raw)
     return EngineConfig(monitor=dep.monitor, backlog=backlog, lifecycle=LifecycleConfig())
 
 
