@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     web_port: int = Field(default=6066, ge=0, le=65535)
     data_dir: Path = Path("var/worker")
     ingest_token: SecretStr | None = None
+    publish_enriched: bool = Field(
+        default=False, description="Also write every enriched mention to mentions.enriched"
+    )
     max_event_age_days: float = Field(default=30.0, gt=0)
     max_event_future_seconds: float = Field(default=600.0, ge=0)
     log_level: str = "INFO"

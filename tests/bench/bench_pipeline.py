@@ -12,7 +12,7 @@ local one, started if down), with a unique topic prefix and app id per phase:
    each value: the machine's ceiling for reading this topic in Python.
 2. ``one``: one ``spikewatch worker`` subprocess reads the same records (a copy
    under its own prefix) through validate, enrich, detect, incidents; rate from
-   its /metrics (``spikewatch_stage_duration_seconds_count{stage="detect"}``) over
+   its /metrics (``spikewatch_mentions_consumed_total``) over
    the steady part of the run (from 2% of the records to the end or the time
    cap), CPU seconds and VmRSS/VmHWM from /proc, per-stage seconds per mention
    from its histograms; and a cProfile of :class:`alerts.engine.Engine` over
@@ -286,7 +286,8 @@ class Worker:
 
 
 def processed(workers: list[Worker]) -> float:
-    return sum(w.metric("spikewatch_stage_duration_seconds_count", stage="detect") for w in workers)
+    """Mentions validated, enriched and run through the detectors (one pass in the worker)."""
+    return sum(w.metric("spikewatch_mentions_consumed_total") for w in workers)
 
 
 def run_workers(
