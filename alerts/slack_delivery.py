@@ -442,8 +442,12 @@ class SlackDelivery:
         )
         if result.ok:
             v = _get(resp, "view") or {}
-            return DeliveryResult(ok=True, ts=v.get("id") if isinstance(v, dict) else None,
-                                  status=result.status, attempts=result.attempts)
+            return DeliveryResult(
+                ok=True,
+                ts=v.get("id") if isinstance(v, dict) else None,
+                status=result.status,
+                attempts=result.attempts,
+            )
         return result
 
     def update_view(self, view_id: str, view: dict[str, Any]) -> DeliveryResult:
@@ -468,10 +472,18 @@ def _get(resp: Any, key: str) -> Any:
         return None
 
 
-class ConsoleDelivery:
-    """Dry run: print what would be posted; always "accepted" with a fake ts."""
+def _print_now(text: str) -> None:
+    print(text, flush=True)
 
-    def __init__(self, write: Callable[[str], None] = print) -> None:
+
+class ConsoleDelivery:
+    """Dry run: print what would be posted; always "accepted" with a fake ts.
+
+    A new message or thread reply is printed whole; an in-place update as one
+    line (the message was printed when it was posted).
+    """
+
+    def __init__(self, write: Callable[[str], None] = _print_now) -> None:
         self._write = write
         self._n = 0
 
@@ -480,7 +492,11 @@ class ConsoleDelivery:
         return f"dry.{self._n:06d}"
 
     def send(self, n: Notification, thread_ts: str | None) -> DeliveryResult:
-        self._write(render_console(n))
+        if n.action == "update":
+            first = n.text.splitlines()[0] if n.text else n.dedup_key
+            self._write(f"~ updated {n.channel}: {first[:160]}")
+        else:
+            self._write("\n" + render_console(n))
         return DeliveryResult(ok=True, ts=self._ts(), channel=n.channel, status=200)
 
     def upload_chart(

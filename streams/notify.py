@@ -17,18 +17,16 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import sys
 import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
-from itertools import count
 from typing import TYPE_CHECKING, Any
 
-from alerts.dedup import DeliveryResult, Notification, SentLog
+from alerts.dedup import Notification, SentLog
 from alerts.escalation import dispatch
 from alerts.incidents import Incident
 from alerts.notify import StatusState, approve, notifications, published_note
-from alerts.slack_blocks import render_console
+from alerts.slack_delivery import make_delivery
 from alerts.status import Draft
 from alerts.status_blocks import edit_modal
 
@@ -45,43 +43,12 @@ RETRY_SECONDS = 15.0
 REFRESH_SECONDS = 10.0
 
 
-class ConsoleSender:
-    """No Slack token: print what would be posted, and accept it."""
-
-    def __init__(self, out: Any = None) -> None:
-        self.out = out or sys.stdout
-        self._ts = count(1)
-
-    def _ok(self, channel: str) -> DeliveryResult:
-        return DeliveryResult(ok=True, ts=f"{time.time():.6f}-{next(self._ts)}", channel=channel)
-
-    def send(self, n: Notification, thread_ts: str | None) -> DeliveryResult:
-        if n.action == "update":  # in-place refreshes: one line, not the whole message again
-            print(
-                f"~ updated {n.channel}: {n.text.splitlines()[0][:160]}", file=self.out, flush=True
-            )
-        else:
-            print("\n" + render_console(n), file=self.out, flush=True)
-        return self._ok(n.channel)
-
-    def upload_chart(
-        self, channel: str, thread_ts: str | None, png: bytes, title: str
-    ) -> DeliveryResult:
-        print(
-            f"\n--- chart -> {channel}: {title} ({len(png)} bytes PNG)", file=self.out, flush=True
-        )
-        return self._ok(channel)
-
-
 def make_sender(settings: Settings, registry: CollectorRegistry | None = None) -> Any:
-    """slack-sdk delivery when a token is set, else the console printer."""
-    if settings.slack_bot_token is None:
-        return ConsoleSender()
-    from alerts.slack_delivery import SlackDelivery
-
-    return SlackDelivery(
-        settings.slack_bot_token.get_secret_value(),
-        base_url=settings.slack_base_url,
+    """slack-sdk delivery when a token is set, else the console dry run."""
+    token = settings.slack_bot_token
+    return make_delivery(
+        None if token is None else token.get_secret_value(),
+        settings.slack_base_url,
         registry=registry,
     )
 
