@@ -19,19 +19,11 @@ from __future__ import annotations
 
 from typing import Final
 
+from detectors.text.topics import TOPIC_IDS
+
 LANGS: Final = ("fi", "en", "sv")
 SENTIMENTS: Final = ("negative", "neutral", "positive")
-TOPICS: Final = (
-    "login",
-    "outage",
-    "queue",
-    "cancellation",
-    "billing",
-    "delivery",
-    "service",
-    "question",
-    "praise",
-)
+TOPICS: Final = TOPIC_IDS  # the taxonomy's stable topic ids
 SECTORS: Final = ("bank", "operator", "airline")
 
 Bank = dict[str, dict[str, dict[str, tuple[str, ...]]]]  # lang -> sentiment -> topic -> lines
