@@ -13,6 +13,7 @@ that names the setting.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -99,7 +100,18 @@ class Settings(BaseSettings):
 
 
 def load_settings(**overrides: Any) -> Settings:
-    """Read settings, turning pydantic's errors into one message per setting."""
+    """Read settings, turning pydantic's errors into one message per setting.
+
+    Secrets may also come from files: with ``SPIKEWATCH_SECRETS_DIR`` set (for
+    example a mounted Kubernetes Secret), a file named like the variable
+    (``SLACK_BOT_TOKEN``, ``SLACK_SIGNING_SECRET``, ``spikewatch_ingest_token``)
+    holds the value; the environment wins over a file.
+    """
+    secrets_dir = os.environ.get("SPIKEWATCH_SECRETS_DIR")
+    if secrets_dir:
+        if not Path(secrets_dir).is_dir():
+            raise SettingsError(f"SPIKEWATCH_SECRETS_DIR: {secrets_dir} is not a directory")
+        overrides.setdefault("_secrets_dir", secrets_dir)
     try:
         return Settings(**overrides)
     except ValidationError as exc:

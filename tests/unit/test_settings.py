@@ -77,3 +77,22 @@ def test_structured_sections_fail_at_start(tmp_path: Path, yaml_text: str, named
     p.write_text(yaml_text)
     with pytest.raises(SettingsError, match=named):
         load_deployment(p)
+
+
+def test_secrets_can_come_from_files(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    (tmp_path / "SLACK_BOT_TOKEN").write_text("xoxb-from-a-file")
+    (tmp_path / "SLACK_SIGNING_SECRET").write_text("signing-from-a-file")
+    monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
+    monkeypatch.delenv("SLACK_SIGNING_SECRET", raising=False)
+    monkeypatch.setenv("SPIKEWATCH_SECRETS_DIR", str(tmp_path))
+    s = load_settings()
+    assert s.slack_bot_token is not None
+    assert s.slack_bot_token.get_secret_value() == "xoxb-from-a-file"
+    assert s.slack_signing_secret is not None
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-env-wins")
+    token = load_settings().slack_bot_token
+    assert token is not None
+    assert token.get_secret_value() == "xoxb-env-wins"
+    monkeypatch.setenv("SPIKEWATCH_SECRETS_DIR", str(tmp_path / "missing"))
+    with pytest.raises(SettingsError, match="SPIKEWATCH_SECRETS_DIR"):
+        load_settings()
