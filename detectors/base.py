@@ -3,7 +3,7 @@
 A detector follows river's shape: :meth:`Detector.score_one` says how unusual
 an observation is (in [0, 1], high = anomalous) without changing state, and
 :meth:`Detector.learn_one` updates the state. Thresholding lives outside the
-detector (:func:`step`, :class:`Refractory`). Time always comes from the
+detector (:func:`step`, :class:`AlertGate`). Time always comes from the
 observation (event time, POSIX seconds), never from the clock.
 
 Examples
@@ -66,60 +66,6 @@ def step(det: Detector, obs: Observation, threshold: float, *, protect: bool = T
 def is_bad_number(x: float) -> bool:
     """True for NaN, infinities and negatives: data a detector must ignore."""
     return not math.isfinite(x) or x < 0.0
-
-
-class Refractory:
-    """Damp a score for a while after it fired, as an alerting system does.
-
-    After an output score reaches ``threshold`` at time ``t``, later scores are
-    multiplied by a factor that grows linearly from 0 back to 1 over
-    ``period_seconds``. A second detection of the same surge earns nothing
-    and a repeated alert costs attention; a much larger new surge late in
-    the period can still come through.
-
-    Examples
-    --------
-    >>> r = Refractory(threshold=0.5, period_seconds=3600)
-    >>> r.apply(0.9, ts=0.0)
-    0.9
-    >>> r.apply(0.9, ts=360.0) < 0.5  # damped right after firing
-    True
-    >>> r.apply(0.9, ts=4000.0)
-    0.9
-    """
-
-    __slots__ = ("last_fired", "period", "threshold")
-
-    def __init__(self, threshold: float, period_seconds: float) -> None:
-        if not 0.0 < threshold <= 1.0:
-            raise ValueError("threshold must be in (0, 1]")
-        if period_seconds < 0.0 or not math.isfinite(period_seconds):
-            raise ValueError("period_seconds must be finite and >= 0")
-        self.threshold = threshold
-        self.period = float(period_seconds)
-        self.last_fired: float | None = None
-
-    def factor(self, ts: float) -> float:
-        """The damping factor at ``ts`` (1 = not damped); no state change."""
-        if self.last_fired is None or self.period <= 0.0:
-            return 1.0
-        elapsed = ts - self.last_fired
-        if elapsed >= self.period or elapsed < 0.0:
-            return 1.0
-        return elapsed / self.period
-
-    def apply(self, score: float, ts: float) -> float:
-        """Return the damped score and remember when it fires."""
-        out = score * self.factor(ts)
-        if out >= self.threshold:
-            self.last_fired = ts
-        return out
-
-    def __getstate__(self) -> tuple[float, float, float | None]:
-        return (self.threshold, self.period, self.last_fired)
-
-    def __setstate__(self, state: tuple[float, float, float | None]) -> None:
-        self.threshold, self.period, self.last_fired = state
 
 
 class AlertGate:

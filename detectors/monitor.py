@@ -86,7 +86,6 @@ class MonitorConfig:
     bucket_seconds: int = 300
     volume_threshold: float = 0.5
     negative_threshold: float = 0.5
-    refractory_seconds: float = 24 * 3600.0  # score-series (NAB) only, not the live path
     lateness_seconds: float = 60.0
     max_late_seconds: float = 3600.0
     max_gap_buckets: int = 2016  # one week of 5-minute buckets

@@ -7,7 +7,7 @@ import pickle
 import pytest
 
 from alerts.incidents import LifecycleConfig, on_signal
-from detectors.base import AlertGate, Refractory
+from detectors.base import AlertGate
 from detectors.monitor import MonitorConfig
 from detectors.series import QUIET_SECONDS, REOPEN_SECONDS, raw_scores, score_series
 from detectors.signals import Signal
@@ -72,10 +72,3 @@ def test_score_series_alerts_once_per_incident_then_again_after_quiet() -> None:
 def test_score_series_is_quiet_on_a_steady_series() -> None:
     rows = [(stamp(i), 30.0 + (i * 7) % 5) for i in range(2 * 288)]
     assert max(score_series(rows)) < MonitorConfig().volume_threshold
-
-
-def test_refractory_damps_then_recovers() -> None:
-    r = Refractory(0.5, 3600.0)
-    assert r.apply(0.8, 0.0) == 0.8
-    assert r.apply(0.8, 600.0) < 0.5
-    assert r.apply(0.8, 3600.0) == 0.8
