@@ -10,7 +10,10 @@ may point at any Slack-compatible server, e.g. ``tests/slackfake.py``):
   (a timed-out ``chat.postMessage`` may have been posted: it is reported as
   ``error="timeout"``, ``retryable=True`` and never blindly re-sent here);
 - ``ok: false`` is logged and counted, never retried;
-- at most one message per ``per_channel_interval`` seconds per channel;
+- about one message per ``per_channel_interval`` seconds per channel, as Slack
+  asks, with short bursts of up to ``per_channel_burst`` (as Slack allows): the
+  first post of a new incident does not wait behind the thread replies of the
+  last one;
 - tokens never appear in logs, reprs or error texts (:func:`redact`).
 
 :class:`ConsoleDelivery` is the dry run: with no token it prints what would be
@@ -217,6 +220,7 @@ class SlackDelivery:
         *,
         max_wait_seconds: float = 30.0,
         per_channel_interval: float = 1.0,
+        per_channel_burst: int = 3,
         timeout: int = 10,
         max_retries: int = 5,
         backoff_seconds: float = 0.5,
@@ -228,11 +232,14 @@ class SlackDelivery:
             raise ValueError("token must be a non-empty string (use ConsoleDelivery for a dry run)")
         if max_wait_seconds <= 0 or timeout <= 0 or per_channel_interval < 0:
             raise ValueError("max_wait_seconds and timeout must be > 0, per_channel_interval >= 0")
+        if per_channel_burst < 1:
+            raise ValueError("per_channel_burst must be >= 1")
         if max_retries < 0 or backoff_seconds < 0:
             raise ValueError("max_retries and backoff_seconds must be >= 0")
         self._token = token
         self.max_wait_seconds = float(max_wait_seconds)
         self.per_channel_interval = float(per_channel_interval)
+        self.per_channel_burst = per_channel_burst
         self.max_retries = max_retries
         self.backoff_seconds = backoff_seconds
         self._sleep = sleep
@@ -302,12 +309,19 @@ class SlackDelivery:
     # -- pacing ----------------------------------------------------------------
 
     def _pace(self, channel: str) -> None:
-        """Wait for this channel's next slot (about one message per interval)."""
+        """Wait for this channel's next slot: one message per interval, bursts allowed.
+
+        A generic cell rate: ``_next_slot`` is when the channel would be free at
+        exactly one message per interval; a message may go up to ``burst - 1``
+        intervals before that.
+        """
         key = self._channel_ids.get(channel, channel)
+        interval = self.per_channel_interval
         with self._pace_lock:
             now = self._clock()
-            slot = max(now, self._next_slot.get(key, now))
-            self._next_slot[key] = slot + self.per_channel_interval
+            free_at = max(now, self._next_slot.get(key, now))
+            slot = max(now, free_at - (self.per_channel_burst - 1) * interval)
+            self._next_slot[key] = free_at + interval
         if slot > now:
             self._sleep(slot - now)
 

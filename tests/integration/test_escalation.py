@@ -345,12 +345,15 @@ def test_slack_outage_ends_with_every_message_delivered_once(
     assert w.metric("spikewatch_slack_retries_total") > 0
     assert w.metric("spikewatch_alerts_total", result="failed") > 0
 
-    # Paced: about one message per second per channel, also while catching up.
+    # Paced: about one message per second per channel, also while catching up; a
+    # burst of at most three (SlackDelivery's per_channel_burst) may go at once.
     by_channel: dict[str, list[float]] = {}
     for c in slack.calls:
         if c.method in ("chat.postMessage", "chat.update") and c.answered == 200:
             ch = SlackFake.channel_id(str(c.params.get("channel")))
             by_channel.setdefault(ch, []).append(c.at)
-    gaps = [b - a for ats in by_channel.values() for a, b in itertools.pairwise(ats)]
-    assert gaps
-    assert min(gaps) >= 0.9, f"messages closer than the pacing allows: {min(gaps):.2f}s"
+    assert any(len(ats) > 1 for ats in by_channel.values())
+    for ats in by_channel.values():
+        for i, j in itertools.combinations(range(len(ats)), 2):
+            allowed = 3 + (ats[j] - ats[i]) / 1.0 + 0.1  # slack for the clocks' jitter
+            assert j - i + 1 <= allowed, f"{j - i + 1} messages in {ats[j] - ats[i]:.2f}s"

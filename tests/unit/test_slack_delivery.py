@@ -180,20 +180,36 @@ def test_update_unknown_message_is_ok_false(slack: Any, ft: FakeTime) -> None:
 
 
 @pytest.mark.parametrize(
-    ("channels", "waits"),
+    ("channels", "burst", "waits"),
     [
-        (["#care", "#care", "#care"], [1.0, 1.0]),
-        (["#care", "#crisis", "#other"], []),
-        (["#care", "#crisis", "#care"], [1.0]),
+        (["#care", "#care", "#care"], 1, [1.0, 1.0]),
+        (["#care", "#crisis", "#other"], 1, []),
+        (["#care", "#crisis", "#care"], 1, [1.0]),
+        # A burst of three goes at once; after it, one a second.
+        (["#care"] * 5, 3, [1.0, 1.0]),
+        (["#care", "#care", "#crisis", "#care", "#care"], 3, [1.0]),
     ],
 )
 def test_pacing_per_channel(
-    slack: Any, ft: FakeTime, channels: list[str], waits: list[float]
+    slack: Any, ft: FakeTime, channels: list[str], burst: int, waits: list[float]
 ) -> None:
-    d = delivery(slack, ft, per_channel_interval=1.0)
+    d = delivery(slack, ft, per_channel_interval=1.0, per_channel_burst=burst)
     for ch in channels:
         assert d.send(post(ch), None).ok
     assert [round(w, 6) for w in ft.slept] == waits
+
+
+def test_pacing_burst_refills_at_one_per_interval(slack: Any, ft: FakeTime) -> None:
+    """After a quiet spell the burst is available again, never more than it."""
+    d = delivery(slack, ft, per_channel_interval=1.0, per_channel_burst=3)
+    for _ in range(3):
+        assert d.send(post("#care"), None).ok
+    ft.sleep(1.5)  # one and a half slots back
+    for _ in range(2):
+        assert d.send(post("#care"), None).ok
+    assert [round(w, 6) for w in ft.slept] == [1.5, 0.5]
+    with pytest.raises(ValueError, match="per_channel_burst"):
+        delivery(slack, ft, per_channel_burst=0)
 
 
 def test_thread_reply_and_chart_upload(slack: Any, ft: FakeTime) -> None:
