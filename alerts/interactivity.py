@@ -212,8 +212,13 @@ def parse_request(
                 raise BadRequest("bad_draft_reference") from None
             trigger = payload.get("trigger_id")
             name = "approve" if act["action_id"] == ACTION_APPROVE else "edit"
-            return Interaction(name, user_id, now, ref=ref,
-                               trigger_id=trigger if isinstance(trigger, str) else None)
+            return Interaction(
+                name,
+                user_id,
+                now,
+                ref=ref,
+                trigger_id=trigger if isinstance(trigger, str) else None,
+            )
     cmd = parse_interaction(headers, body, signing_secret, now)
     return Interaction("command", cmd.user, now, command=cmd)
 
@@ -221,15 +226,24 @@ def parse_request(
 def command_record(it: Interaction, *, view_id: str | None = None) -> tuple[str, dict[str, Any]]:
     """The ``incident.commands`` record for an interaction: (brand = Kafka key, value)."""
     brand, key = incident_owner(it.incident_id)
-    d: dict[str, Any] = {"brand": brand, "key": key, "incident_id": it.incident_id,
-                         "user": it.user, "ts": it.ts}
+    d: dict[str, Any] = {
+        "brand": brand,
+        "key": key,
+        "incident_id": it.incident_id,
+        "user": it.user,
+        "ts": it.ts,
+    }
     if it.command is not None:
         d.update(action=it.command.action, minutes=it.command.minutes)
     else:
         assert it.ref is not None
-        d.update(action="approve" if it.kind in ("approve", "edit_submit") else "edit",
-                 lang=it.ref.lang, channel=it.ref.channel, stage=it.ref.stage,
-                 template_version=it.ref.template_version)
+        d.update(
+            action="approve" if it.kind in ("approve", "edit_submit") else "edit",
+            lang=it.ref.lang,
+            channel=it.ref.channel,
+            stage=it.ref.stage,
+            template_version=it.ref.template_version,
+        )
         if it.kind == "edit_submit":
             d["text"] = it.text
         if view_id is not None:

@@ -320,9 +320,7 @@ def test_bad_config_raises(kwargs: dict[str, Any]) -> None:
         LifecycleConfig(**kwargs)
 
 
-@pytest.mark.parametrize(
-    ("severity", "opens"), [("low", False), ("medium", True), ("high", True)]
-)
+@pytest.mark.parametrize(("severity", "opens"), [("low", False), ("medium", True), ("high", True)])
 def test_a_backlog_alone_opens_only_from_medium(severity: str, opens: bool) -> None:
     cfg = LifecycleConfig()
     sig = Signal("nordbank", "backlog", 1000.0, 1.0, True, severity, {"message": "inflow 60/h"})
