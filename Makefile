@@ -36,11 +36,16 @@ lint: setup ## ruff and mypy
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-bench: setup ## print the benchmark figures (detectors, enrichment, NAB, pipeline)
+bench: setup ## print every benchmark figure (detectors, enrichment, NAB, scenarios, pipeline)
 	$(BIN)/python tests/bench/bench_nab.py
 	$(BIN)/python tests/bench/bench_detectors.py
 	$(BIN)/python tests/bench/bench_enrichment.py
 	$(BIN)/python tests/bench/bench_scenarios.py
+	$(MAKE) bench-pipeline
+
+bench-pipeline: setup ## the live pipeline on the real broker: limit, workers, alert latency, growth
+	bash deploy/kafka/start.sh
+	$(BIN)/python tests/bench/bench_pipeline.py --json var/bench-pipeline.json
 
 train: setup ## retrain the shipped sentiment models from ../shared/data
 	$(BIN)/pip install -q -e '.[train]'
@@ -56,4 +61,4 @@ clean: ## stop the broker and remove local state (keeps the Maven jar cache)
 	-bash deploy/kafka/stop.sh
 	rm -rf var .pytest_cache
 
-.PHONY: help setup demo test test-unit lint bench train broker-start broker-stop clean
+.PHONY: help setup demo test test-unit lint bench bench-pipeline train broker-start broker-stop clean

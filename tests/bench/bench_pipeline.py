@@ -894,6 +894,7 @@ def main(argv: list[str] | None = None) -> int:
     res["total_s"] = time.monotonic() - started
     report(res)
     if a.json:
+        a.json.parent.mkdir(parents=True, exist_ok=True)
         a.json.write_text(json.dumps(res, indent=2, default=str))
     return 0
 
