@@ -11,8 +11,10 @@
   ``incidents``) -> ``incidents``.
 
 State objects live in memory in Faust's table store and are written to the
-changelog when a signal is emitted or at most every ``FLUSH_SECONDS`` per brand,
-not on every mention (a 20 KB state per mention would swamp the changelog).
+changelog once per batch for each brand that emitted a signal in it (or is
+new), otherwise at most every ``FLUSH_SECONDS`` per brand: never per mention
+(a 20 KB state per mention would swamp the changelog and cost more than the
+detectors themselves).
 """
 
 from __future__ import annotations
@@ -107,9 +109,11 @@ def register(app: faust.App, ctx: Context) -> None:
         state_table.send_changelog(partition, brand, st)
         last_flush[brand] = time.monotonic()
 
-    async def _detect(ev: Any, em: EnrichedMention) -> None:
+    async def _detect(ev: Any, em: EnrichedMention) -> tuple[KeyState, bool] | None:
         """Dedup, detectors and response times for one enriched mention; emit its signals.
 
+        Returns the brand's state and whether it must reach the changelog at the end
+        of the batch (new, or it emitted signals); ``None`` for a duplicate.
         The ``detect`` stage histogram counts one observation per mention that is not
         a duplicate (tests and dashboards read it as "mentions through detect").
         """
@@ -119,6 +123,7 @@ def register(app: faust.App, ctx: Context) -> None:
         fresh = st is None
         if st is None:
             st = KeyState(brand, ctx.engine.monitor, ctx.engine.backlog)
+            state_table.data[brand] = st  # the batch's next mentions find it
         obs = st.observe(em)
         if obs.duplicate:
             metrics.invalid("duplicate")
@@ -127,11 +132,9 @@ def register(app: faust.App, ctx: Context) -> None:
             await t["mentions.dead"].send(
                 key=ev.key, value=dead_letter("duplicate", detail, raw, **_where(ev))
             )
-            return
+            return None
         for r in obs.responses:
             metrics.response_time(r.brand, r.channel, r.response_seconds, r.within_promise)
-        if fresh or obs.signals or time.monotonic() - last_flush.get(brand, 0.0) >= FLUSH_SECONDS:
-            _persist(brand, st, ev.message.partition)
         for sig in obs.signals:
             metrics.observe_signal(sig)
             if sig.kind == "backlog":
@@ -147,6 +150,14 @@ def register(app: faust.App, ctx: Context) -> None:
                 key=brand.encode(), value=json.dumps(sig.to_dict(), ensure_ascii=False).encode()
             )
         metrics.observe_stage("detect", time.perf_counter() - started)
+        return st, fresh or bool(obs.signals)
+
+    def _persist_batch(touched: dict[str, tuple[KeyState, int, bool]]) -> None:
+        """End of a batch: write the states that must go, and the ones not written lately."""
+        now = time.monotonic()
+        for brand, (st, partition, urgent) in touched.items():
+            if urgent or now - last_flush.get(brand, 0.0) >= FLUSH_SECONDS:
+                _persist(brand, st, partition)
 
     @app.agent(t["mentions"], name="enrich_detect")
     async def enrich_detect(stream: Any) -> None:
@@ -180,6 +191,7 @@ def register(app: faust.App, ctx: Context) -> None:
             enrichments = ctx.enricher.enrich_batch([m for _, m in good])
             metrics.observe_stage("enrich", time.perf_counter() - started)
             newest: dict[str, float] = {}
+            touched: dict[str, tuple[KeyState, int, bool]] = {}
             for (ev, m), e in zip(good, enrichments, strict=True):
                 em = EnrichedMention(m, e)
                 metrics.mention_consumed(m.brand, m.source, e.lang, e.sentiment)
@@ -188,8 +200,14 @@ def register(app: faust.App, ctx: Context) -> None:
                         key=m.brand.encode(),
                         value=json.dumps(em.to_dict(), ensure_ascii=False).encode(),
                     )
-                await _detect(ev, em)
+                done = await _detect(ev, em)
+                if done is not None:
+                    st, urgent = done
+                    was = touched.get(m.brand)
+                    urgent = urgent or (was is not None and was[2])
+                    touched[m.brand] = (st, ev.message.partition, urgent)
                 newest[m.brand] = max(newest.get(m.brand, 0.0), em.ts)
+            _persist_batch(touched)
             for brand, ts in newest.items():
                 metrics.event_time(brand, ts, now=time.time())
 
