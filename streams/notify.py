@@ -22,7 +22,7 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
-from alerts.dedup import Notification, SentLog
+from alerts.dedup import Notification, SentLog, needs_send
 from alerts.escalation import dispatch
 from alerts.incidents import Incident
 from alerts.notify import StatusState, approve, notifications, published_note
@@ -172,8 +172,10 @@ def register(app: faust.App, ctx: Context) -> None:
             d = json.loads(ev.value)
             inc = Incident.from_dict(d["incident"])
             now = float(d.get("ts") or inc.updated_at)
-            sent = SentLog.from_dict(sent_table.get(inc.id))
-            st = StatusState.from_dict(status_table.get(inc.id))
+            sent_before = sent_table.get(inc.id)
+            status_before = status_table.get(inc.id)
+            sent = SentLog.from_dict(sent_before)
+            st = StatusState.from_dict(status_before)
             extra: list[Notification] = []
             kind = d["type"]
             if kind == "approve":
@@ -187,7 +189,9 @@ def register(app: faust.App, ctx: Context) -> None:
             notes = notifications(inc, st, sent, policy, status_cfg, now) + extra
             outcomes = []
             for n in notes:
-                if _refresh_too_soon(n, sent):
+                # Most events are ticks that plan what was sent already: decide that
+                # here, without a hop to the Slack thread (dispatch decides again).
+                if not needs_send(n, sent, now).send or _refresh_too_soon(n, sent):
                     continue
                 # One at a time, and "sent" goes to the changelog right after Slack accepted
                 # each message: a crash can then repeat at most the message in flight.
@@ -211,8 +215,11 @@ def register(app: faust.App, ctx: Context) -> None:
                 pending[inc.id] = (inc.brand, inc.to_dict(), now)
             else:
                 pending.pop(inc.id, None)
-            sent_table[inc.id] = sent.to_dict()
-            status_table[inc.id] = st.to_dict()
+            # Changelog records only for what changed (a tick usually changes nothing).
+            if (sent_after := sent.to_dict()) != sent_before:
+                sent_table[inc.id] = sent_after
+            if (status_after := st.to_dict()) != status_before:
+                status_table[inc.id] = status_after
             metrics.observe_stage("notify", time.perf_counter() - started)
 
     @app.timer(RETRY_SECONDS)
