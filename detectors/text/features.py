@@ -18,6 +18,10 @@ Features are string keys with float values, so the exported model is a plain
 Keys without a ``:`` are language-independent: the universal model (used for
 Swedish and for languages without training data) reads only those.
 
+This function is the definition (training uses it); inference goes through
+:mod:`detectors.text.scorer`, which computes the same sum of weights without
+building the map. Change both together: a test holds them equal.
+
 Examples
 --------
 >>> from detectors.text.tokens import tokenize
@@ -47,7 +51,7 @@ from detectors.text.lexicon import (
 from detectors.text.tokens import MARKERS
 
 _EMPTY: frozenset[str] = frozenset()
-_BOUNDARY = frozenset((".", "!", "?", "!!", "??", "?!", "!?"))
+BOUNDARY = frozenset((".", "!", "?", "!!", "??", "?!", "!?"))  # tokens that end a clause
 
 
 def sentiment_features(
@@ -83,7 +87,7 @@ def sentiment_features(
     for i in range(n):
         tok = tokens[i]
         st = stems[i]
-        if tok in _BOUNDARY or tok in CONTRAST:
+        if tok in BOUNDARY or tok in CONTRAST:
             scope = 0
             if tok[0] == "!":
                 f["!"] = 1.0

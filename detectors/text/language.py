@@ -30,13 +30,15 @@ from typing import Any
 
 import numpy as np
 
+from detectors.text.langwalk import BatchWalk
+
 LANGUAGES = ("fi", "en", "sv", "no", "da", "et", "de")
 UNDETERMINED = "und"
 MIN_CONFIDENCE = 0.5
 MAX_CHARS = 280  # enough evidence; keeps the per-byte walk bounded for long posts
 _HINT_ALIASES = {"nb": "no", "nn": "no", "fin": "fi", "eng": "en", "swe": "sv"}
 _STRIP_RE = re.compile(r"https?://\S+|www\.\S+|[@＠]\w+|#|[\d_]+")
-_LETTER_RE = re.compile(r"[^\W\d_]")
+_TWO_LETTERS_RE = re.compile(r"[^\W\d_].*?[^\W\d_]", re.DOTALL)
 
 
 @lru_cache(maxsize=1)
@@ -51,8 +53,8 @@ def _identifier() -> Any:
 
 
 @lru_cache(maxsize=1)
-def _batch_tables() -> tuple[Any, Any, Any, np.ndarray, np.ndarray, list[str]] | None:
-    """The identifier's DFA and restricted naive-Bayes tables, for batch scoring.
+def _batch_tables() -> tuple[BatchWalk, np.ndarray, np.ndarray, list[str]] | None:
+    """The identifier's DFA (walked a batch at a time) and restricted naive-Bayes tables.
 
     Reads attributes of py3langid 0.4.0 (pinned); None when they are not there,
     and :func:`detect_languages` then classifies one text at a time.
@@ -60,9 +62,7 @@ def _batch_tables() -> tuple[Any, Any, Any, np.ndarray, np.ndarray, list[str]] |
     ident = _identifier()
     try:
         tables = (
-            ident.tk_nextmove,
-            ident._rowbase,
-            ident.tk_output,
+            BatchWalk(ident.tk_nextmove, ident._rowbase, ident.tk_output),
             np.ascontiguousarray(ident.nb_ptc, dtype=np.float32),
             np.asarray(ident.nb_pc, dtype=np.float32),
             [str(c) for c in ident.nb_classes],
@@ -91,7 +91,7 @@ def detect_language(text: str, hint: str | None = None) -> str:
     if code is not None:
         return code
     body = _STRIP_RE.sub(" ", text[: MAX_CHARS * 2])[:MAX_CHARS]
-    if len(_LETTER_RE.findall(body)) < 2:
+    if _TWO_LETTERS_RE.search(body) is None:
         return UNDETERMINED
     lang, confidence = _identifier().classify(body)
     return str(lang) if confidence >= MIN_CONFIDENCE else UNDETERMINED
@@ -99,7 +99,7 @@ def detect_language(text: str, hint: str | None = None) -> str:
 
 def detect_languages(texts: Sequence[str], hints: Sequence[str | None] | None = None) -> list[str]:
     """:func:`detect_language` over a batch, scored in one numpy pass (same answers, faster)."""
-    from py3langid.langid import LanguageIdentifier, visit_counts
+    from py3langid.langid import LanguageIdentifier
 
     n = len(texts)
     if hints is not None and len(hints) != n:
@@ -108,22 +108,24 @@ def detect_languages(texts: Sequence[str], hints: Sequence[str | None] | None = 
     out = [UNDETERMINED] * n
     if tables is None:
         return [detect_language(t, hints[i] if hints else None) for i, t in enumerate(texts)]
-    nextmove, rowbase, output, ptc, pc, classes = tables
-    rows: list[int] = []
-    inv_temp: list[float] = []
-    feats: list[int] = []
-    counts: list[int] = []
-    offsets: list[int] = []
+    walk, ptc, pc, classes = tables
+    todo: list[int] = []
+    raws: list[bytes] = []
     for i, text in enumerate(texts):
         code = normalize_hint(hints[i]) if hints is not None else None
         if code is not None:
             out[i] = code
             continue
         body = _STRIP_RE.sub(" ", text[: MAX_CHARS * 2])[:MAX_CHARS]
-        if len(_LETTER_RE.findall(body)) < 2:
-            continue
-        raw = LanguageIdentifier._encode(body)
-        visits = visit_counts(nextmove, rowbase, output, raw)
+        if _TWO_LETTERS_RE.search(body) is not None:
+            todo.append(i)
+            raws.append(LanguageIdentifier._encode(body))
+    rows: list[int] = []
+    inv_temp: list[float] = []
+    feats: list[int] = []
+    counts: list[int] = []
+    offsets: list[int] = []
+    for i, raw, visits in zip(todo, raws, walk(raws), strict=True):
         if not visits:
             continue  # uniform over the languages: below MIN_CONFIDENCE
         rows.append(i)

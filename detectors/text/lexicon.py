@@ -163,6 +163,12 @@ CONTRAST = frozenset(
 )
 SARCASM_MARKERS = frozenset(["🙄", "😒", "🤦", "🙃", "😑"])
 NEGATION_SCOPE = 3  # words after a negator whose valence is flipped
+OTHER_LANG = "*"  # stands for every language without word lists or a stemmer: they are alike
+
+
+def has_word_lists(lang: str) -> bool:
+    """True when ``lang`` has word lists, negators or a stemmer of its own."""
+    return lang in SENTIMENT_LANGS or lang in _STEMMER_NAMES
 
 
 @lru_cache(maxsize=16)

@@ -7,6 +7,8 @@ language-independent features (lexicon, emoji, punctuation, negation) that
 serves Swedish and every other language through that language's lexicon.
 Weights are plain lists keyed by feature name: no pickle, no scikit-learn.
 Optional ``offsets`` (a domain log-prior shift per class) add to the intercept.
+Texts are classified through :class:`~detectors.text.scorer.Scorer` (one per
+language): the same answers, without building the feature map.
 
 The signed score is ``p(positive) - p(negative)``, in [-1, 1].
 
@@ -34,23 +36,35 @@ from pathlib import Path
 from typing import Any
 
 from detectors.text.features import sentiment_features
-from detectors.text.lexicon import stem_all
+from detectors.text.lexicon import OTHER_LANG, has_word_lists
+from detectors.text.scorer import Scorer
 from detectors.text.tokens import tokenize
 
 FORMAT = "spikewatch-sentiment-linear/1"
 CLASSES = ("negative", "neutral", "positive")
 _CAPS_RE = re.compile(r"\b[A-ZÅÄÖ]{3,}\b")
+_THREE_CAPS_RE = re.compile(r"[A-ZÅÄÖ]{3}")  # cheaper; most texts shout nowhere
 
 
 def count_caps(text: str) -> int:
     """Number of shouted (all-capital, 3+ letters) words in ``text``."""
-    return len(_CAPS_RE.findall(text)) if text else 0
+    return len(_CAPS_RE.findall(text)) if _THREE_CAPS_RE.search(text) else 0
+
+
+PerClass = tuple[float, float, float]  # one number per class: negative, neutral, positive
+
+
+def _softmax(a: float, b: float, c: float) -> tuple[float, float, float]:
+    m = max(a, b, c)
+    ea, eb, ec = math.exp(a - m), math.exp(b - m), math.exp(c - m)
+    z = ea + eb + ec
+    return ea / z, eb / z, ec / z
 
 
 class LinearModel:
     """One multinomial logistic regression over named features."""
 
-    __slots__ = ("chars", "intercept", "weights", "words")
+    __slots__ = ("_bigrams", "chars", "intercept", "weights", "words")
 
     def __init__(self, spec: Mapping[str, Any]) -> None:
         classes = tuple(spec["classes"])
@@ -61,15 +75,16 @@ class LinearModel:
         if len(b) != 3 or len(off) != 3:
             raise ValueError("intercept and offsets must have three values")
         b = [x + o for x, o in zip(b, off, strict=True)]
-        self.intercept: tuple[float, float, float] = (b[0], b[1], b[2])
-        self.weights: dict[str, tuple[float, float, float]] = {
+        self.intercept: PerClass = (b[0], b[1], b[2])
+        self.weights: dict[str, PerClass] = {
             k: (float(w[0]), float(w[1]), float(w[2])) for k, w in spec["weights"].items()
         }
         self.words = bool(spec.get("words", True))
         self.chars = bool(spec.get("chars", False))
+        self._bigrams: dict[str, dict[str, tuple[str, PerClass]]] | None = None
 
-    def probabilities(self, features: Mapping[str, float]) -> tuple[float, float, float]:
-        """Class probabilities (negative, neutral, positive)."""
+    def scores(self, features: Mapping[str, float]) -> PerClass:
+        """Class scores before the softmax: intercept plus weighted features, in order."""
         a, b, c = self.intercept
         get = self.weights.get
         for k, v in features.items():
@@ -78,14 +93,15 @@ class LinearModel:
                 a += w[0] * v
                 b += w[1] * v
                 c += w[2] * v
-        m = max(a, b, c)
-        ea, eb, ec = math.exp(a - m), math.exp(b - m), math.exp(c - m)
-        z = ea + eb + ec
-        return ea / z, eb / z, ec / z
+        return a, b, c
 
-    def predict(self, features: Mapping[str, float]) -> tuple[str, float]:
-        """``(label, signed score)`` for one feature map."""
-        pn, pu, pp = self.probabilities(features)
+    def probabilities(self, features: Mapping[str, float]) -> PerClass:
+        """Class probabilities (negative, neutral, positive)."""
+        return _softmax(*self.scores(features))
+
+    def decide(self, a: float, b: float, c: float) -> tuple[str, float]:
+        """``(label, signed score)`` from the three class scores."""
+        pn, pu, pp = _softmax(a, b, c)
         if pn >= pu and pn >= pp:
             label = "negative"
         elif pp > pu:
@@ -93,6 +109,28 @@ class LinearModel:
         else:
             label = "neutral"
         return label, round(pp - pn, 4)
+
+    def predict(self, features: Mapping[str, float]) -> tuple[str, float]:
+        """``(label, signed score)`` for one feature map."""
+        return self.decide(*self.scores(features))
+
+    def bigrams(self) -> dict[str, dict[str, tuple[str, PerClass]]]:
+        """Bigram features ``b:<first>|<second>`` as first stem -> second stem -> (name, weights).
+
+        A name with several ``|`` is filed under every split, so the lookup of
+        any pair finds exactly the name that pair would build.
+        """
+        if self._bigrams is None:
+            index: dict[str, dict[str, tuple[str, PerClass]]] = {}
+            for k, w in self.weights.items():
+                if k.startswith("b:"):
+                    body = k[2:]
+                    at = body.find("|")
+                    while at >= 0:
+                        index.setdefault(body[:at], {})[body[at + 1 :]] = (k, w)
+                        at = body.find("|", at + 1)
+            self._bigrams = index
+        return self._bigrams
 
 
 def default_model_path() -> Path:
@@ -119,6 +157,20 @@ class SentimentModel:
         }
         if "universal" not in self.models:
             raise ValueError(f"{p}: no universal model")
+        self._scorers: dict[str, Scorer] = {}
+
+    def scorer(self, lang: str) -> Scorer:
+        """The language's :class:`~detectors.text.scorer.Scorer`, made once.
+
+        Languages with no model, word lists or stemmer of their own all score
+        alike, so they share one (a stream of odd language tags stays cheap).
+        """
+        if lang not in self.models and not has_word_lists(lang):
+            lang = OTHER_LANG
+        s = self._scorers.get(lang)
+        if s is None:
+            s = self._scorers[lang] = Scorer(lang, self.model_for(lang))
+        return s
 
     def model_for(self, lang: str) -> LinearModel:
         """The language's own model, else the universal one."""
@@ -133,9 +185,9 @@ class SentimentModel:
         caps: int = 0,
     ) -> tuple[str, float]:
         """Classify an already tokenised (and possibly stemmed) text."""
-        model = self.model_for(lang)
         if stems is None:
-            stems = stem_all(lang, tokens)
+            return self.scorer(lang).predict(tokens, caps)
+        model = self.model_for(lang)
         feats = sentiment_features(
             tokens,
             lang,

@@ -25,6 +25,9 @@ from detectors.text.tokens import MARKERS
 
 MAX_TERMS = 12
 _STOP_LANGS = ("fi", "en", "sv")
+_OTHER, _STOP, _LEADING_STOP, _WORD, _LETTER = 1, 2, 3, 4, 5  # token kinds, see _kind
+_KINDS_MAX = 50_000  # tokens remembered per language
+_kinds: dict[str, dict[str, int]] = {}  # "" stands for every language without lists
 
 
 @lru_cache(maxsize=8)
@@ -40,29 +43,42 @@ def stop_words(lang: str) -> frozenset[str]:
     return frozenset(words)
 
 
-@lru_cache(maxsize=8)
-def _negators(lang: str) -> frozenset[str]:
-    if lang in NEGATORS:
-        return NEGATORS[lang]
-    return frozenset().union(*NEGATORS.values())
+def _kind(lang: str, tok: str) -> int:
+    """What ``tok`` is to :func:`extract_terms` in ``lang`` (then remembered)."""
+    kinds = _kinds.setdefault(lang if lang in _STOP_LANGS else "", {})
+    if not tok[0].isalpha() or tok in MARKERS:
+        kind = _OTHER
+    elif tok in stop_words(lang):
+        negators = NEGATORS.get(lang) or frozenset().union(*NEGATORS.values())
+        kind = _LEADING_STOP if tok in negators else _STOP
+    else:
+        kind = _WORD if len(tok) > 1 else _LETTER
+    if len(kinds) >= _KINDS_MAX:
+        kinds.clear()
+    kinds[tok] = kind
+    return kind
 
 
 def extract_terms(tokens: list[str], lang: str, *, limit: int = MAX_TERMS) -> tuple[str, ...]:
     """Terms of one tokenised text (see module docstring)."""
-    stops = stop_words(lang)
-    negs = _negators(lang)
+    if limit <= 0:
+        return ()
+    get = _kinds.setdefault(lang if lang in _STOP_LANGS else "", {}).get
     out: dict[str, None] = {}
-    prev = ""  # previous word token, "" after punctuation or a marker
+    prev = ""
+    leads = False  # the previous token is a word that may start a bigram
     for tok in tokens:
-        if len(out) >= limit:
-            break
-        if not tok[0].isalpha() or tok in MARKERS:
-            prev = ""
+        kind = get(tok) or _kind(lang, tok)
+        if kind == _OTHER:  # punctuation, a marker, an emoji: no bigram across it
+            leads = False
             continue
-        stop = tok in stops
-        if prev and not stop and (prev not in stops or prev in negs):
-            out[prev + " " + tok] = None
-        if not stop and len(tok) > 1:
-            out[tok] = None
+        if kind >= _WORD:
+            if leads:
+                out[prev + " " + tok] = None
+            if kind == _WORD:
+                out[tok] = None
+            if len(out) >= limit:
+                break
         prev = tok
+        leads = kind != _STOP
     return tuple(out)[:limit]

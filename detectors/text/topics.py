@@ -49,7 +49,7 @@ _Word = tuple[str, bool]
 _Entry = tuple[int, tuple[_Word, ...]]
 
 
-_CACHE_MAX = 50_000  # tokens remembered per language index (Zipf: most lookups hit)
+_CACHE_MAX = 50_000  # tokens remembered per language (Zipf: most lookups hit)
 _NONE: tuple[_Entry, ...] = ()
 
 
@@ -58,13 +58,9 @@ class _Index:
     exact: dict[str, list[_Entry]]
     prefix: dict[str, list[_Entry]]
     prefix_lengths: tuple[int, ...]
-    cache: dict[str, tuple[_Entry, ...]]
 
-    def candidates(self, tok: str) -> tuple[_Entry, ...]:
-        """Every pattern whose first word matches ``tok`` (memoised)."""
-        hit = self.cache.get(tok)
-        if hit is not None:
-            return hit
+    def candidates(self, tok: str) -> list[_Entry]:
+        """Every pattern whose first word matches ``tok``."""
         found: list[_Entry] = list(self.exact.get(tok, ()))
         lt = len(tok)
         for k in self.prefix_lengths:
@@ -73,11 +69,7 @@ class _Index:
             more = self.prefix.get(tok[:k])
             if more is not None:
                 found.extend(more)
-        out = tuple(found) if found else _NONE
-        if len(self.cache) >= _CACHE_MAX:
-            self.cache.clear()
-        self.cache[tok] = out
-        return out
+        return found
 
 
 def _word_matches(token: str, word: _Word) -> bool:
@@ -132,8 +124,10 @@ class Taxonomy:
                     target.setdefault(first, []).append((ti, rest))
         for lang, (exact, prefix) in building.items():
             lengths = tuple(sorted({len(k) for k in prefix}))
-            self._index[lang] = _Index(exact, prefix, lengths, {})
+            self._index[lang] = _Index(exact, prefix, lengths)
         self.languages: tuple[str, ...] = tuple(self._index)
+        # per language (None: any without patterns of its own): token -> patterns it may start
+        self._cache: dict[str | None, dict[str, tuple[_Entry, ...]]] = {}
 
     def _indexes(self, lang: str) -> list[_Index]:
         own = self._index.get(lang)
@@ -142,30 +136,46 @@ class Taxonomy:
         shared = self._index.get(_SHARED_LANG)
         return [own] if shared is None or shared is own else [own, shared]
 
+    def _candidates(
+        self, lang: str, cache: dict[str, tuple[_Entry, ...]], tok: str
+    ) -> tuple[_Entry, ...]:
+        """Every pattern of ``lang``'s indexes that ``tok`` may start (then remembered)."""
+        found = [e for idx in self._indexes(lang) for e in idx.candidates(tok)]
+        if len(cache) >= _CACHE_MAX:
+            cache.clear()
+        out = cache[tok] = tuple(found) if found else _NONE
+        return out
+
     def match(self, tokens: Sequence[str], lang: str) -> tuple[str, ...]:
         """Topic ids whose patterns occur in ``tokens`` (lowercase, from :func:`tokenize`)."""
         if not tokens:
             return ()
+        key = lang if lang in self._index else None
+        cache = self._cache.get(key)
+        if cache is None:
+            cache = self._cache[key] = {}
         found: set[int] = set()
-        n = len(tokens)
-        for idx in self._indexes(lang):
-            candidates = idx.candidates
-            for i in range(n):
-                cands = candidates(tokens[i])
-                if cands:
-                    self._confirm(cands, tokens, i, found)
-        return tuple(self.topics[i] for i in sorted(found))
+        for i, cands in enumerate(map(cache.get, tokens)):
+            if cands is None:
+                cands = self._candidates(lang, cache, tokens[i])
+            if cands:
+                self._confirm(cands, tokens, i, found)
+        return tuple(self.topics[i] for i in sorted(found)) if found else ()
 
     @staticmethod
     def _confirm(cands: tuple[_Entry, ...], tokens: Sequence[str], i: int, found: set[int]) -> None:
-        n = len(tokens)
         for ti, rest in cands:
             if ti in found:
                 continue
-            if not rest or (
-                i + len(rest) < n
-                and all(_word_matches(tokens[i + 1 + j], w) for j, w in enumerate(rest))
-            ):
+            if rest:  # the following tokens must match the pattern's other words
+                if i + len(rest) >= len(tokens):
+                    continue
+                for j, word in enumerate(rest, i + 1):
+                    if not _word_matches(tokens[j], word):
+                        break
+                else:
+                    found.add(ti)
+            else:
                 found.add(ti)
 
 

@@ -219,13 +219,14 @@ def _mismatches(rows: list[list[Any]], got: list[list[Any]]) -> list[str]:
     ]
 
 
-def test_enrichment_is_unchanged(golden: dict[str, Any]) -> None:
+@pytest.mark.parametrize("memo_size", [0, 4096])
+def test_enrichment_is_unchanged(golden: dict[str, Any], memo_size: int) -> None:
     rows = golden["rows"]
-    enricher = Enricher()
+    enricher = Enricher(memo_size=memo_size)
     inputs = [(r[0], r[1], r[2]) for r in rows]
     bad = _mismatches(rows, enrich_rows(enricher, inputs))
     assert not bad, f"{len(bad)} of {len(rows)} rows differ, e.g.\n" + "\n".join(bad[:10])
-    # a second pass over the same enricher (warm caches) gives the same again
+    # a second pass over the same enricher (warm caches, the memo full) gives the same again
     assert not _mismatches(rows, enrich_rows(enricher, inputs))
 
 
