@@ -90,30 +90,34 @@ def _table(app: faust.App, name: str, partitions: int, value_serializer: str) ->
     return table
 
 
+def faust_options(settings: Settings) -> dict[str, Any]:
+    """The ``faust.App`` settings of the worker (the benchmark's bare agent shares them)."""
+    brokers = ";".join(f"kafka://{b.strip()}" for b in bootstrap_servers(settings).split(","))
+    return {
+        "broker": brokers,
+        "store": settings.store,
+        "autodiscover": False,
+        "datadir": str(settings.data_dir),
+        "topic_partitions": settings.partitions,
+        "topic_replication_factor": 1,
+        "table_standby_replicas": 0,
+        "consumer_auto_offset_reset": "earliest",
+        "stream_wait_empty": False,
+        "producer_acks": -1,
+        # Batch sends for 10 ms: with Faust's default of 0 every record became its own
+        # produce request, and socket writes took ~35% of a worker's CPU (make bench).
+        "producer_linger": 0.01,
+        "broker_commit_every": 1000,
+        "broker_commit_interval": 1.0,
+        "table_cleanup_interval": 3600.0,
+    }
+
+
 def create_app(settings: Settings, deployment: Deployment) -> tuple[faust.App, Context]:
     """Build the Faust app with every topic, table, agent and the HTTP server."""
     codec.register()
-    brokers = ";".join(f"kafka://{b.strip()}" for b in bootstrap_servers(settings).split(","))
-    app = faust.App(
-        settings.app_id,
-        broker=brokers,
-        store=settings.store,
-        autodiscover=False,
-        web_enabled=True,  # our own server below replaces faust.web (no /table route)
-        datadir=str(settings.data_dir),
-        topic_partitions=settings.partitions,
-        topic_replication_factor=1,
-        table_standby_replicas=0,
-        consumer_auto_offset_reset="earliest",
-        stream_wait_empty=False,
-        producer_acks=-1,
-        # Batch sends for 10 ms: with Faust's default of 0 every record became its own
-        # produce request, and socket writes took ~35% of a worker's CPU (make bench).
-        producer_linger=0.01,
-        broker_commit_every=1000,
-        broker_commit_interval=1.0,
-        table_cleanup_interval=3600.0,
-    )
+    # faust.web stays on for its server's lifecycle; our own routes replace its /table.
+    app = faust.App(settings.app_id, web_enabled=True, **faust_options(settings))
     registry = CollectorRegistry()
     policy = load_policy(deployment.escalation)
     status_cfg = load_status_config(deployment.status)

@@ -6,19 +6,23 @@ Run: ``.venv/bin/python tests/bench/bench_pipeline.py [--quick] [--mentions N]
 One run, on the broker at ``SPIKEWATCH_KAFKA_BOOTSTRAP_SERVERS`` (default the
 local one, started if down), with a unique topic prefix and app id per phase:
 
-1. ``limit``: simulated canonical mentions (fi/en/sv, three brands, from
+1. ``limit``: simulated canonical mentions (fi/en/sv, twelve brands, from
    :mod:`detectors.simulate`, event times in the last days) are produced once to
    a 4-partition topic; a bare aiokafka consumer reads them all and ``json.loads``
    each value: the machine's ceiling for reading this topic in Python.
-2. ``one``: one ``spikewatch worker`` subprocess reads the same records (a copy
+2. ``ceiling``: a do-nothing Faust agent (:mod:`streams.ceiling`: the worker's own
+   Faust settings and batching, ``json.loads`` per record, nothing else) reads a
+   copy: the ceiling Faust itself sets, so the gap to the bare consumer is
+   Faust's and the gap from here to the worker is spikewatch's own work.
+3. ``one``: one ``spikewatch worker`` subprocess reads the same records (a copy
    under its own prefix) through validate, enrich, detect, incidents; rate from
    its /metrics (``spikewatch_mentions_consumed_total``) over
    the steady part of the run (from 2% of the records to the end or the time
    cap), CPU seconds and VmRSS/VmHWM from /proc, per-stage seconds per mention
    from its histograms; and a cProfile of :class:`alerts.engine.Engine` over
    the same mentions, grouped by stage, with the top functions.
-3. ``two``: two workers in one consumer group on another copy: speed-up.
-4. ``latency``: a worker with Slack pointed at :class:`tests.slackfake.SlackFake`;
+4. ``two``: two workers in one consumer group on another copy: speed-up.
+5. ``latency``: a worker with Slack pointed at :class:`tests.slackfake.SlackFake`;
    per surge brand, six quiet hours of history, then a surge produced live with
    event time = now (one mention at a time, each acknowledged). The *trigger* is
    read from the worker's own first ``opened`` record on the incidents topic: an
@@ -29,7 +33,7 @@ local one, started if down), with a unique topic prefix and app id per phase:
    trigger mention was handed to the producer. The detectors' own decision
    delay (event time from an outage's onset to its incident) is measured
    separately, in process, on simulated outages at realistic rates.
-5. ``growth``: in a fresh process per size, detect + lifecycle cost per mention,
+6. ``growth``: in a fresh process per size, detect + lifecycle cost per mention,
    memory per brand (RSS delta) and pickled state per brand (the changelog
    record, ``streams.codec.dumps_state``) for 10 / 1,000 / 10,000 brands; and a
    ten-fold storm on one brand: cost per mention and state size before, during
@@ -92,13 +96,16 @@ def log(msg: str) -> None:
 
 
 def sim_rows(n: int, seed: int = 1) -> list[bytes]:
-    """``n`` canonical mentions of the three default brands, ending an hour ago.
+    """``n`` canonical mentions of twelve brands, ending an hour ago.
 
-    The profiles run at four times their usual volume so that ``n`` mentions
-    span a few days (the worker refuses event times older than 30 days).
+    Four brands of each of the three default profiles (a bank, an operator, an
+    airline), so that the brands (the Kafka keys) spread over the partitions and
+    two workers can share them; together they give four times one set's volume,
+    so ``n`` mentions span a few days (the worker refuses event times older than
+    30 days).
     """
-    profiles = [replace(p, base_per_bucket=p.base_per_bucket * 4) for p in default_profiles()]
-    per_day = 65_000.0  # about what the three profiles x4 give per day
+    profiles = [replace(p, name=f"{p.name}{i}") for p in default_profiles() for i in range(1, 5)]
+    per_day = 65_000.0  # about what the twelve profiles give per day
     days = max(0.1, n / per_day * 1.15)
     start = datetime.now(UTC) - timedelta(days=days, hours=1)
     out: list[bytes] = []
@@ -294,6 +301,31 @@ def processed(workers: list[Worker]) -> float:
     return sum(w.metric("spikewatch_mentions_consumed_total") for w in workers)
 
 
+def faust_ceiling(bootstrap: str, workdir: Path, records: list[tuple[bytes, bytes]]) -> float:
+    """Rate of a do-nothing Faust agent (``streams.ceiling``) over a copy of ``records``."""
+    prefix = f"bench{uuid.uuid4().hex[:8]}."
+    create_topic(bootstrap, f"{prefix}mentions")
+    produce_fast(bootstrap, f"{prefix}mentions", records)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SPIKEWATCH_", "SLACK_"))}
+    env.update(
+        SPIKEWATCH_KAFKA_BOOTSTRAP_SERVERS=bootstrap,
+        SPIKEWATCH_APP_ID=f"bench-{prefix}",
+        SPIKEWATCH_TOPIC_PREFIX=prefix,
+        SPIKEWATCH_DATA_DIR=str(workdir / f"data-{prefix}ceiling"),
+        SPIKEWATCH_PARTITIONS=str(PARTITIONS),
+    )
+    out = subprocess.run(
+        [sys.executable, "-m", "streams.ceiling", str(len(records))],
+        env=env,
+        cwd=str(ROOT),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=True,
+    )
+    return float(json.loads(out.stdout.strip().splitlines()[-1])["rate"])
+
+
 def run_workers(
     bootstrap: str, workdir: Path, records: list[tuple[bytes, bytes]], count: int, cap: float
 ) -> dict[str, Any]:
@@ -335,6 +367,7 @@ def run_workers(
             "workers": count,
             "records": n,
             "processed": c2,
+            "per_worker": [processed([w]) for w in workers],
             "rate": (c2 - c1) / max(1e-9, t2 - t1),
             "window_s": t2 - t1,
             "rss_mb": [p["VmRSS"] for p in per],
@@ -830,7 +863,7 @@ def main(argv: list[str] | None = None) -> int:
         "--surge-gap", type=float, default=2.5, help="seconds between one surge and the next"
     )
     ap.add_argument("--growth", default="10,1000,10000", help="brand counts for the growth phase")
-    ap.add_argument("--only", default="limit,one,two,latency,growth", help="phases to run")
+    ap.add_argument("--only", default="limit,ceiling,one,two,latency,growth", help="phases to run")
     ap.add_argument("--json", type=Path, help="also write the figures as JSON here")
     ap.add_argument("--growth-child", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--warm", type=int, help=argparse.SUPPRESS)
@@ -848,7 +881,7 @@ def main(argv: list[str] | None = None) -> int:
     bootstrap = bootstrap_servers()
     workdir = Path(tempfile.mkdtemp(prefix="spikewatch-bench-"))
     records: list[tuple[bytes, bytes]] = []
-    if phases & {"limit", "one", "two"}:
+    if phases & {"limit", "ceiling", "one", "two"}:
         t = time.perf_counter()
         raws = sim_rows(n)
         records = [(brand_of(r), r) for r in raws]
@@ -864,6 +897,9 @@ def main(argv: list[str] | None = None) -> int:
         res["produce_rate"] = produce_fast(bootstrap, topic, records)
         res["limit_rate"] = bare_limit(bootstrap, topic, len(records))
         log(f"produce {res['produce_rate']:.0f}/s, bare consumer {res['limit_rate']:.0f}/s")
+    if "ceiling" in phases:
+        res["faust_rate"] = faust_ceiling(bootstrap, workdir, records)
+        log(f"bare Faust agent {res['faust_rate']:.0f}/s")
     if "one" in phases:
         res["profile"] = profile_engine([r for _, r in records[: min(len(records), 20_000)]])
         log(f"in-process engine {res['profile']['rate']:.0f}/s")
@@ -909,7 +945,7 @@ def report(res: dict[str, Any]) -> None:
     if "data" in res:
         d = res["data"]
         p(
-            f"data: {d['mentions']} simulated mentions (fi/en/sv, 3 brands), "
+            f"data: {d['mentions']} simulated mentions (fi/en/sv, 12 brands), "
             f"{d['mean_bytes']:.0f} B mean, {PARTITIONS} partitions"
         )
     limit = res.get("limit_rate")
@@ -917,6 +953,12 @@ def report(res: dict[str, Any]) -> None:
         p(
             f"limit  bare aiokafka consumer + json.loads: {limit:10.0f} mentions/s "
             f"(producer {res['produce_rate']:.0f}/s)"
+        )
+    fr = res.get("faust_rate")
+    if fr:
+        p(
+            f"faust  bare Faust agent (worker's settings, take_events + json.loads): {fr:6.0f} "
+            f"mentions/s" + (f" = {fr / limit:.1%} of the limit" if limit else "")
         )
     if "one" in res:
         o, pr = res["one"], res["profile"]
@@ -926,6 +968,8 @@ def report(res: dict[str, Any]) -> None:
             f"{frac:.1%} of the limit [target >=50%: {mark(frac >= 0.5)}; "
             f">=5000/s: {mark(o['rate'] >= 5000)}]"
         )
+        if fr:
+            p(f"       one worker = {o['rate'] / fr:.0%} of the bare Faust agent")
         cpu_per = o["cpu_s"][0] / max(1.0, o["processed"]) * 1e6
         p(
             f"       window {o['window_s']:.0f}s, {o['processed']:.0f} processed, "
@@ -951,6 +995,12 @@ def report(res: dict[str, Any]) -> None:
             f"two    workers, one group:                {t['rate']:10.0f} mentions/s = "
             f"{sp:.2f}x one [target >=1.7x: {mark(sp >= 1.7)}], "
             f"RSS {'+'.join(f'{x:.0f}' for x in t['rss_mb'])} MB"
+        )
+        split = t["per_worker"]
+        p(
+            f"       split by the partition assignment: {' / '.join(f'{x:.0f}' for x in split)} "
+            f"mentions (the busier worker had {max(split) / max(1.0, sum(split)):.0%}); "
+            f"CPU {' + '.join(f'{x:.0f}' for x in t['cpu_s'])} s"
         )
     if "latency" in res:
         la = res["latency"]
