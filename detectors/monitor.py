@@ -13,6 +13,27 @@ or ``"brand|channel"``) into :class:`~detectors.signals.Signal` objects:
   ``negative_burst`` signal, active or not. Empty buckets in a gap close too
   (a quiet night teaches the baseline); a gap longer than ``max_gap_buckets``
   is skipped without learning.
+* Quiet runs: when at least ``quiet_run_min_buckets`` (an hour) of empty
+  buckets fall due at once, the detectors learn them in closed form, hour by
+  hour, and those buckets emit no signals, except:
+
+  - the run's last bucket, closed as any other with its two signals, so the
+    incident lifecycle's event time moves on (it resolves and downgrades on
+    the latest inactive signal);
+  - buckets within ``quiet_run_exact_buckets`` (three hours) of the latest
+    active signal: an open incident still resolves on time (the lifecycle's
+    quiet period is 30 minutes);
+  - any bucket that could be active: through a drift alarm (the CUSUM does not
+    move in silence), or in an hour where a window's mean comes within
+    ``QUIET_Z_MARGIN`` of the alert level (its windows still hold a rise).
+
+  The profile's closed form is exact up to rounding and the deque of recent
+  log-ratios ends as one bucket at a time leaves it; the window spreads'
+  (per hour, one input) is an approximation whose error does not grow with
+  the run (about 1 % of a spread, see ``VolumeSurgeDetector.learn_quiet``).
+  A run of silence then costs microseconds per hour, not a close and two
+  signals per bucket. Shorter lulls, and every bucket with
+  ``quiet_run_min_buckets=None``, are closed one at a time as before.
 * ``active`` means "this bucket is anomalous": the detector's raw score
   reached the kind's threshold. Every bucket of a long storm is active, so
   the incident it opened stays open; de-duplicating alerts is the incident
@@ -77,6 +98,7 @@ from detectors.volume import VolumeSurgeDetector
 MAX_SAMPLES = 3
 MAX_TOPICS = 20
 SAMPLE_CHARS = 200
+QUIET_Z_MARGIN = 0.25  # a quiet hour is learnt at once only this far (in z) below alerting
 
 
 @dataclass(frozen=True)
@@ -104,6 +126,12 @@ class MonitorConfig:
     negative_odds_ratio: float = 2.0
     negative_drift_threshold: float = 8.0
     terms_capacity: int = 100
+    # Quiet runs (module docstring): this many empty buckets due at once are
+    # learnt in closed form (None: every bucket one at a time, with its signals) ...
+    quiet_run_min_buckets: int | None = 12
+    # ... except within this many buckets of an active signal (the incident
+    # lifecycle needs their inactive signals to resolve and downgrade on time).
+    quiet_run_exact_buckets: int = 36
 
     def __post_init__(self) -> None:
         if self.bucket_seconds <= 0:
@@ -120,6 +148,10 @@ class MonitorConfig:
             raise ValueError("volume_warmup_seconds must be >= 0")
         if self.volume_warmup_min_ratio < 1:
             raise ValueError("volume_warmup_min_ratio must be >= 1")
+        if self.quiet_run_min_buckets is not None and self.quiet_run_min_buckets < 2:
+            raise ValueError("quiet_run_min_buckets must be >= 2 (or None)")
+        if self.quiet_run_exact_buckets < 0:
+            raise ValueError("quiet_run_exact_buckets must be >= 0")
         self.volume_detector()  # the detectors check their own parameters
         self.negative_detector()
 
@@ -219,6 +251,8 @@ def severity(kind: str, active: bool, ev: dict[str, Any]) -> str:
 class KeyMonitor:
     """All detectors of one key; feed it mentions in (roughly) event-time order."""
 
+    last_active = -math.inf  # end of the latest active signal (class default: older pickles)
+
     def __init__(self, key: str, config: MonitorConfig | None = None) -> None:
         self.key = key
         self.config = config or MonitorConfig()
@@ -234,6 +268,7 @@ class KeyMonitor:
         self.dropped = 0
         self.closed = 0  # buckets learnt: the detectors' state changes only then
         self._trigger_ratio = 2.0  # last volume trigger / expected count (a search hint)
+        self.last_active = -math.inf
 
     # -- input ---------------------------------------------------------------
     def observe(self, em: EnrichedMention) -> list[Signal]:
@@ -280,11 +315,74 @@ class KeyMonitor:
             for s in [s for s in self.buckets if s < keep]:
                 self._close(self.buckets.pop(s))
             self.next_start = keep
+        min_run = self.config.quiet_run_min_buckets
         while self.next_start + bs <= due:
-            b = self.buckets.pop(self.next_start, None) or _Bucket(self.next_start)
-            out.extend(self._close(b))
+            b = self.buckets.pop(self.next_start, None)
+            if b is None and min_run is not None:
+                run = self._quiet_len(due)
+                if run >= min_run:
+                    out.extend(self._quiet_run(run))
+                    continue
+                for _ in range(run):  # a short lull: one at a time
+                    out.extend(self._close(_Bucket(self.next_start)))
+                    self.next_start += bs
+                continue
+            out.extend(self._close(b or _Bucket(self.next_start)))
             self.next_start += bs
         return out
+
+    def _quiet_len(self, due: float) -> int:
+        """Empty buckets due in a row from ``next_start`` (at least 1: the caller found one)."""
+        assert self.next_start is not None
+        bs = self.config.bucket_seconds
+        n = math.floor((due - self.next_start) / bs)
+        later = [s for s in self.buckets if s >= self.next_start]
+        if later:
+            n = min(n, round((min(later) - self.next_start) / bs))
+        return max(n, 1)
+
+    def _quiet_run(self, run: int) -> list[Signal]:
+        """Close ``run`` empty buckets: in closed form where no signal can be due.
+
+        One at a time, each with its signals, where :meth:`_close` would be
+        needed for the incident lifecycle: within ``quiet_run_exact_buckets``
+        of the latest active signal, when an empty bucket could score (its
+        windows still hold a rise, or a drift alarm is on), and the run's last
+        bucket, so the lifecycle's event time moves on.
+        """
+        assert self.next_start is not None
+        c, bs = self.config, self.config.bucket_seconds
+        out: list[Signal] = []
+        z_limit = self.volume.z_at(c.volume_threshold) - QUIET_Z_MARGIN
+        while run > 0:
+            start = self.next_start
+            fast = 0
+            if run > 1 and start + bs > self.last_active + c.quiet_run_exact_buckets * bs:
+                fast = self._learn_quiet(start, run - 1, z_limit)
+            if fast:
+                self.next_start += fast * bs
+                self.closed += fast
+                run -= fast
+                continue
+            out.extend(self._close(_Bucket(start)))
+            self.next_start += bs
+            run -= 1
+        return out
+
+    def _learn_quiet(self, start: float, k: int, z_limit: float) -> int:
+        """Learn up to ``k`` empty buckets at once if none can be active; return how many."""
+        neg = self.negative
+        if neg.cusum >= neg.cusum_threshold:
+            return 0
+        if (
+            neg.score_one(Observation(self.key, start, 0.0, total=0.0))
+            >= self.config.negative_threshold
+        ):
+            return 0  # a drift alarm goes on through silence: every bucket is active
+        n = self.volume.learn_quiet(start, k, z_limit)
+        if n:
+            self.negative.learn_quiet(n, start + (n - 1) * self.config.bucket_seconds)
+        return n
 
     # -- decisions -----------------------------------------------------------
     def _observations(self, b: _Bucket) -> tuple[Observation, Observation]:
@@ -330,6 +428,8 @@ class KeyMonitor:
     def _signal(self, b: _Bucket, kind: str, score: float, ts: float, partial: bool) -> Signal:
         warming = self._warming(kind, b)
         active = score >= self._threshold(kind) and not warming
+        if active:
+            self.last_active = max(self.last_active, ts)
         ev = self._evidence(b, kind, ts) if active else self._light_evidence(b, kind)
         ev["partial"] = partial
         if warming:
@@ -414,15 +514,33 @@ class KeyMonitor:
     def _close(self, b: _Bucket) -> list[Signal]:
         end = b.start + self.config.bucket_seconds
         vol, neg = self._observations(b)
-        out = []
-        for kind, det, obs in (
-            ("volume_surge", self.volume, vol),
-            ("negative_burst", self.negative, neg),
-        ):
-            out.append(self._signal(b, kind, det.score_one(obs), end, partial=False))
-            det.learn_one(obs)  # winsorised inside: a surge does not teach the baseline
+        # Score, explain, then learn (winsorised inside: a surge does not teach
+        # the baseline); each detector computes what the three share once.
+        va = self.volume.assess(vol)
+        out = [self._closed_signal(b, "volume_surge", va.score, va.evidence, end)]
+        self.volume.learn_assessed(va)
+        na = self.negative.assess(neg)
+        out.append(self._closed_signal(b, "negative_burst", na.score, na.evidence, end))
+        self.negative.learn_assessed(na)
         self.closed += 1
         return out
+
+    def _closed_signal(
+        self, b: _Bucket, kind: str, score: float, light: dict[str, Any], ts: float
+    ) -> Signal:
+        """:meth:`_signal` of a closing bucket, given its detector's own evidence."""
+        warming = self._warming(kind, b)
+        active = score >= self._threshold(kind) and not warming
+        if active:
+            self.last_active = max(self.last_active, ts)
+            ev = self._evidence(b, kind, ts)
+        else:
+            ev = light
+            ev["bucket_start"] = b.start
+        ev["partial"] = False
+        if warming:
+            ev["warming_up"] = True
+        return Signal(self.key, kind, ts, round(score, 6), active, severity(kind, active, ev), ev)
 
     def stats(self) -> dict[str, int]:
         """Counters for metrics: mentions counted late and dropped."""

@@ -47,14 +47,23 @@ True
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, NamedTuple
 
 from detectors.base import Observation, is_bad_number
 from detectors.counts import log_sf_binomial, surprise, surprise_to_score
-from detectors.seasonal import halflife_rate
+from detectors.seasonal import ewma_steps, halflife_rate
 
 _P_MIN, _P_MAX = 1e-4, 1.0 - 1e-4
 MAX_WEIGHT = 4.0  # a bucket this many times busier than usual is unusual
+
+
+class Assessed(NamedTuple):
+    """A bucket scored before it is learnt: :meth:`NegativeBurstDetector.assess`."""
+
+    obs: Observation
+    score: float
+    evidence: dict[str, Any]
+    tests: tuple[float, float] | None  # (storm score, CUSUM after the bucket), for learning
 
 
 class NegativeBurstDetector:
@@ -195,8 +204,27 @@ class NegativeBurstDetector:
             return 0.0
         return surprise_to_score(self._storm(c[0], c[1], self.baseline_share), self.score_half)
 
+    def assess(self, obs: Observation) -> Assessed:
+        """``score_one`` and ``evidence`` of ``obs`` at once, for :meth:`learn_assessed`."""
+        c = self._counts(obs)
+        if c is None or self.n < self.warmup:
+            return Assessed(obs, self.score_one(obs), self.evidence(obs), None)
+        k, n = c
+        p0 = self.baseline_share
+        z, s = self._storm(k, n, p0), self._drift(k, n, p0)
+        storm = surprise_to_score(z, self.score_half)
+        score = max(storm, s / (s + self.cusum_threshold))
+        return Assessed(obs, score, self._ev(k, n, p0, z, s), (storm, s))
+
+    def learn_assessed(self, a: Assessed) -> None:
+        """``learn_one(a.obs)``, reusing the tests :meth:`assess` ran (state unchanged since)."""
+        self._learn(a.obs, a.tests)
+
     def learn_one(self, obs: Observation) -> None:
         """Learn the bucket: the CUSUM always; the baseline share protected."""
+        self._learn(obs, None)
+
+    def _learn(self, obs: Observation, tests: tuple[float, float] | None) -> None:
         c = self._counts(obs)
         if c is None:
             return
@@ -204,7 +232,10 @@ class NegativeBurstDetector:
         p0 = self.baseline_share
         r = max(self._rate, 1.0 / (self.n + 1))
         if self.n >= self.warmup:
-            storm, _, s = self._scores(k, n)
+            if tests is None:
+                storm, _, s = self._scores(k, n)
+            else:
+                storm, s = tests
             if self.cusum >= self.cusum_threshold > s:
                 s = 0.0  # the alarm is over: start afresh, do not hover at the threshold
             if s > 0.0:
@@ -233,6 +264,24 @@ class NegativeBurstDetector:
         self.n += 1
         self.last_ts = obs.ts
 
+    def learn_quiet(self, k: int, ts: float) -> bool:
+        """Learn ``k`` empty buckets (the last at ``ts``) at once; False in an alarm (no change).
+
+        An empty bucket adds nothing to the CUSUM and decays both baseline
+        means by ``1 - r``: a closed form, exact up to rounding. During a drift
+        alarm the baseline learns at the frozen rate and the caller goes one
+        bucket at a time.
+        """
+        if self.cusum >= self.cusum_threshold:
+            return False
+        if k > 0:
+            p = ewma_steps(self.n, k, self._rate, 0)[0]
+            self.base_neg *= p
+            self.base_tot *= p
+            self.n += k
+            self.last_ts = ts
+        return True
+
     def evidence(self, obs: Observation) -> dict[str, Any]:
         """Why the score is what it is (JSON-serialisable)."""
         k, n = self._counts(obs) or (0.0, 0.0)
@@ -240,6 +289,10 @@ class NegativeBurstDetector:
         p0 = self.baseline_share
         z = self._storm(k, n, p0) if ready else 0.0
         s = self._drift(k, n, p0) if ready else 0.0
+        return self._ev(k, n, p0, z, s)
+
+    def _ev(self, k: float, n: float, p0: float, z: float, s: float) -> dict[str, Any]:
+        """The evidence dict of :meth:`evidence` (storm surprise ``z``, CUSUM ``s``)."""
         storm = surprise_to_score(z, self.score_half)
         drift = s / (s + self.cusum_threshold)
         wk, wn = (self.cusum_neg + k, self.cusum_tot + n) if s > 0.0 else (k, n)

@@ -3,7 +3,8 @@
 The detect stage emits one :class:`Signal` per key and kind each time it
 decides (a closed bucket, or an early decision inside the open bucket), active
 or not, so that the incident stage always has event time moving forward and
-can resolve an incident after a quiet period.
+can resolve an incident after a quiet period. A long run of empty buckets
+decides only at its end and near activity (``detectors.monitor``, quiet runs).
 """
 
 from __future__ import annotations

@@ -44,13 +44,14 @@ True
 
 from __future__ import annotations
 
+import functools
 import math
 from collections import deque
-from typing import Any
+from typing import Any, NamedTuple
 
 from detectors.base import Observation, is_bad_number
 from detectors.counts import LN10, log_sf_poisson, surprise, surprise_to_score
-from detectors.seasonal import LogProfile, halflife_rate
+from detectors.seasonal import LogProfile, ewma_steps, halflife_rate
 
 _SQRT2 = math.sqrt(2.0)
 _MAD_TO_SD = math.sqrt(math.pi / 2.0)  # E|X| = sd * sqrt(2 / pi) for a normal X
@@ -120,6 +121,88 @@ class _Spread:
 
     def __setstate__(self, state: tuple[int, float, float, int]) -> None:
         self.width, self.center, self.spread, self.count = state
+
+
+def _window_means(
+    hist: list[float], nh: int, w: int, d0: float, u: float, j: int, cap: int
+) -> tuple[float, float]:
+    """Means of the width-``w`` window at an hour's first and last bucket.
+
+    ``hist`` holds the ``nh`` latest log-ratios before the hour (at most the
+    deque's ``cap``), ``d0`` is the hour's first log-ratio and ``u`` the mean of
+    its ``j``. A young key's deque is short; :meth:`VolumeSurgeDetector._means`
+    then takes the slice its start index gives (it wraps around while
+    negative), and so does this.
+    """
+    if nh >= w - 1:
+        m0 = (d0 + sum(hist[nh - w + 1 :])) / w if w > 1 else d0
+    else:
+        a = _tail(nh, w)
+        m0 = (d0 + sum(hist[nh - a :])) / (1 + a)
+    if w <= j:
+        return m0, u
+    if nh >= w - j:
+        return m0, (j * u + sum(hist[nh - w + j :])) / w
+    a = _tail(min(cap, nh + j - 1), w) - j + 1  # what the last bucket's window takes from hist
+    return m0, ((j * u + sum(hist[nh - a :])) / (j + a) if a > 0 else u)
+
+
+def _tail(n: int, w: int) -> int:
+    """How many of ``n`` past log-ratios ``_means`` averages with the bucket's own (width ``w``)."""
+    if n >= w - 1:
+        return w - 1
+    return w - 1 - n if 2 * n >= w - 1 else n
+
+
+@functools.lru_cache(maxsize=64)
+def _z_at(score: float, score_half: float, z_gain: float) -> float:
+    if score >= 1.0:
+        return math.inf
+    return z_for_surprise(score / (1.0 - score) * score_half) / z_gain
+
+
+def _closed_form(
+    sp: _Spread, m: float, steps: int, p: float, rsum: float, clip: float, floor: float
+) -> tuple[float, float]:
+    """(centre, spread) of ``sp`` after learning the constant input ``m`` ``steps`` times.
+
+    ``p`` is the product of ``1 - r`` over the steps and ``rsum`` the sum of the
+    rates (:func:`~detectors.seasonal.ewma_steps`). Inside the winsorising band
+    the centre is an EWMA towards ``m`` and the spread's target ``|m - centre|``
+    shrinks with the same products, so the spread is ``p * (spread + k * |m -
+    centre| * rsum)``. Outside it (a busy key gone quiet) the input is the
+    band's edge, which follows the centre: at the mean rate ``r`` each step moves
+    the centre by ``clip * r * spread`` towards ``m`` and multiplies the spread
+    by ``g = (1 - r) * (1 + r * k * clip)``, until ``m`` is inside the band.
+    """
+    c, s = sp.center, sp.spread
+    if abs(m - c) > clip * s and steps:
+        sign = 1.0 if m > c else -1.0
+        r = rsum / steps
+        g = (1.0 - r) * (1.0 + r * _MAD_TO_SD * clip)
+        if g <= 1.0 or r <= 0.0:
+            m = c + sign * clip * s  # a band that does not widen: the edge, held
+        else:
+            kk = clip * r / (g - 1.0)  # c_i = c + sign * kk * s * (g**i - 1), s_i = s * g**i
+            q = (sign * (m - c) / s + kk) / (kk + clip)  # inside once g**i >= q
+            i = min(steps, max(1, math.ceil(math.log(q) / math.log(g))))
+            gi = g**i
+            c, s = c + sign * kk * s * (gi - 1.0), s * gi
+            steps -= i
+            p, rsum = (1.0 - r) ** steps, r * steps
+            if not steps:
+                return c, max(s, floor)
+    spread = p * (s + _MAD_TO_SD * abs(m - c) * rsum)
+    return m + (c - m) * p, max(spread, floor)
+
+
+class Assessed(NamedTuple):
+    """A bucket scored before it is learnt: :meth:`VolumeSurgeDetector.assess`."""
+
+    obs: Observation
+    score: float
+    evidence: dict[str, Any]
+    means: list[tuple[_Spread, float]] | None  # what learning the bucket reuses
 
 
 class VolumeSurgeDetector:
@@ -210,10 +293,12 @@ class VolumeSurgeDetector:
             out.append((sp, (d + sum(tail)) / (1 + len(tail))))
         return out
 
-    def _best(self, x: float, ts: float) -> tuple[float, int, float]:
+    def _best(
+        self, x: float, ts: float, means: list[tuple[_Spread, float]] | None = None
+    ) -> tuple[float, int, float]:
         """Largest standardised window: (z, width, mean log-ratio)."""
         best = (0.0, self.spreads[0].width, 0.0)
-        for sp, m in self._means(x, ts):
+        for sp, m in self._means(x, ts) if means is None else means:
             z = sp.z(m)
             if z > best[0]:
                 best = (z, sp.width, m)
@@ -241,13 +326,33 @@ class VolumeSurgeDetector:
 
     def learn_one(self, obs: Observation) -> None:
         """Learn the bucket count (winsorised) into the profile and the spreads."""
+        self._learn(obs.value, obs.ts, None)
+
+    def assess(self, obs: Observation) -> Assessed:
+        """``score_one`` and ``evidence`` of ``obs`` at once, for :meth:`learn_assessed`.
+
+        The windows are computed once for the three (a closed bucket is scored,
+        explained and learnt in a row); the results are those of the three calls.
+        """
         x, ts = obs.value, obs.ts
+        if is_bad_number(x) or not math.isfinite(ts) or self.n < self.warmup:
+            return Assessed(obs, self.score_one(obs), self.evidence(obs), None)
+        means = self._means(x, ts)
+        best = self._best(x, ts, means)
+        s = self._surprise(best[0])
+        return Assessed(obs, surprise_to_score(s, self.score_half), self._ev(x, ts, best, s), means)
+
+    def learn_assessed(self, a: Assessed) -> None:
+        """``learn_one(a.obs)``, reusing what :meth:`assess` computed (no learning in between)."""
+        self._learn(a.obs.value, a.obs.ts, a.means)
+
+    def _learn(self, x: float, ts: float, means: list[tuple[_Spread, float]] | None) -> None:
         if is_bad_number(x) or not math.isfinite(ts):
             return
         y = math.log(x + self.profile.offset)
         if self.n >= self.warmup:
             rate, clip, floor = self.spread_rate, self.clip_sigma, self.spread_floor
-            for sp, m in self._means(x, ts):
+            for sp, m in self._means(x, ts) if means is None else means:
                 sp.learn(m, rate, clip, floor)
             e = self.profile.expected_log(ts)
             self.unit.learn(y - e, rate, clip, floor)
@@ -258,14 +363,137 @@ class VolumeSurgeDetector:
         self.recent.append(d)
         self.profile.update(ts, y)
 
+    def z_at(self, score: float) -> float:
+        """The window ``z`` whose score is ``score`` (``inf`` for 1: never reached)."""
+        return _z_at(score, self.score_half, self.z_gain)
+
+    def learn_quiet(self, ts0: float, k: int, z_limit: float) -> int:
+        """Learn up to ``k`` empty buckets from ``ts0`` at once; return how many it learnt.
+
+        An empty bucket teaches ``log(offset)``. The profile learns it in closed
+        form, hour by hour (exact up to rounding). Each window spread learns, per
+        hour, one input: the mean of its window's means at the hour's first and
+        last bucket (the hour's log-ratios taken as their mean), with their mean
+        absolute deviation from the centre as if spread evenly in between, in
+        the closed form of :func:`_closed_form`; an approximation of its
+        winsorised EWMA that stays close over a long quiet run (a young key's
+        short windows are taken as :meth:`_means` takes them). The deque of
+        recent log-ratios ends as learning one bucket at a time would leave
+        it. It stops before an hour in which a window's mean could reach
+        ``z_limit`` (the caller scores that bucket exactly: a signal may be due).
+        """
+        prof, clip, floor = self.profile, self.clip_sigma, self.spread_floor
+        unit, spreads = self.unit, self.spreads
+        cnt = unit.count
+        y0 = math.log(prof.offset)
+        cap = self.recent.maxlen or 1
+        if (
+            k <= 0
+            or any(sp.count != cnt for sp in spreads)
+            # log(offset) must never be clipped: true for offset 1 (every y >= 0)
+            or (y0 != 0.0 and min(prof.level, *prof.slot) + clip * floor < y0)
+        ):
+            return 0
+        bs, warm, n_sp = self.bucket_seconds, self.warmup, len(spreads)
+        rate, gain = self.spread_rate, _MAD_TO_SD
+        hour_of = prof.hours(ts0, ts0 + k * bs)
+        hist = list(self.recent)  # log-ratios of the latest buckets (hourly means inside the run)
+        hours: list[tuple[float, float, int, int, bool]] = []  # for the deque, per hour
+        new: list[tuple[float, float]] = []
+        i = 0
+        while i < k:
+            t = ts0 + i * bs
+            eh = int(t // 3600.0)
+            j = min(k - i, -int((t - (eh + 1) * 3600.0) // bs))  # buckets left in this hour
+            warming = prof.n < warm
+            if warming:  # learnt as is: a log-ratio of 0, no spreads
+                j = min(j, warm - prof.n)
+            h = hour_of(eh)
+            saved = prof.level, prof.n, prof.slot[h], prof.slot_n[h]
+            first, mean, base, c = prof.learn_constant(h, j, y0)
+            hours.append((first, base, c, j, warming))
+            i += j
+            if warming:
+                hist += [0.0] * j
+                continue
+            u, d0 = y0 - mean, y0 - first  # the hour's mean log-ratio, and its first
+            # The spreads' rates over the hour (a ratio, then a power: ewma_steps).
+            b = cnt + _Spread.PRIOR_BUCKETS
+            if b * rate >= 1.0:
+                p, rsum = (1.0 - rate) ** j, rate * j
+            elif (b + j) * rate < 1.0:
+                p, rsum = b / (b + j), math.log((b + j + 0.5) / (b + 0.5))
+            else:
+                p, _, rsum = ewma_steps(cnt, j, rate, _Spread.PRIOR_BUCKETS)
+            nh = len(hist)
+            new.clear()
+            for sp in spreads:
+                w = sp.width
+                if nh == cap and j < w:  # the deque is full (a young key's is not)
+                    m0 = (d0 + sum(hist[nh - w + 1 :])) / w
+                    m1 = (j * u + sum(hist[nh - w + j :])) / w
+                else:
+                    m0, m1 = _window_means(hist, nh, w, d0, u, j, cap)
+                m, center, spread = 0.5 * (m0 + m1), sp.center, sp.spread
+                dev = m - center
+                if -clip * spread <= dev <= clip * spread:
+                    lo, hi = (m0, m1) if m0 < m1 else (m1, m0)
+                    if lo < center < hi:  # E|m - centre| for m evenly spread from m0 to m1
+                        dev_abs = ((hi - center) ** 2 + (center - lo) ** 2) / (2.0 * (hi - lo))
+                    else:
+                        dev_abs = abs(dev)
+                    spread = max(p * (spread + gain * dev_abs * rsum), floor)
+                    center = m - dev * p
+                else:  # a busy key gone quiet: winsorised all along
+                    center, spread = _closed_form(sp, m, j, p, rsum, clip, floor)
+                    hi = max(m0, m1)
+                if hi - sp.center >= z_limit * sp.spread or hi - center >= z_limit * spread:
+                    break  # this hour's buckets could score: stop before it
+                new.append((center, spread))
+            if len(new) < n_sp:
+                prof.level, prof.n, prof.slot[h], prof.slot_n[h] = saved
+                hours.pop()
+                i -= j
+                break
+            for sp, (center, spread) in zip(spreads, new, strict=True):
+                sp.center, sp.spread, sp.count = center, spread, cnt + j
+            center, spread = unit.center, unit.spread
+            dev = u - center
+            if -clip * spread <= dev <= clip * spread:
+                unit.spread = max(p * (spread + gain * abs(dev) * rsum), floor)
+                unit.center = u - dev * p
+            else:
+                unit.center, unit.spread = _closed_form(unit, u, j, p, rsum, clip, floor)
+            cnt = unit.count = cnt + j
+            hist += [u] * j
+            del hist[:-cap]
+        # The deque as one bucket at a time leaves it: each of the latest buckets' log-ratio.
+        tail: list[float] = []
+        for first, base, c, j, warming in reversed(hours):
+            if len(tail) >= cap:
+                break
+            if warming:
+                tail[:0] = [0.0] * j
+            else:
+                tail[:0] = [y0 - e for e in prof.constant_values(first, base, c, j, y0)]
+        self.recent.extend(tail[-cap:])
+        return i
+
     def evidence(self, obs: Observation) -> dict[str, Any]:
         """Why the score is what it is (JSON-serialisable)."""
         x = obs.value if not is_bad_number(obs.value) else 0.0
         ts = obs.ts if math.isfinite(obs.ts) else 0.0
+        if self.n < self.warmup:
+            return self._ev(x, ts, None, 0.0)
+        best = self._best(x, ts)
+        return self._ev(x, ts, best, self._surprise(best[0]))
+
+    def _ev(
+        self, x: float, ts: float, best: tuple[float, int, float] | None, s: float
+    ) -> dict[str, Any]:
+        """The evidence dict of :meth:`evidence` (``best`` is None while warming up)."""
         mu = self.expected(ts)
-        ready = self.n >= self.warmup
-        z, width, m = self._best(x, ts) if ready else (0.0, self.spreads[0].width, 0.0)
-        s = self._surprise(z)
+        z, width, m = best or (0.0, self.spreads[0].width, 0.0)
         return {
             "observed": x,
             "expected": round(mu, 3),
@@ -275,5 +503,5 @@ class VolumeSurgeDetector:
             "z": round(z, 3),
             "window_buckets": width,
             "window_ratio": round(math.exp(m), 3),
-            "score": round(surprise_to_score(s, self.score_half), 4) if ready else 0.0,
+            "score": round(surprise_to_score(s, self.score_half), 4) if best else 0.0,
         }
