@@ -249,7 +249,12 @@ def severity(kind: str, active: bool, ev: dict[str, Any]) -> str:
 
 
 class KeyMonitor:
-    """All detectors of one key; feed it mentions in (roughly) event-time order."""
+    """All detectors of one key; feed it mentions in (roughly) event-time order.
+
+    Every closed bucket emits its two signals, except inside a quiet run (see
+    the module docstring): there only the run's last bucket, buckets near an
+    active signal and buckets that could be active do.
+    """
 
     last_active = -math.inf  # end of the latest active signal (class default: older pickles)
 
