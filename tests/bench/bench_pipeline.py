@@ -333,7 +333,10 @@ def run_workers(
     prefix = f"bench{uuid.uuid4().hex[:8]}."
     create_topic(bootstrap, f"{prefix}mentions")
     produce_fast(bootstrap, f"{prefix}mentions", records)
-    workers = [Worker(bootstrap, prefix, workdir, f"{prefix}{i}") for i in range(count)]
+    brands = sorted({k.decode() for k, _ in records})
+    (workdir / f"{prefix}deploy.yaml").write_text(json.dumps({"brands": brands}))
+    env = {"SPIKEWATCH_CONFIG": str(workdir / f"{prefix}deploy.yaml")}
+    workers = [Worker(bootstrap, prefix, workdir, f"{prefix}{i}", env) for i in range(count)]
     try:
         for w in workers:
             w.wait_healthy()
