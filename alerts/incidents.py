@@ -106,8 +106,16 @@ class LifecycleConfig:
     history_points: int = 72
     timeline_entries: int = 50
     split_by_topic: bool = False
+    # A joined backlog gets a thread reply when it first joins, when its reason
+    # changes, when it grew by ``backlog_note_growth`` since the last reply, or when
+    # it changed and ``backlog_note_seconds`` passed; the main message shows the
+    # live numbers in between (a reply per bucket buried the thread and Slack's queue).
+    backlog_note_growth: float = 1.5
+    backlog_note_seconds: float = 1800.0
 
     def __post_init__(self) -> None:
+        if self.backlog_note_growth < 1 or self.backlog_note_seconds < 0:
+            raise ValueError("backlog_note_growth must be >= 1 and backlog_note_seconds >= 0")
         for name in ("quiet_seconds", "reopen_seconds", "downgrade_seconds"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0")
@@ -387,10 +395,29 @@ def _join_backlog(inc: Incident, sig: Signal, cfg: LifecycleConfig) -> list[Inci
     # updated_at stays: it orders the incident's own signals, and the backlog decides each
     # bucket at a mention's time, after the surge/burst signal stamped at the bucket's start;
     # moving it on made those look out of order, so the incident could never go quiet.
-    if before == backlog:
+    if before == backlog or not _backlog_news(inc, backlog, sig.ts, cfg):
         return []
-    _note(inc, cfg, sig.ts, "evidence_updated", backlog=str(backlog.get("message") or "")[:200])
+    _note(
+        inc,
+        cfg,
+        sig.ts,
+        "evidence_updated",
+        backlog=str(backlog.get("message") or "")[:200],
+        count=backlog.get("backlog"),
+        reason=backlog.get("reason"),
+    )
     return [IncidentEvent("evidence_updated", inc, sig.ts)]
+
+
+def _backlog_news(inc: Incident, backlog: dict[str, Any], ts: float, cfg: LifecycleConfig) -> bool:
+    """Is this backlog worth a thread reply (see ``LifecycleConfig.backlog_note_*``)?"""
+    last = next((e for e in reversed(inc.timeline) if e.get("type") == "evidence_updated"), None)
+    if last is None or last.get("reason") != backlog.get("reason"):
+        return True
+    count, was = float(backlog.get("backlog") or 0), float(last.get("count") or 0)
+    if count >= cfg.backlog_note_growth * was and count > was:
+        return True
+    return count != was and ts - float(last.get("ts") or 0.0) >= cfg.backlog_note_seconds
 
 
 def on_signal(

@@ -283,6 +283,29 @@ def test_backlog_joins_open_incident() -> None:
     assert "backlog" in kept.evidence
 
 
+def test_backlog_replies_only_when_it_is_news() -> None:
+    """Every bucket's new numbers refresh the main message; a reply needs real news."""
+    inc: Incident | None = _open_incident()
+
+    def backlog(ts: float, count: int, reason: str = "pace") -> list[str]:
+        nonlocal inc
+        ev = {"message": f"backlog {count}", "backlog": count, "reason": reason}
+        sig_ = Signal("nordbank", "backlog", ts, 0.8, True, "medium", ev)
+        inc, events = on_signal(inc, sig_, CFG)
+        assert inc is not None
+        assert inc.evidence["backlog"]["backlog"] == count  # the live numbers, always
+        return [e.type for e in events]
+
+    assert backlog(60, 100) == ["evidence_updated"]  # joins
+    assert backlog(360, 120) == []  # a little more
+    assert backlog(660, 149) == []
+    assert backlog(960, 150) == ["evidence_updated"]  # grew by half since the last reply
+    assert backlog(1260, 150, "promise") == ["evidence_updated"]  # another reason
+    assert backlog(1560, 140, "promise") == []
+    assert backlog(1260 + 1800, 130, "promise") == ["evidence_updated"]  # half an hour on
+    assert backlog(1260 + 1800 + 300, 130, "promise") == []
+
+
 @pytest.mark.parametrize(
     ("brand", "open_keys", "expected"),
     [
