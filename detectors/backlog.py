@@ -44,8 +44,11 @@ Examples
 
 from __future__ import annotations
 
+import hashlib
 import heapq
 import math
+import sys
+from array import array
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
@@ -173,13 +176,20 @@ def format_duration(seconds: float) -> str:
     return f"{hours:.1f}".removesuffix(".0") + " h" if hours < 3 else f"{round(hours)} h"
 
 
+def id_hash(mid: str) -> int:
+    """A mention id as a signed 64-bit hash (collisions: about one in 10**19 per pair)."""
+    return int.from_bytes(hashlib.blake2b(mid.encode(), digest_size=8).digest(), "big", signed=True)
+
+
 class ResponseTracker:
     """Open customer mentions, first-response times and the backlog of one brand.
 
     Picklable (plain containers only). Memory is bounded by ``max_open`` open
     mentions, as many waiting early replies, twice as many remembered closed
     ids, and ``rate_window_seconds / bucket_seconds`` rate buckets per channel
-    for at most 32 channels.
+    for at most 32 channels. Mention ids are kept as 64-bit hashes (a storm's
+    queue of thousands of ids would otherwise dominate the brand's changelog
+    record), and the expiry heap is rebuilt on load rather than stored.
     """
 
     def __init__(self, brand: str, config: BacklogConfig | None = None) -> None:
@@ -187,10 +197,11 @@ class ResponseTracker:
             raise ValueError("brand must be non-empty")
         self.brand = brand
         self.config = config or BacklogConfig()
-        self._open: dict[str, tuple[float, str]] = {}  # mention id -> (created ts, channel)
-        self._heap: list[tuple[float, str]] = []  # (created ts, id); stale entries skipped
-        self._done: dict[str, None] = {}  # ids closed or expired (ordered set)
-        self._early: dict[str, tuple[float, str]] = {}  # reply target -> (reply ts, channel)
+        # Mention ids as id_hash(): open -> (created ts, channel).
+        self._open: dict[int, tuple[float, str]] = {}
+        self._heap: list[tuple[float, int]] = []  # (created ts, id); stale entries skipped
+        self._done: dict[int, None] = {}  # ids closed or expired (ordered set)
+        self._early: dict[int, tuple[float, str]] = {}  # reply target -> (reply ts, channel)
         self._rates: dict[str, dict[int, list[int]]] = {}  # channel -> bucket -> [in, answered]
         self._totals: dict[str, dict[str, int]] = {}  # channel -> counters
         self._now = -math.inf
@@ -220,38 +231,40 @@ class ResponseTracker:
             source = OTHER_CHANNEL
         if source not in self._totals:
             self._totals[source] = {"expired": 0, "answered": 0, "within_promise": 0, "inflow": 0}
-        return source
+        return sys.intern(source)  # one object per channel: pickled once
 
     def _reply(self, target: str, ts: float, channel: str) -> list[ResponseEvent]:
-        if target in self._early or target in self._done:
+        key = id_hash(target)
+        if key in self._early or key in self._done:
             return []  # a second reply, or a redelivered one
         self._count(channel, ts, 1)
-        if target not in self._open:  # the mention may still arrive (out of order)
-            self._early[target] = (ts, channel)
+        if key not in self._open:  # the mention may still arrive (out of order)
+            self._early[key] = (ts, channel)
             if len(self._early) > self.config.max_open:
                 del self._early[next(iter(self._early))]
             return []
-        opened, own_channel = self._open.pop(target)
-        return [self._closed(target, own_channel, ts - opened)]
+        opened, own_channel = self._open.pop(key)
+        return [self._closed(key, target, own_channel, ts - opened)]
 
     def _open_mention(self, mid: str, ts: float, channel: str) -> list[ResponseEvent]:
-        if mid in self._open or mid in self._done:
+        key = id_hash(mid)
+        if key in self._open or key in self._done:
             return []  # duplicate
         if ts < self._now - self.config.max_age_seconds:
             return []  # older than anything we keep: it would expire at once
         self._count(channel, ts, 0)
         self._totals[channel]["inflow"] += 1
-        if mid in self._early:
-            reply_ts, _ = self._early.pop(mid)
-            return [self._closed(mid, channel, reply_ts - ts)]
-        self._open[mid] = (ts, channel)
-        heapq.heappush(self._heap, (ts, mid))
+        if key in self._early:
+            reply_ts, _ = self._early.pop(key)
+            return [self._closed(key, mid, channel, reply_ts - ts)]
+        self._open[key] = (ts, channel)
+        heapq.heappush(self._heap, (ts, key))
         while len(self._open) > self.config.max_open:
             self._expire_oldest()
         return []
 
-    def _closed(self, mid: str, channel: str, seconds: float) -> ResponseEvent:
-        self._remember(mid)
+    def _closed(self, key: int, mid: str, channel: str, seconds: float) -> ResponseEvent:
+        self._remember(key)
         seconds = max(0.0, seconds)
         within = seconds <= self.config.promise_seconds
         totals = self._totals[channel]
@@ -259,8 +272,8 @@ class ResponseTracker:
         totals["within_promise"] += within
         return ResponseEvent(self.brand, channel, seconds, within, mid)
 
-    def _remember(self, mid: str) -> None:
-        self._done[mid] = None
+    def _remember(self, key: int) -> None:
+        self._done[key] = None
         if len(self._done) > 2 * self.config.max_open:
             del self._done[next(iter(self._done))]
 
@@ -423,6 +436,42 @@ class ResponseTracker:
         elif late:
             text += " — answer the oldest first"
         return text
+
+    # -- state ---------------------------------------------------------------------------------
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Open and closed ids packed as 64-bit arrays (about 17 bytes per open mention)."""
+        state = {k: v for k, v in self.__dict__.items() if k not in ("_heap", "_open", "_done")}
+        channels = sorted({ch for _, ch in self._open.values()})
+        index = {ch: i for i, ch in enumerate(channels)}
+        state["_open_packed"] = (
+            array("q", self._open.keys()).tobytes(),
+            array("d", (t for t, _ in self._open.values())).tobytes(),
+            bytes(index[ch] for _, ch in self._open.values()),
+            channels,
+        )
+        state["_done_packed"] = array("q", self._done.keys()).tobytes()
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        if "_open_packed" in state:
+            keys, times, idx, channels = state.pop("_open_packed")
+            ks, ts = array("q"), array("d")
+            ks.frombytes(keys)
+            ts.frombytes(times)
+            names = [sys.intern(c) for c in channels]
+            state["_open"] = {k: (t, names[i]) for k, t, i in zip(ks, ts, idx, strict=True)}
+            done = array("q")
+            done.frombytes(state.pop("_done_packed"))
+            state["_done"] = dict.fromkeys(done)
+        # States written before ids were hashed carry the ids themselves.
+        for name in ("_open", "_done", "_early"):
+            d = state.get(name) or {}
+            state[name] = {id_hash(k) if isinstance(k, str) else k: v for k, v in d.items()}
+        state.pop("_heap", None)
+        self.__dict__.update(state)
+        self._heap = [(t, key) for key, (t, _) in self._open.items()]
+        heapq.heapify(self._heap)
 
     # -- read-only view ----------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ Examples
 from __future__ import annotations
 
 import hashlib
+from array import array
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -58,11 +59,12 @@ class RecentIds:
     def __len__(self) -> int:
         return len(self._order)
 
-    def __getstate__(self) -> tuple[int, list[int]]:
-        return self.capacity, list(self._order)
+    def __getstate__(self) -> tuple[int, bytes]:
+        return self.capacity, array("q", self._order).tobytes()  # 8 bytes an id
 
-    def __setstate__(self, state: tuple[int, list[int]]) -> None:
-        self.capacity, order = state
+    def __setstate__(self, state: tuple[int, bytes | list[int]]) -> None:
+        self.capacity, packed = state
+        order = packed if isinstance(packed, list) else array("q", packed)  # lists: older states
         self._order = deque(order)
         self._seen = set(order)
 

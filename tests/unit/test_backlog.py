@@ -10,6 +10,7 @@ import pytest
 
 from detectors.backlog import BacklogConfig, ResponseTracker, format_duration, needs_answer
 from detectors.mention import EnrichedMention, Enrichment, Mention
+from streams.codec import dumps_state, loads_state
 
 T0 = 1_772_438_400.0  # 2026-03-02T08:00:00Z, a Monday (10:00 in Helsinki)
 
@@ -320,3 +321,34 @@ def test_needs_answer_and_durations() -> None:
     assert [format_duration(s) for s in (10, 600, 3600, 9000, 36000)] == [
         "1 min", "10 min", "1 h", "2.5 h", "10 h",
     ]  # fmt: skip
+
+
+def test_state_is_compact_and_round_trips() -> None:
+    """A storm's queue: ids stored as 64-bit hashes, no heap on disk, same behaviour after."""
+    tr = ResponseTracker("nordbank")
+    for i in range(2000):
+        tr.observe(em(f"x:{i:07d}-a-long-native-id", T0 + i, source="x" if i % 3 else "facebook"))
+    for i in range(0, 1000, 2):  # half of the first thousand answered
+        tr.observe(reply(f"x:r{i}", T0 + 2000 + i, f"x:{i:07d}-a-long-native-id"))
+    data = dumps_state(tr)  # the changelog record, read back as the worker reads it
+    assert len(data) < 1500 * 17 + 500 * 8 + 2000  # ~17 B an open mention, 8 B a closed one
+    back = loads_state(data)
+    assert back.stats(T0 + 4000) == tr.stats(T0 + 4000)
+    # A second reply is still recognised, and an open one still closes, after the round trip.
+    assert back.observe(reply("x:again", T0 + 4000, "x:0000000-a-long-native-id")) == []
+    [ev] = back.observe(reply("x:r1", T0 + 4000, "x:0000001-a-long-native-id"))
+    assert (ev.response_seconds, ev.mention_id) == (3999.0, "x:0000001-a-long-native-id")
+    # The heap rebuilt on load: the oldest open mention is next to expire.
+    assert (tr._oldest_ts(), back._oldest_ts()) == (T0 + 1, T0 + 3)
+
+
+def test_state_written_before_ids_were_hashed_still_loads() -> None:
+    tr = ResponseTracker("nordbank")
+    tr.observe(em("x:1", T0))
+    old = {k: v for k, v in tr.__dict__.items() if k != "_heap"}
+    old.update(_open={"x:1": (T0, "x")}, _done={"x:0": None}, _early={}, _heap=[(T0, "x:1")])
+    back = ResponseTracker.__new__(ResponseTracker)
+    back.__setstate__(old)
+    assert back.observe(reply("x:r0", T0 + 5, "x:0")) == []  # already closed
+    [ev] = back.observe(reply("x:r1", T0 + 60, "x:1"))
+    assert ev.response_seconds == 60.0
