@@ -891,7 +891,9 @@ def main(argv: list[str] | None = None) -> int:
         "--surge-gap", type=float, default=2.5, help="seconds between one surge and the next"
     )
     ap.add_argument("--growth", default="10,1000,10000", help="brand counts for the growth phase")
-    ap.add_argument("--only", default="limit,ceiling,one,two,latency,growth", help="phases to run")
+    ap.add_argument(
+        "--only", default="limit,ceiling,one,two,storm,latency,growth", help="phases to run"
+    )
     ap.add_argument("--json", type=Path, help="also write the figures as JSON here")
     ap.add_argument("--growth-child", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--warm", type=int, help=argparse.SUPPRESS)
