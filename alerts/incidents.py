@@ -429,6 +429,8 @@ def on_signal(
     An out-of-order signal older than the incident's last update only adds a
     history point. Bad evidence never raises.
     """
+    if current is None and not sig.active:
+        return None, []  # the usual inactive signal: nothing to update, nothing to open
     key = current.key if current is not None and current.key else incident_key(sig, cfg)
     sev = _effective_severity(sig)
     floor = cfg.backlog_open_min_severity if sig.kind == "backlog" else cfg.open_min_severity

@@ -9,31 +9,33 @@ or ``"brand|channel"``) into :class:`~detectors.signals.Signal` objects:
   ``lateness_seconds``; a mention for a bucket that is already closed is
   counted into the oldest open bucket (counted ``late``); one older than
   ``max_late_seconds`` is dropped (counted ``dropped``).
-* When a bucket closes, it emits one ``volume_surge`` and one
-  ``negative_burst`` signal, active or not. Empty buckets in a gap close too
-  (a quiet night teaches the baseline); a gap longer than ``max_gap_buckets``
-  is skipped without learning.
+* When a bucket that holds mentions closes, it emits one ``volume_surge``
+  and one ``negative_burst`` signal, active or not. Empty buckets in a gap
+  close too (a quiet night teaches the baseline); a gap longer than
+  ``max_gap_buckets`` is skipped without learning.
+* Empty buckets emit their two signals only where someone reads them: the
+  last bucket due (the incident lifecycle's event time and the dashboards
+  move on; the lifecycle resolves and downgrades on the latest inactive
+  signal), buckets within ``quiet_run_exact_buckets`` (three hours) of the
+  latest active signal (an open incident still resolves on time: the
+  lifecycle's quiet period is 30 minutes), and any bucket with an active
+  signal. Elsewhere an empty bucket is learnt exactly as it would be with its
+  signals, and its two inactive ones are not built.
 * Quiet runs: when at least ``quiet_run_min_buckets`` (an hour) of empty
   buckets fall due at once, the detectors learn them in closed form, hour by
-  hour, and those buckets emit no signals, except:
-
-  - the run's last bucket, closed as any other with its two signals, so the
-    incident lifecycle's event time moves on (it resolves and downgrades on
-    the latest inactive signal);
-  - buckets within ``quiet_run_exact_buckets`` (three hours) of the latest
-    active signal: an open incident still resolves on time (the lifecycle's
-    quiet period is 30 minutes);
-  - any bucket that could be active: through a drift alarm (the CUSUM does not
-    move in silence), or in an hour where a window's mean comes within
-    ``QUIET_Z_MARGIN`` of the alert level (its windows still hold a rise).
+  hour, except the last bucket due, buckets near an active signal, and any
+  hour that could be active: through a drift alarm (the CUSUM does not move
+  in silence), or where a window's mean comes within ``QUIET_Z_MARGIN`` of
+  the alert level (its windows still hold a rise). Those are closed one at a
+  time, with the rule above.
 
   The profile's closed form is exact up to rounding and the deque of recent
   log-ratios ends as one bucket at a time leaves it; the window spreads'
   (per hour, one input) is an approximation whose error does not grow with
   the run (about 1 % of a spread, see ``VolumeSurgeDetector.learn_quiet``).
-  A run of silence then costs microseconds per hour, not a close and two
-  signals per bucket. Shorter lulls, and every bucket with
-  ``quiet_run_min_buckets=None``, are closed one at a time as before.
+  A run of silence then costs microseconds per hour, not a close per bucket.
+  With ``quiet_run_min_buckets=None`` every bucket is closed one at a time,
+  with its two signals, as before both rules.
 * ``active`` means "this bucket is anomalous": the detector's raw score
   reached the kind's threshold. Every bucket of a long storm is active, so
   the incident it opened stays open; de-duplicating alerts is the incident
@@ -41,9 +43,11 @@ or ``"brand|channel"``) into :class:`~detectors.signals.Signal` objects:
 * Early alerting: inside the open bucket, as soon as the partial count is
   already significant against the expected count of the *whole* bucket, an
   active signal is emitted at once (``evidence["partial"] is True``), at most
-  once per bucket and kind. The volume score rises with the count, so the
-  monitor finds the count that would alert once per bucket (and again after
-  each close) instead of scoring every mention; the negative score can only
+  once per bucket and kind. The volume score rises with the count, so a
+  bucket's first ``DIRECT_COUNTS`` mentions (all that most buckets of a
+  sparse key hold) are scored directly and from then on the monitor finds
+  the count that would alert once per bucket (and again after each close)
+  instead of scoring every mention; the negative score can only
   rise on a negative mention, so it is scored on those only, and with the
   storm test alone (a slow burn is decided on closed buckets).
 * Warm-up: during the key's first ``volume_warmup_seconds`` (two days: the
@@ -98,6 +102,7 @@ from detectors.volume import VolumeSurgeDetector
 MAX_SAMPLES = 3
 MAX_TOPICS = 20
 SAMPLE_CHARS = 200
+DIRECT_COUNTS = 2  # an open bucket with at most this many mentions is scored, not searched
 QUIET_Z_MARGIN = 0.25  # a quiet hour is learnt at once only this far (in z) below alerting
 
 
@@ -251,9 +256,9 @@ def severity(kind: str, active: bool, ev: dict[str, Any]) -> str:
 class KeyMonitor:
     """All detectors of one key; feed it mentions in (roughly) event-time order.
 
-    Every closed bucket emits its two signals, except inside a quiet run (see
-    the module docstring): there only the run's last bucket, buckets near an
-    active signal and buckets that could be active do.
+    Every closed bucket that holds mentions emits its two signals; an empty
+    one only when it is the last due, near an active signal, or active (see
+    the module docstring).
     """
 
     last_active = -math.inf  # end of the latest active signal (class default: older pickles)
@@ -326,10 +331,10 @@ class KeyMonitor:
             if b is None and min_run is not None:
                 run = self._quiet_len(due)
                 if run >= min_run:
-                    out.extend(self._quiet_run(run))
+                    out.extend(self._quiet_run(run, due))
                     continue
                 for _ in range(run):  # a short lull: one at a time
-                    out.extend(self._close(_Bucket(self.next_start)))
+                    out.extend(self._close_empty(due))
                     self.next_start += bs
                 continue
             out.extend(self._close(b or _Bucket(self.next_start)))
@@ -346,11 +351,10 @@ class KeyMonitor:
             n = min(n, round((min(later) - self.next_start) / bs))
         return max(n, 1)
 
-    def _quiet_run(self, run: int) -> list[Signal]:
+    def _quiet_run(self, run: int, due: float) -> list[Signal]:
         """Close ``run`` empty buckets: in closed form where no signal can be due.
 
-        One at a time, each with its signals, where :meth:`_close` would be
-        needed for the incident lifecycle: within ``quiet_run_exact_buckets``
+        One at a time (:meth:`_close_empty`) within ``quiet_run_exact_buckets``
         of the latest active signal, when an empty bucket could score (its
         windows still hold a rise, or a drift alarm is on), and the run's last
         bucket, so the lifecycle's event time moves on.
@@ -369,10 +373,36 @@ class KeyMonitor:
                 self.closed += fast
                 run -= fast
                 continue
-            out.extend(self._close(_Bucket(start)))
+            out.extend(self._close_empty(due))
             self.next_start += bs
             run -= 1
         return out
+
+    def _close_empty(self, due: float) -> list[Signal]:
+        """Close the empty bucket at ``next_start``, emitting its signals only where they matter.
+
+        They are emitted (:meth:`_close`) for the last bucket that is due (the
+        lifecycle's event time and the dashboards move on), near the latest
+        active signal (``quiet_run_exact_buckets``), and whenever one is
+        active. Elsewhere the bucket is learnt exactly as :meth:`_close` learns
+        it, without building two inactive signals nobody reads.
+        """
+        start = self.next_start
+        assert start is not None
+        assert self.first_start is not None
+        c, bs = self.config, self.config.bucket_seconds
+        if start + 2 * bs > due or start + bs <= self.last_active + c.quiet_run_exact_buckets * bs:
+            return self._close(_Bucket(start))
+        neg_score, tests = self.negative.assess_empty()
+        if neg_score >= c.negative_threshold:
+            return self._close(_Bucket(start))
+        # While warming up an empty bucket's volume signal is never active.
+        warming = start < self.first_start + c.volume_warmup_seconds
+        if not self.volume.learn_empty(start, math.inf if warming else c.volume_threshold):
+            return self._close(_Bucket(start))
+        self.negative.learn_empty(start, tests)
+        self.closed += 1
+        return []
 
     def _learn_quiet(self, start: float, k: int, z_limit: float) -> int:
         """Learn up to ``k`` empty buckets at once if none can be active; return how many."""
@@ -451,6 +481,18 @@ class KeyMonitor:
         ev["bucket_start"] = b.start
         return ev
 
+    def _volume_hot(self, b: _Bucket) -> bool:
+        """Does the bucket's count reach the volume threshold now?
+
+        A bucket's first ``DIRECT_COUNTS`` mentions (all that most buckets of a
+        sparse key ever hold) are scored directly, once each; from then on the
+        trigger count is searched once per bucket and close. The same answer:
+        the score rises with the count.
+        """
+        if b.trigger_at != self.closed and b.total <= DIRECT_COUNTS:
+            return self.volume.reaches(b.start, self.config.volume_threshold)(float(b.total))
+        return b.total >= self._volume_trigger(b)
+
     def _volume_trigger(self, b: _Bucket) -> float:
         """Smallest count of ``b`` whose volume score reaches the threshold.
 
@@ -460,10 +502,10 @@ class KeyMonitor:
         """
         if b.trigger_at != self.closed:
             b.trigger_at = self.closed
-            thr = self.config.volume_threshold
+            reaches = self.volume.reaches(b.start, self.config.volume_threshold)
 
             def hot(x: int) -> bool:
-                return self.volume.score_one(Observation(self.key, b.start, float(x))) >= thr
+                return reaches(float(x))
 
             # Gallop from a guess (the last trigger-to-expected ratio seen), then
             # bisect: a handful of scores per bucket.
@@ -497,7 +539,7 @@ class KeyMonitor:
         if (
             "volume_surge" not in b.early
             and not self._warming("volume_surge", b)
-            and b.total >= self._volume_trigger(b)
+            and self._volume_hot(b)
         ):
             vol = self._observations(b)[0]
             out.extend(self._early_signal(b, "volume_surge", self.volume.score_one(vol), ts))

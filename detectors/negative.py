@@ -224,11 +224,25 @@ class NegativeBurstDetector:
         """Learn the bucket: the CUSUM always; the baseline share protected."""
         self._learn(obs, None)
 
+    def assess_empty(self) -> tuple[float, tuple[float, float] | None]:
+        """``score_one`` of an empty bucket, and the tests :meth:`learn_empty` reuses."""
+        if self.n < self.warmup:
+            return 0.0, None
+        s = self._drift(0.0, 0.0, self.baseline_share)  # no storm without mentions
+        return max(0.0, s / (s + self.cusum_threshold)), (0.0, s)
+
+    def learn_empty(self, ts: float, tests: tuple[float, float] | None) -> None:
+        """``learn_one`` of an empty bucket at ``ts``, given :meth:`assess_empty`'s tests."""
+        self._learn_counts(0.0, 0.0, ts, tests)
+
     def _learn(self, obs: Observation, tests: tuple[float, float] | None) -> None:
         c = self._counts(obs)
-        if c is None:
-            return
-        k, n = c
+        if c is not None:
+            self._learn_counts(c[0], c[1], obs.ts, tests)
+
+    def _learn_counts(
+        self, k: float, n: float, ts: float, tests: tuple[float, float] | None
+    ) -> None:
         p0 = self.baseline_share
         r = max(self._rate, 1.0 / (self.n + 1))
         if self.n >= self.warmup:
@@ -262,7 +276,7 @@ class NegativeBurstDetector:
         self.base_neg += r * (k - self.base_neg) if n > 0 else -r * self.base_neg
         self.base_tot += r * (n - self.base_tot)
         self.n += 1
-        self.last_ts = obs.ts
+        self.last_ts = ts
 
     def learn_quiet(self, k: int, ts: float) -> bool:
         """Learn ``k`` empty buckets (the last at ``ts``) at once; False in an alarm (no change).

@@ -318,6 +318,8 @@ class LogProfile:
     def hour(self, ts: float) -> int:
         """Local hour of day at ``ts`` (holidays do not change the hour)."""
         epoch_hour = math.floor(ts / 3600.0)
+        if self._tz is UTC:
+            return epoch_hour % HOURS
         if epoch_hour != self._cache[0]:
             self._cache = (epoch_hour, datetime.fromtimestamp(epoch_hour * 3600.0, self._tz).hour)
         return self._cache[1]
@@ -329,7 +331,11 @@ class LogProfile:
 
     def expected_count(self, ts: float) -> float:
         """The same as a count (a geometric mean, below the arithmetic one)."""
-        return max(0.0, math.exp(self.expected_log(ts)) - self.offset) if self.n else 0.0
+        return self.count_of(self.expected_log(ts))
+
+    def count_of(self, e: float) -> float:
+        """:meth:`expected_count` given its :meth:`expected_log` ``e``."""
+        return max(0.0, math.exp(e) - self.offset) if self.n else 0.0
 
     def hours(self, ts0: float, ts1: float) -> Callable[[int], int]:
         """Local hour of each epoch hour (``floor(ts / 3600)``) from ``ts0`` to ``ts1``.

@@ -47,6 +47,7 @@ from __future__ import annotations
 import functools
 import math
 from collections import deque
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from detectors.base import Observation, is_bad_number
@@ -54,6 +55,9 @@ from detectors.counts import LN10, log_sf_poisson, surprise, surprise_to_score
 from detectors.seasonal import LogProfile, ewma_steps, halflife_rate
 
 _SQRT2 = math.sqrt(2.0)
+_SQRT_2PI = math.sqrt(2.0 * math.pi)
+_Z_BAND = 1e-12  # z_for_surprise: the root is known to this (relative) precision ...
+_S_MARGIN = 1e-13  # ... and normal_surprise's rounding error is far below this (relative)
 _MAD_TO_SD = math.sqrt(math.pi / 2.0)  # E|X| = sd * sqrt(2 / pi) for a normal X
 
 
@@ -76,9 +80,40 @@ def normal_surprise(z: float) -> float:
 def z_for_surprise(s: float) -> float:
     """The ``z`` whose :func:`normal_surprise` is ``s`` (bisection; 0 for s <= 0).
 
+    The bisection is that of :func:`z_for_surprise_bisect`, step for step and
+    to the last bit, only cheaper: a narrow band around the root comes first
+    (:func:`_root_band`), a step whose midpoint falls outside it needs no
+    :func:`normal_surprise`, the leading run of those is skipped at once
+    (:func:`_skip_to_band`), and the loop stops once the midpoint equals an
+    end (no later step moves either).
+
     >>> round(z_for_surprise(normal_surprise(2.5)), 6)
     2.5
     """
+    if not s > 0.0:
+        return 0.0
+    s = min(s, 1e6)
+    a, b = _root_band(s)  # normal_surprise(z) < s up to a, >= s from b
+    lo, hi = 0.0, 1.0
+    while hi <= a or (hi < b and normal_surprise(hi) < s):
+        lo, hi = hi, 2.0 * hi
+    steps = 60
+    if lo <= a and b <= hi:
+        lo, hi, skipped = _skip_to_band(lo, hi, a, b)
+        steps -= skipped
+    for _ in range(steps):
+        mid = 0.5 * (lo + hi)
+        if mid in (lo, hi):
+            break  # lo is below s and hi is not: every later step leaves them as they are
+        if mid <= a or (mid < b and normal_surprise(mid) < s):
+            lo = mid
+        else:
+            hi = mid
+    return 0.5 * (lo + hi)
+
+
+def z_for_surprise_bisect(s: float) -> float:
+    """:func:`z_for_surprise` as first written: the reference its tests compare with."""
     if not s > 0.0:
         return 0.0
     s = min(s, 1e6)
@@ -89,6 +124,71 @@ def z_for_surprise(s: float) -> float:
         mid = 0.5 * (lo + hi)
         lo, hi = (mid, hi) if normal_surprise(mid) < s else (lo, mid)
     return 0.5 * (lo + hi)
+
+
+def _root_band(s: float) -> tuple[float, float]:
+    """``(a, b)`` around the root of ``normal_surprise(z) = s``, for ``s > 0``.
+
+    :func:`normal_surprise` rises; it is checked to be below ``s`` at ``a`` and
+    above it at ``b`` by a margin far above its rounding error, so below
+    ``a`` it is below ``s`` and above ``b`` above. The root comes from a
+    rational approximation (Abramowitz and Stegun 26.2.23) and Newton's method
+    on ``ln P(Z >= z)``. ``(-inf, inf)`` (evaluate everywhere) when that fails
+    or near the asymptotic form at ``z = 30``; ``(-inf, 0)`` below
+    ``normal_surprise(0+) = log10(2)``, where every ``z > 0`` is above ``s``.
+    """
+    if s < 0.3:
+        return -math.inf, 0.0
+    t = math.sqrt(2.0 * s * LN10)
+    z = t - (2.515517 + t * (0.802853 + t * 0.010328)) / (
+        1.0 + t * (1.432788 + t * (0.189269 + t * 0.001308))
+    )
+    target = -s * LN10  # ln P(Z >= z) at the root
+    for _ in range(8):
+        if not 0.0 < z < 29.0:
+            return -math.inf, math.inf
+        q = 0.5 * math.erfc(z / _SQRT2)
+        step = (math.log(q) - target) * q * _SQRT_2PI * math.exp(0.5 * z * z)
+        z += step
+        if abs(step) <= 1e-14 * z:
+            break
+    if not 0.0 < z < 29.0:
+        return -math.inf, math.inf
+    eps, margin = _Z_BAND * max(1.0, z), _S_MARGIN * max(1.0, s)
+    if normal_surprise(z - eps) < s - margin and normal_surprise(z + eps) > s + margin:
+        return z - eps, z + eps
+    return -math.inf, math.inf
+
+
+def _skip_to_band(lo: float, hi: float, a: float, b: float) -> tuple[float, float, int]:
+    """The bisection of ``[lo, hi]`` up to its first midpoint inside ``(a, b)``: (lo, hi, steps).
+
+    With ``lo <= a < b <= hi`` and ``hi - lo`` a power of two, the midpoints
+    of step ``i`` are the new points of the grid of spacing ``(hi - lo) / 2**i``
+    from ``lo`` (exact in floating point this far), and until one falls inside
+    the band each step keeps the grid cell that holds ``a``.
+    """
+    span = hi - lo
+
+    def cell(level: int) -> tuple[float, float]:
+        w = span / 2.0**level
+        g = lo + math.floor((a - lo) / w) * w
+        while g > a:
+            g -= w
+        while g + w <= a:
+            g += w
+        return g, w
+
+    level = math.ceil(math.log2(span / (b - a))) + 1  # spacing <= half the band: a point inside
+    if level > 50:
+        return lo, hi, 0
+    while level > 1:  # the first level with a point inside: the point above a is below b
+        g, w = cell(level - 1)
+        if g + w >= b:
+            break
+        level -= 1
+    g, w = cell(level - 1)
+    return g, g + w, level - 1
 
 
 class _Spread:
@@ -108,13 +208,19 @@ class _Spread:
         return (m - self.center) / self.spread
 
     def learn(self, m: float, rate: float, clip: float, floor: float) -> None:
-        lo, hi = self.center - clip * self.spread, self.center + clip * self.spread
-        m = min(max(m, lo), hi)
-        self.count += 1
-        r = max(rate, 1.0 / (self.count + self.PRIOR_BUCKETS))
-        self.center += r * (m - self.center)
-        self.spread += r * (_MAD_TO_SD * abs(m - self.center) - self.spread)
-        self.spread = max(self.spread, floor)
+        center, spread = self.center, self.spread
+        lo, hi = center - clip * spread, center + clip * spread
+        if lo > m:  # min(max(m, lo), hi), without the calls
+            m = lo
+        if hi < m:
+            m = hi
+        self.count = count = self.count + 1
+        r = 1.0 / (count + self.PRIOR_BUCKETS)
+        if not r > rate:
+            r = rate
+        center += r * (m - center)
+        spread += r * (_MAD_TO_SD * abs(m - center) - spread)
+        self.center, self.spread = center, floor if floor > spread else spread
 
     def __getstate__(self) -> tuple[int, float, float, int]:
         return (self.width, self.center, self.spread, self.count)
@@ -196,13 +302,17 @@ def _closed_form(
     return m + (c - m) * p, max(spread, floor)
 
 
+# (expected log, log-ratio, (spread, window mean) per width) of one count at one time
+_Parts = tuple[float, float, list[tuple[_Spread, float]]]
+
+
 class Assessed(NamedTuple):
     """A bucket scored before it is learnt: :meth:`VolumeSurgeDetector.assess`."""
 
     obs: Observation
     score: float
     evidence: dict[str, Any]
-    means: list[tuple[_Spread, float]] | None  # what learning the bucket reuses
+    parts: _Parts | None  # what learning the bucket reuses
 
 
 class VolumeSurgeDetector:
@@ -283,46 +393,44 @@ class VolumeSurgeDetector:
         """Expected (typical) count of the bucket at ``ts``."""
         return self.profile.expected_count(ts)
 
-    def _means(self, x: float, ts: float) -> list[tuple[_Spread, float]]:
-        """(spread, mean log-ratio of the last ``width`` buckets) per width."""
-        d = math.log(x + self.profile.offset) - self.profile.expected_log(ts)
+    def _parts(self, x: float, ts: float) -> _Parts:
+        """What scoring count ``x`` at ``ts`` and learning it share (computed once per close)."""
+        e = self.profile.expected_log(ts)
+        d = math.log(x + self.profile.offset) - e
         out: list[tuple[_Spread, float]] = []
         past = list(self.recent)
+        n = len(past)
         for sp in self.spreads:
-            tail = past[len(past) - sp.width + 1 :] if sp.width > 1 else []
+            tail = past[n - sp.width + 1 :] if sp.width > 1 else []
             out.append((sp, (d + sum(tail)) / (1 + len(tail))))
-        return out
+        return e, d, out
 
-    def _best(
-        self, x: float, ts: float, means: list[tuple[_Spread, float]] | None = None
-    ) -> tuple[float, int, float]:
+    def _best(self, x: float, parts: _Parts) -> tuple[float, int, float]:
         """Largest standardised window: (z, width, mean log-ratio)."""
-        best = (0.0, self.spreads[0].width, 0.0)
-        for sp, m in self._means(x, ts) if means is None else means:
-            z = sp.z(m)
-            if z > best[0]:
-                best = (z, sp.width, m)
+        e, d, means = parts
+        z_best, w_best, m_best = 0.0, self.spreads[0].width, 0.0
+        for sp, m in means:
+            z = (m - sp.center) / sp.spread
+            if z > z_best:
+                z_best, w_best, m_best = z, sp.width, m
         # A lone bucket must be ``spike_z`` spreads out to count as much, and
         # its count must be unlikely under a Poisson of the expected count too.
-        d = math.log(x + self.profile.offset) - self.profile.expected_log(ts)
-        z = self.unit.z(d) * self.spike_ratio
-        if z > best[0]:
-            mu = max(self.profile.expected_count(ts), 0.05)
+        unit = self.unit
+        z = (d - unit.center) / unit.spread * self.spike_ratio
+        if z > z_best:
+            mu = max(self.profile.count_of(e), 0.05)
             z = min(z, z_for_surprise(surprise(log_sf_poisson(x, mu))) / self.z_gain)
-            if z > best[0]:
-                best = (z, 1, d)
-        return best
+            if z > z_best:
+                return z, 1, d
+        return z_best, w_best, m_best
 
     def score_one(self, obs: Observation) -> float:
         """Surge score of the bucket count ``obs.value`` at ``obs.ts``."""
         x = obs.value
         if is_bad_number(x) or not math.isfinite(obs.ts) or self.n < self.warmup:
             return 0.0
-        return surprise_to_score(self._surprise(self._best(x, obs.ts)[0]), self.score_half)
-
-    def _surprise(self, z: float) -> float:
-        """``-log10 p`` of a standardised rise ``z``; ``alert_z`` gives ``score_half``."""
-        return normal_surprise(z * self.z_gain)
+        z = self._best(x, self._parts(x, obs.ts))[0]
+        return surprise_to_score(normal_surprise(z * self.z_gain), self.score_half)
 
     def learn_one(self, obs: Observation) -> None:
         """Learn the bucket count (winsorised) into the profile and the spreads."""
@@ -337,31 +445,88 @@ class VolumeSurgeDetector:
         x, ts = obs.value, obs.ts
         if is_bad_number(x) or not math.isfinite(ts) or self.n < self.warmup:
             return Assessed(obs, self.score_one(obs), self.evidence(obs), None)
-        means = self._means(x, ts)
-        best = self._best(x, ts, means)
-        s = self._surprise(best[0])
-        return Assessed(obs, surprise_to_score(s, self.score_half), self._ev(x, ts, best, s), means)
+        parts = self._parts(x, ts)
+        best = self._best(x, parts)
+        s = normal_surprise(best[0] * self.z_gain)
+        ev = self._ev(x, self.profile.count_of(parts[0]), best, s)
+        return Assessed(obs, surprise_to_score(s, self.score_half), ev, parts)
 
     def learn_assessed(self, a: Assessed) -> None:
         """``learn_one(a.obs)``, reusing what :meth:`assess` computed (no learning in between)."""
-        self._learn(a.obs.value, a.obs.ts, a.means)
+        self._learn(a.obs.value, a.obs.ts, a.parts)
 
-    def _learn(self, x: float, ts: float, means: list[tuple[_Spread, float]] | None) -> None:
+    def _learn(self, x: float, ts: float, parts: _Parts | None) -> None:
         if is_bad_number(x) or not math.isfinite(ts):
             return
-        y = math.log(x + self.profile.offset)
-        if self.n >= self.warmup:
+        prof = self.profile
+        y = math.log(x + prof.offset)
+        if prof.n >= self.warmup:
             rate, clip, floor = self.spread_rate, self.clip_sigma, self.spread_floor
-            for sp, m in self._means(x, ts) if means is None else means:
+            e, _, means = self._parts(x, ts) if parts is None else parts
+            for sp, m in means:
                 sp.learn(m, rate, clip, floor)
-            e = self.profile.expected_log(ts)
-            self.unit.learn(y - e, rate, clip, floor)
-            d = min(y - e, clip * self.unit.spread)
-            y = min(y, e + clip * self.unit.spread)
+            unit = self.unit
+            unit.learn(y - e, rate, clip, floor)
+            d = min(y - e, clip * unit.spread)
+            y = min(y, e + clip * unit.spread)
         else:
             d = 0.0
         self.recent.append(d)
-        self.profile.update(ts, y)
+        prof.update(ts, y)
+
+    def reaches(self, ts: float, score: float) -> Callable[[float], bool]:
+        """``x -> score_one(Observation(key, ts, x)) >= score``, for counts of one bucket.
+
+        What the counts share (the expected value, the windows' past sums) is
+        computed once per bucket, not per count.
+        """
+        if not math.isfinite(ts) or self.n < self.warmup:
+            return lambda x: score <= 0.0
+        e, off = self.profile.expected_log(ts), self.profile.offset
+        past = list(self.recent)
+        n = len(past)
+        sums = []
+        for sp in self.spreads:
+            tail = past[n - sp.width + 1 :] if sp.width > 1 else []
+            sums.append((sp, sum(tail), 1 + len(tail)))
+
+        def reach(x: float) -> bool:
+            if is_bad_number(x):
+                return score <= 0.0
+            d = math.log(x + off) - e
+            return self._reach(x, (e, d, [(sp, (d + t) / k) for sp, t, k in sums]), score)
+
+        return reach
+
+    def _reach(self, x: float, parts: _Parts, score: float) -> bool:
+        """Does count ``x`` score at least ``score`` (:meth:`_parts` given; warm, good data)?
+
+        The lone bucket's Poisson test, the costly part, runs only when some z
+        could reach ``score`` without it (it only ever lowers the lone z).
+        """
+        _, d, means = parts
+        z_min = self.z_at(score) * (1.0 - 1e-9)  # clearly below it, the score is below too
+        unit = self.unit
+        if (d - unit.center) / unit.spread * self.spike_ratio < z_min and all(
+            (m - sp.center) / sp.spread < z_min for sp, m in means
+        ):
+            return False
+        z = self._best(x, parts)[0]
+        return surprise_to_score(normal_surprise(z * self.z_gain), self.score_half) >= score
+
+    def learn_empty(self, ts: float, score: float) -> bool:
+        """``learn_one`` of an empty bucket at ``ts``, unless it could score ``score``.
+
+        Returns False, having learnt nothing, when its score reaches ``score``
+        (the caller then scores and explains it as any other bucket).
+        """
+        parts = None
+        if self.n >= self.warmup and math.isfinite(ts):
+            parts = self._parts(0.0, ts)
+            if self._reach(0.0, parts, score):
+                return False
+        self._learn(0.0, ts, parts)
+        return True
 
     def z_at(self, score: float) -> float:
         """The window ``z`` whose score is ``score`` (``inf`` for 1: never reached)."""
@@ -484,15 +649,16 @@ class VolumeSurgeDetector:
         x = obs.value if not is_bad_number(obs.value) else 0.0
         ts = obs.ts if math.isfinite(obs.ts) else 0.0
         if self.n < self.warmup:
-            return self._ev(x, ts, None, 0.0)
-        best = self._best(x, ts)
-        return self._ev(x, ts, best, self._surprise(best[0]))
+            return self._ev(x, self.expected(ts), None, 0.0)
+        parts = self._parts(x, ts)
+        best = self._best(x, parts)
+        s = normal_surprise(best[0] * self.z_gain)
+        return self._ev(x, self.profile.count_of(parts[0]), best, s)
 
     def _ev(
-        self, x: float, ts: float, best: tuple[float, int, float] | None, s: float
+        self, x: float, mu: float, best: tuple[float, int, float] | None, s: float
     ) -> dict[str, Any]:
-        """The evidence dict of :meth:`evidence` (``best`` is None while warming up)."""
-        mu = self.expected(ts)
+        """The evidence of :meth:`evidence` (expected count ``mu``; ``best`` None: warming up)."""
         z, width, m = best or (0.0, self.spreads[0].width, 0.0)
         return {
             "observed": x,

@@ -151,13 +151,63 @@ def test_negative_learns_a_quiet_run_in_closed_form() -> None:
 # -- the monitor ---------------------------------------------------------------
 
 
+def unbuilt(fast: list[Signal], exact: list[Signal]) -> list[Signal]:
+    """The signals of ``exact`` that ``fast`` lacks; the rest must be the same, in order."""
+    kept = iter(s.to_dict() for s in fast)
+    want = next(kept, None)
+    missing = []
+    for s in exact:
+        if s.to_dict() == want:
+            want = next(kept, None)
+        else:
+            missing.append(s)
+    assert want is None  # nothing new, nothing out of order
+    return missing
+
+
 def test_busy_keys_are_bit_for_bit() -> None:
     # Mentions every 40 s by day and every ~2 min by night, and a few short
-    # lulls: never an hour of silence, so nothing takes the fast path.
+    # lulls: never an hour of silence, so nothing takes the fast path. The
+    # detectors learn bit for bit; a lull's empty buckets, except the last
+    # one due, are learnt without building their two inactive signals.
     events = stream(1, 6.0, 40.0)
     events = [e for e in events if not 3 * 86400 <= e[0] < 3 * 86400 + 2400]  # a 40-minute lull
     fast, exact = pair()
     a, b = feed(fast, events), feed(exact, events)
+    missing = unbuilt(a, b)
+    assert len(missing) >= 2 * 6  # the lull's buckets but its last (and a few at night)
+    for s in missing:
+        assert not s.active
+        assert not s.evidence["partial"]
+        assert s.evidence["observed" if s.kind == "volume_surge" else "total"] == 0.0
+    lull = [s for s in missing if 3 * 86400 <= s.ts - T0.timestamp() < 3 * 86400 + 2400]
+    assert len(lull) >= 2 * 6
+    assert pickle.dumps(fast.volume) == pickle.dumps(exact.volume)
+    assert pickle.dumps(fast.negative) == pickle.dumps(exact.negative)
+    assert (fast.closed, fast.next_start) == (exact.closed, exact.next_start)
+
+
+def test_a_lull_emits_its_last_bucket_and_near_activity() -> None:
+    fast, exact = pair(MonitorConfig(quiet_run_exact_buckets=6))
+    for mon in (fast, exact):
+        feed(mon, stream(4, 3.0, 60.0))
+    t = max(fast.watermark, exact.watermark) + 3000.0  # ten buckets of silence, then a mention
+    a, b = (
+        fast.observe(em(90_000, t - T0.timestamp())),
+        exact.observe(em(90_000, t - T0.timestamp())),
+    )
+    missing = unbuilt(a, b)
+    assert missing
+    assert all(not s.active for s in missing)
+    assert [s.ts for s in a[-2:]] == [s.ts for s in b[-2:]]  # the last bucket due
+    # Near an active signal (here: within six buckets) every bucket emits, as before.
+    for mon in (fast, exact):
+        mon.last_active = t
+    t += 1500.0
+    a, b = (
+        fast.observe(em(90_001, t - T0.timestamp())),
+        exact.observe(em(90_001, t - T0.timestamp())),
+    )
     assert [s.to_dict() for s in a] == [s.to_dict() for s in b]
     assert pickle.dumps(fast.volume) == pickle.dumps(exact.volume)
     assert pickle.dumps(fast.negative) == pickle.dumps(exact.negative)

@@ -152,3 +152,61 @@ def test_log_profile_learns_hour_of_day_and_survives_pickle() -> None:
     ten_utc = 2 * DAY * 300.0 + 10 * 3600.0
     assert clone.expected_log(ten_utc) == p.expected_log(ten_utc) > 4.0
     assert p.expected_log(ten_utc + 3600.0) < 1.5
+
+
+# -- exact shortcuts: each must give what the plain computation gives, to the bit --
+
+
+def test_z_for_surprise_is_the_bisection_to_the_bit() -> None:
+    from detectors.volume import normal_surprise, z_for_surprise, z_for_surprise_bisect
+
+    rng = random.Random(11)
+    xs = [10 ** rng.uniform(-12, 6.5) for _ in range(3000)]
+    xs += [rng.uniform(0.0, 40.0) for _ in range(3000)]
+    xs += [rng.uniform(0.29, 0.32) for _ in range(500)]  # around normal_surprise(0+)
+    xs += [normal_surprise(rng.uniform(0.0, 35.0)) for _ in range(3000)]  # exact hits
+    xs += [0.0, -1.0, float("nan"), float("inf"), 5e-324, 0.30103, 186.0, 190.0, 1e6, 2e6]
+    for s in xs:
+        assert z_for_surprise(s) == z_for_surprise_bisect(s), s
+
+
+def warm_detector(seed: int, days: int = 3, busy: bool = False) -> VolumeSurgeDetector:
+    rng = random.Random(seed)
+    det = VolumeSurgeDetector(scales=(12, 36))
+    counts = daily(rng, days, night=2.0, day=30.0) if busy else daily(rng, days, 0.02, 0.2)
+    feed(det, counts)
+    return det
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_reaches_is_score_one_against_a_threshold(seed: int) -> None:
+    det = warm_detector(seed, busy=seed % 2 == 1)
+    ts = 3 * DAY * 300.0 + 300.0 * seed
+    for thr in (0.3, 0.5, 0.8, 1.0):
+        reach = det.reaches(ts, thr)
+        for x in (0, 1, 2, 3, 5, 8, 13, 40, 100, 1000, float("nan"), -1.0):
+            assert reach(float(x)) == (det.score_one(Observation("k", ts, float(x))) >= thr)
+    young = VolumeSurgeDetector()
+    assert not young.reaches(ts, 0.5)(1000.0)
+
+
+@pytest.mark.parametrize("busy", [False, True])
+def test_learn_empty_is_learn_one_of_zero(busy: bool) -> None:
+    a = warm_detector(7, busy=busy)
+    t = 3 * DAY * 300.0
+    feed(a, [400.0] * 8, start=3 * DAY)  # a surge: the empty buckets after it still score
+    b = pickle.loads(pickle.dumps(a))  # noqa: S301 - our own bytes
+    refused = 0
+    for i in range(8, 200):
+        ts = t + 300.0 * i
+        obs = Observation("k", ts, 0.0)
+        if a.score_one(obs) >= 0.5:
+            assert not b.learn_empty(ts, 0.5)  # nothing learnt: the caller closes it in full
+            assert pickle.dumps(a) == pickle.dumps(b)
+            b.learn_one(obs)
+            refused += 1
+        else:
+            assert b.learn_empty(ts, 0.5)
+        a.learn_one(obs)
+        assert pickle.dumps(a) == pickle.dumps(b)
+    assert refused
