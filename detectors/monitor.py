@@ -457,8 +457,11 @@ class KeyMonitor:
             or b.start >= self.first_start + self.config.volume_warmup_seconds
         ):
             return False
+        ratio = self.config.volume_warmup_min_ratio
+        if b.total < ratio:
+            return True  # below the ratio of the smallest expected count (1): no need to ask
         expected = max(1.0, self.volume.expected(b.start + self.config.bucket_seconds / 2))
-        return b.total < self.config.volume_warmup_min_ratio * expected
+        return b.total < ratio * expected
 
     def _signal(self, b: _Bucket, kind: str, score: float, ts: float, partial: bool) -> Signal:
         warming = self._warming(kind, b)
