@@ -560,11 +560,12 @@ class VolumeSurgeDetector:
         ):
             return 0
         bs, warm, n_sp = self.bucket_seconds, self.warmup, len(spreads)
-        rate, gain = self.spread_rate, _MAD_TO_SD
+        rate, gain, prior = self.spread_rate, _MAD_TO_SD, _Spread.PRIOR_BUCKETS
         hour_of = prof.hours(ts0, ts0 + k * bs)
+        learn_constant, slot, slot_n = prof.learn_constant, prof.slot, prof.slot_n
         hist = list(self.recent)  # log-ratios of the latest buckets (hourly means inside the run)
         hours: list[tuple[float, float, int, int, bool]] = []  # for the deque, per hour
-        new: list[tuple[float, float]] = []
+        new: list[tuple[_Spread, float, float]] = []
         i = 0
         while i < k:
             t = ts0 + i * bs
@@ -574,8 +575,8 @@ class VolumeSurgeDetector:
             if warming:  # learnt as is: a log-ratio of 0, no spreads
                 j = min(j, warm - prof.n)
             h = hour_of(eh)
-            saved = prof.level, prof.n, prof.slot[h], prof.slot_n[h]
-            first, mean, base, c = prof.learn_constant(h, j, y0)
+            saved = prof.level, prof.n, slot[h], slot_n[h]
+            first, mean, base, c = learn_constant(h, j, y0)
             hours.append((first, base, c, j, warming))
             i += j
             if warming:
@@ -583,44 +584,50 @@ class VolumeSurgeDetector:
                 continue
             u, d0 = y0 - mean, y0 - first  # the hour's mean log-ratio, and its first
             # The spreads' rates over the hour (a ratio, then a power: ewma_steps).
-            b = cnt + _Spread.PRIOR_BUCKETS
+            b = cnt + prior
             if b * rate >= 1.0:
                 p, rsum = (1.0 - rate) ** j, rate * j
             elif (b + j) * rate < 1.0:
                 p, rsum = b / (b + j), math.log((b + j + 0.5) / (b + 0.5))
             else:
-                p, _, rsum = ewma_steps(cnt, j, rate, _Spread.PRIOR_BUCKETS)
+                p, _, rsum = ewma_steps(cnt, j, rate, prior)
             nh = len(hist)
+            full = nh == cap  # the deque is full (a young key's is not)
             new.clear()
             for sp in spreads:
                 w = sp.width
-                if nh == cap and j < w:  # the deque is full (a young key's is not)
+                if full and j < w:
                     m0 = (d0 + sum(hist[nh - w + 1 :])) / w
                     m1 = (j * u + sum(hist[nh - w + j :])) / w
                 else:
                     m0, m1 = _window_means(hist, nh, w, d0, u, j, cap)
-                m, center, spread = 0.5 * (m0 + m1), sp.center, sp.spread
-                dev = m - center
-                if -clip * spread <= dev <= clip * spread:
+                m, center0, spread0 = 0.5 * (m0 + m1), sp.center, sp.spread
+                dev = m - center0
+                band = clip * spread0
+                if -band <= dev <= band:
                     lo, hi = (m0, m1) if m0 < m1 else (m1, m0)
-                    if lo < center < hi:  # E|m - centre| for m evenly spread from m0 to m1
-                        dev_abs = ((hi - center) ** 2 + (center - lo) ** 2) / (2.0 * (hi - lo))
+                    if lo < center0 < hi:  # E|m - centre| for m evenly spread from m0 to m1
+                        dev_abs = ((hi - center0) ** 2 + (center0 - lo) ** 2) / (2.0 * (hi - lo))
+                    elif dev < 0.0:
+                        dev_abs = -dev
                     else:
-                        dev_abs = abs(dev)
-                    spread = max(p * (spread + gain * dev_abs * rsum), floor)
+                        dev_abs = dev
+                    spread = p * (spread0 + gain * dev_abs * rsum)
+                    if floor > spread:
+                        spread = floor
                     center = m - dev * p
                 else:  # a busy key gone quiet: winsorised all along
                     center, spread = _closed_form(sp, m, j, p, rsum, clip, floor)
-                    hi = max(m0, m1)
-                if hi - sp.center >= z_limit * sp.spread or hi - center >= z_limit * spread:
+                    hi = m1 if m1 > m0 else m0  # max(m0, m1)
+                if hi - center0 >= z_limit * spread0 or hi - center >= z_limit * spread:
                     break  # this hour's buckets could score: stop before it
-                new.append((center, spread))
+                new.append((sp, center, spread))
             if len(new) < n_sp:
-                prof.level, prof.n, prof.slot[h], prof.slot_n[h] = saved
+                prof.level, prof.n, slot[h], slot_n[h] = saved
                 hours.pop()
                 i -= j
                 break
-            for sp, (center, spread) in zip(spreads, new, strict=True):
+            for sp, center, spread in new:
                 sp.center, sp.spread, sp.count = center, spread, cnt + j
             center, spread = unit.center, unit.spread
             dev = u - center
