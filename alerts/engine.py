@@ -93,10 +93,7 @@ class Engine:
     def signal(self, sig: Signal) -> list[IncidentEvent]:
         """Run one signal through the incident lifecycle."""
         k = route_key(sig, self.config.lifecycle, self._is_open)
-        cur = self.incidents.get(k)
-        if cur is None and not sig.active:
-            return []  # no incident under its key: nothing to update, nothing to open
-        new, events = on_signal(cur, sig, self.config.lifecycle)
+        new, events = on_signal(self.incidents.get(k), sig, self.config.lifecycle)
         if new is None:
             self.incidents.pop(k, None)
         else:
