@@ -1,0 +1,273 @@
+"""``spikewatch source list|check|run|backfill``: the command line of the sources.
+
+``run NAME`` runs one connector until SIGTERM/SIGINT (one process per source);
+``check [NAME]`` validates the configuration and reaches each endpoint once;
+``backfill NAME --since 14d`` writes the history the platform still gives.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import re
+import signal
+import sys
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from streams.sources.config import (
+    MetaConfig,
+    RssConfig,
+    SourceConfigError,
+    SourcesConfig,
+    WebhookConfig,
+    load_sources,
+)
+
+log = logging.getLogger("spikewatch.sources")
+
+_SINCE = re.compile(r"^(\d+)([smhdw])$")
+_UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_since(s: str, now: datetime) -> datetime:
+    """``14d``, ``36h``, ``2w`` or an RFC 3339 time.
+
+    >>> parse_since("14d", datetime(2026, 3, 15, tzinfo=UTC)).isoformat()
+    '2026-03-01T00:00:00+00:00'
+    """
+    m = _SINCE.match(s.strip())
+    if m:
+        return now - timedelta(seconds=int(m.group(1)) * _UNIT[m.group(2)])
+    from detectors.mention import InvalidMention, parse_time
+
+    try:
+        return parse_time(s)
+    except InvalidMention:
+        raise SourceConfigError(
+            f"--since: expected 14d, 36h, 2w or an RFC 3339 time, got {s!r}"
+        ) from None
+
+
+def add_parser(sub: Any) -> None:
+    """The ``source`` subcommand (called from ``streams/cli.py``)."""
+    p = sub.add_parser(
+        "source", help="run, check or backfill a mention source (RSS, webhooks, ...)"
+    )
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", help="deployment YAML (or SPIKEWATCH_CONFIG)")
+    ss = p.add_subparsers(dest="action", required=True)
+    ss.add_parser("list", help="the configured sources", parents=[common])
+    c = ss.add_parser(
+        "check", help="validate the configuration and reach each endpoint once", parents=[common]
+    )
+    c.add_argument("name", nargs="?")
+    r = ss.add_parser("run", help="run one source until stopped", parents=[common])
+    r.add_argument("name")
+    r.add_argument("--metrics-port", type=int, default=None, help="serve /metrics (0 = none)")
+    b = ss.add_parser(
+        "backfill", help="write the history the platform still holds", parents=[common]
+    )
+    b.add_argument("name")
+    b.add_argument("--since", default="14d")
+    p.set_defaults(func=main)
+
+
+def _config(args: argparse.Namespace) -> SourcesConfig:
+    from streams.settings import load_settings
+
+    path = args.config or load_settings().config
+    return load_sources(Path(path) if path else None)
+
+
+def _connector(cfg: SourcesConfig, name: str) -> Any:
+    if name not in cfg.connectors:
+        known = ", ".join(sorted(cfg.connectors)) or "none configured"
+        raise SourceConfigError(f"source {name!r} is not configured (sources.connectors: {known})")
+    return cfg.connectors[name]
+
+
+def build(c: Any) -> Any:
+    """The connector object for a configuration (secrets from the environment)."""
+    if isinstance(c, RssConfig):
+        from streams.sources.rss import RssSource
+
+        return RssSource(c)
+    if isinstance(c, WebhookConfig):
+        from streams.sources.webhook import GenericWebhook
+
+        try:
+            return GenericWebhook.from_env(c)
+        except ValueError as exc:
+            raise SourceConfigError(str(exc)) from None
+    if isinstance(c, MetaConfig):
+        from streams.sources.meta import MetaSource
+
+        try:
+            return MetaSource.from_env(c)
+        except ValueError as exc:
+            raise SourceConfigError(str(exc)) from None
+    raise SourceConfigError(f"unknown source kind {type(c).__name__}")
+
+
+def main(args: argparse.Namespace) -> int:
+    logging.basicConfig(
+        level=os.environ.get("SPIKEWATCH_LOG_LEVEL", "INFO").upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    cfg = _config(args)
+    if args.action == "list":
+        for name, c in cfg.connectors.items():
+            backfill = "backfill" if c.kind in ("rss", "meta") else "no backfill"
+            print(f"{name}\t{c.kind}\tchannel={c.channel}\t{backfill}")
+        if not cfg.connectors:
+            print("no sources configured (sources.connectors)", file=sys.stderr)
+        return 0
+    if args.action == "check":
+        return _check(cfg, args.name)
+    if args.action == "run":
+        return _run(cfg, args.name, args.metrics_port)
+    if args.action == "backfill":
+        return _backfill(cfg, args.name, args.since)
+    return 2
+
+
+def _check(cfg: SourcesConfig, only: str | None) -> int:
+    names = [only] if only else list(cfg.connectors)
+    bad = 0
+    print(f"brands: {', '.join(cfg.matcher().brands) or 'none configured'}")
+    for n in names:
+        c = _connector(cfg, n)
+        try:
+            msg = build(c).check()
+            print(f"{n}: ok: {msg}")
+        except Exception as exc:  # report every source, then fail
+            bad += 1
+            print(f"{n}: FAILED: {type(exc).__name__}: {exc}")
+    return 1 if bad else 0
+
+
+def _sink(cfg: SourcesConfig, name: str, c: Any, *, state_key: str | None = None) -> Any:
+    from streams.app import bootstrap_servers
+    from streams.settings import load_settings
+    from streams.sources.runner import Sink, Topics, ensure_source_topics, new_metrics
+    from streams.sources.silence import SilenceWatch
+
+    settings = load_settings()
+    bootstrap = bootstrap_servers(settings)
+    topics = Topics.with_prefix(settings.topic_prefix)
+    ensure_source_topics(bootstrap, topics, settings.partitions)
+    metrics, registry = new_metrics([name])
+    watch = SilenceWatch(cfg.silence.after_minutes * 60.0, cfg.silence.min_records_per_day)
+    sink = Sink(
+        name,
+        c.channel,
+        bootstrap,
+        topics,
+        cfg.matcher(),
+        metrics,
+        c.dedup_size,
+        state_key=state_key,
+        on_produced=watch.observe,
+    )
+    return sink, registry, watch, settings
+
+
+def _warner(cfg: SourcesConfig, name: str, settings: Any) -> Any:
+    channel = cfg.silence.slack_channel
+    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+    if not channel or not token:
+        return lambda verdict: log.warning("source %s: %s", name, verdict)
+    from alerts.slack_delivery import SlackDelivery
+
+    delivery = SlackDelivery(token, settings.slack_base_url)
+
+    def warn(verdict: str) -> None:
+        text = (
+            f":warning: Source *{name}*: mentions stopped arriving "
+            f"(nothing for {cfg.silence.after_minutes:g} min; it normally delivers)."
+            if verdict == "silent"
+            else f":white_check_mark: Source *{name}*: mentions are arriving again."
+        )
+        log.warning("source %s: %s", name, verdict)
+        try:
+            delivery.client.chat_postMessage(channel=channel, text=text)
+        except Exception as exc:  # a Slack outage must not stop the source
+            log.error("source %s: Slack warning failed: %s", name, type(exc).__name__)
+
+    return warn
+
+
+def _run(cfg: SourcesConfig, name: str, metrics_port: int | None) -> int:
+    from prometheus_client import start_http_server
+
+    from streams.sources.runner import run_poller
+
+    c = _connector(cfg, name)
+    src = build(c)
+    sink, registry, watch, settings = _sink(cfg, name, c)
+    port = metrics_port if metrics_port is not None else c.metrics_port
+    if port:
+        start_http_server(port, addr="127.0.0.1", registry=registry)
+    stop = threading.Event()
+
+    def _stop(signum: int, _frame: Any) -> None:
+        log.info("source %s: signal %d, stopping after the current batch", name, signum)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    warn = _warner(cfg, name, settings)
+    try:
+        if isinstance(c, RssConfig):
+            log.info("source %s: polling %s every %gs", name, c.url, c.poll_seconds)
+            run_poller(
+                sink, src, c.poll_seconds, c.max_backoff_seconds, stop, silence=watch, warn=warn
+            )
+            return 0
+        from streams.sources.listener import WebhookServer
+
+        def refused(kind: str) -> None:
+            sink.metrics.errors.labels(name, kind).inc()
+
+        server = WebhookServer(
+            src,
+            c.host,
+            c.port,
+            c.max_body_bytes,
+            lambda items, bad: sink.deliver(items, bad, {"at": time.time()}),
+            refused,
+        )
+        server.start()
+        log.info("source %s: listening on %s:%d", name, c.host, server.port)
+        print(f"source {name}: listening on {c.host}:{server.port}", flush=True)
+        while not stop.wait(30.0):
+            verdict = watch.check(time.time())
+            if verdict is not None:
+                warn(verdict)
+        server.stop()
+        return 0
+    finally:
+        sink.close()
+
+
+def _backfill(cfg: SourcesConfig, name: str, since: str) -> int:
+    from streams.sources.runner import run_backfill
+
+    c = _connector(cfg, name)
+    src = build(c)
+    if not hasattr(src, "backfill"):
+        print(f"source {name}: a {c.kind} source has no history to backfill", file=sys.stderr)
+        return 2
+    start = parse_since(since, datetime.now(UTC))
+    sink, *_ = _sink(cfg, name, c, state_key=f"{name}:backfill")
+    try:
+        n = run_backfill(sink, src, start)
+    finally:
+        sink.close()
+    print(f"source {name}: backfill since {start.isoformat()}: {n} mentions written")
+    return 0
