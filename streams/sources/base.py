@@ -16,7 +16,6 @@ Errors a connector raises while fetching::
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -89,7 +88,11 @@ class Poller(Protocol):
 
     def fetch(self, cursor: dict[str, Any]) -> Batch: ...
 
-    def backfill(self, since: datetime) -> Iterator[Batch]: ...
+    def backfill_start(self, since: datetime) -> dict[str, Any]:
+        """The first backfill cursor; :meth:`backfill_fetch` walks it until ``more`` is false."""
+        ...
+
+    def backfill_fetch(self, cursor: dict[str, Any]) -> Batch: ...
 
     def check(self) -> str: ...
 

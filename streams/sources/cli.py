@@ -119,6 +119,7 @@ def main(args: argparse.Namespace) -> int:
         level=os.environ.get("SPIKEWATCH_LOG_LEVEL", "INFO").upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    logging.getLogger("kafka").setLevel(logging.WARNING)
     cfg = _config(args)
     if args.action == "list":
         for name, c in cfg.connectors.items():
@@ -256,17 +257,21 @@ def _run(cfg: SourcesConfig, name: str, metrics_port: int | None) -> int:
 
 
 def _backfill(cfg: SourcesConfig, name: str, since: str) -> int:
-    from streams.sources.runner import run_backfill
+    from streams.sources.runner import run_poller
 
     c = _connector(cfg, name)
     src = build(c)
-    if not hasattr(src, "backfill"):
+    if not hasattr(src, "backfill_start"):
         print(f"source {name}: a {c.kind} source has no history to backfill", file=sys.stderr)
         return 2
     start = parse_since(since, datetime.now(UTC))
     sink, *_ = _sink(cfg, name, c, state_key=f"{name}:backfill")
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
-        n = run_backfill(sink, src, start)
+        n = run_poller(
+            sink, src, 1.0, getattr(c, "max_backoff_seconds", 900.0), stop, backfill_since=start
+        )
     finally:
         sink.close()
     print(f"source {name}: backfill since {start.isoformat()}: {n} mentions written")

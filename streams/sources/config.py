@@ -144,6 +144,9 @@ class MetaConfig(_Listener):
     instagram_channel: str = "instagram"
     timeout_seconds: float = Field(default=20.0, gt=0)
     max_backoff_seconds: float = Field(default=900.0, gt=0)
+    rate_limit_seconds: float = Field(
+        default=300.0, gt=0, description="wait after a Graph rate-limit error without a time"
+    )
 
 
 ConnectorConfig = Annotated[RssConfig | WebhookConfig | MetaConfig, Field(discriminator="kind")]

@@ -12,7 +12,7 @@ import calendar
 import html
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -110,9 +110,12 @@ class RssSource:
         }
         return batch
 
-    def backfill(self, since: datetime) -> Iterator[Batch]:
+    def backfill_start(self, since: datetime) -> dict[str, Any]:
+        return {"since": since.timestamp()}
+
+    def backfill_fetch(self, cursor: dict[str, Any]) -> Batch:
         _, _, body = self._get({})
-        yield entries_to_batch(body, since)
+        return entries_to_batch(body, datetime.fromtimestamp(float(cursor["since"]), UTC))
 
     def check(self) -> str:
         status, headers, body = self._get({})

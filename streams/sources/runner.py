@@ -115,21 +115,28 @@ class Sink:
         self, items: Iterable[Item], bad: Iterable[Bad], cursor: dict[str, Any] | None
     ) -> int:
         """Write one batch in one transaction; return the number of mentions produced."""
-        bad = list(bad)
         with self._lock:
             produced = dup = unmatched = dead = 0
             newest: float | None = None
-            pending: list[str] = []
+            pending: dict[str, None] = {}
+            dead_now: list[Bad] = []
+            for b in bad:  # a bad record with an id is dead-lettered once, like a good one
+                if b.platform_id is not None:
+                    if b.platform_id in self.dedup or b.platform_id in pending:
+                        dup += 1
+                        continue
+                    pending[b.platform_id] = None
+                dead_now.append(b)
             self.producer.begin_transaction()
             try:
                 for it in items:
                     if it.platform_id in self.dedup or it.platform_id in pending:
                         dup += 1
                         continue
-                    pending.append(it.platform_id)
+                    pending[it.platform_id] = None
                     msgs, why = canonical(it, self.channel, self.name, self.matcher)
                     if why is not None:
-                        bad.append(why)
+                        dead_now.append(why)
                         continue
                     if not msgs:
                         unmatched += 1
@@ -139,7 +146,7 @@ class Sink:
                     produced += len(msgs)
                     ts = it.created_at.timestamp()
                     newest = ts if newest is None else max(newest, ts)
-                for b in bad:
+                for b in dead_now:
                     where: dict[str, Any] = {"source": self.name}
                     if b.platform_id is not None:
                         where["platform_id"] = b.platform_id
@@ -216,14 +223,22 @@ def run_poller(
     warn: Callable[[str], None] | None = None,
     clock: Callable[[], float] = time.time,
     max_batches: int | None = None,
+    backfill_since: datetime | None = None,
 ) -> int:
-    """Fetch until ``stop`` is set; return the number of mentions produced."""
+    """Fetch until ``stop`` is set; return the number of mentions produced.
+
+    With ``backfill_since``, walk the source's history instead and return when it ends.
+    """
     backoff = Backoff(base=min(1.0, poll_seconds), cap=max_backoff)
     total = batches = 0
+    back = None if backfill_since is None else source.backfill_start(backfill_since)
     while not stop.is_set():
         m, n = sink.metrics, sink.name
         try:
-            batch = source.fetch(dict(sink.cursor))
+            if back is None:
+                batch = source.fetch(dict(sink.cursor))
+            else:
+                batch = source.backfill_fetch(dict(back))
         except RateLimited as exc:
             m.errors.labels(n, "rate_limited").inc()
             wait = backoff.next(told=exc.retry_after)
@@ -240,6 +255,12 @@ def run_poller(
             m.errors.labels(n, "fatal").inc()
             raise
         backoff.reset()
+        if back is not None:
+            total += sink.deliver(batch.items, batch.bad, None)
+            back = batch.cursor
+            if not batch.more:
+                break
+            continue
         total += sink.deliver(batch.items, batch.bad, batch.cursor)
         batches += 1
         if silence is not None and warn is not None:
@@ -253,16 +274,9 @@ def run_poller(
     return total
 
 
-def run_backfill(sink: Sink, source: Poller, since: datetime) -> int:
-    total = 0
-    for batch in source.backfill(since):
-        total += sink.deliver(batch.items, batch.bad, None)
-    return total
-
-
 def new_metrics(names: list[str]) -> tuple[SourceMetrics, CollectorRegistry]:
     reg = CollectorRegistry()
     return SourceMetrics(names, reg), reg
 
 
-__all__ = ["Backoff", "Batch", "Sink", "Topics", "run_backfill", "run_poller"]
+__all__ = ["Backoff", "Batch", "Sink", "Topics", "run_poller"]

@@ -86,6 +86,7 @@ def test_rss_source_end_to_end(bootstrap: str, prefix: str, tmp_path: Path) -> N
         # restart: the feed has 5 new entries (and keeps the old ones)
         feed.entries = _entries(0, 13)
         want2 = _expected(feed.entries)
+        feed.entries.append(Entry("no-date", "Nordbank ilman päivämäärää", None))
         n_req = len(feed.requests)
         src = SourceProcess("news", cfg, bootstrap, prefix, tmp_path / "src2.log")
         try:
