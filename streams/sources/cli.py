@@ -183,9 +183,21 @@ def _warner(cfg: SourcesConfig, name: str, settings: Any) -> Any:
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
     if not channel or not token:
         return lambda verdict: log.warning("source %s: %s", name, verdict)
-    from alerts.slack_delivery import SlackDelivery
+    from slack_sdk import WebClient
+    from slack_sdk.http_retry.builtin_handlers import (
+        RateLimitErrorRetryHandler,
+        ServerErrorRetryHandler,
+    )
 
-    delivery = SlackDelivery(token, settings.slack_base_url)
+    client = WebClient(
+        token=token,
+        base_url=settings.slack_base_url or "https://slack.com/api/",
+        timeout=10,
+        retry_handlers=[
+            RateLimitErrorRetryHandler(max_retry_count=3),
+            ServerErrorRetryHandler(max_retry_count=3),
+        ],
+    )
 
     def warn(verdict: str) -> None:
         text = (
@@ -196,7 +208,7 @@ def _warner(cfg: SourcesConfig, name: str, settings: Any) -> Any:
         )
         log.warning("source %s: %s", name, verdict)
         try:
-            delivery.client.chat_postMessage(channel=channel, text=text)
+            client.chat_postMessage(channel=channel, text=text)
         except Exception as exc:  # a Slack outage must not stop the source
             log.error("source %s: Slack warning failed: %s", name, type(exc).__name__)
 

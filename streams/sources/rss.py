@@ -72,7 +72,9 @@ def entries_to_batch(body: bytes, since: datetime | None = None) -> Batch:
                 created_at=when,
                 text=text,
                 author_handle=e.get("author") or None,
-                url=e.get("link") or None,
+                url=link
+                if isinstance(link := e.get("link"), str) and link.startswith("http")
+                else None,
                 lang=(e.get("language") or parsed.feed.get("language") or "")[:2] or None,
                 raw=raw,
             )
