@@ -61,6 +61,7 @@ class Item:
     channel: str | None = None  # overrides the connector's channel (Instagram via Meta)
     brand: str | None = None  # an explicit brand from the platform (a webhook field)
     raw: bytes = b""
+    extra: tuple[tuple[str, Any], ...] = ()  # platform fields kept on the mention (rating, ...)
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +147,8 @@ def canonical(
             "url": item.url,
             "via": via,
         }
+        for k, v in item.extra:
+            obj.setdefault(k, v)
         try:
             mention_from_obj(obj)
         except InvalidMention as exc:

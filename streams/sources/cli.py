@@ -20,7 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from streams.sources.config import (
+    AppStoreConfig,
     MetaConfig,
+    RedditConfig,
     RssConfig,
     SourceConfigError,
     SourcesConfig,
@@ -104,6 +106,17 @@ def build(c: Any) -> Any:
             return GenericWebhook.from_env(c)
         except ValueError as exc:
             raise SourceConfigError(str(exc)) from None
+    if isinstance(c, AppStoreConfig):
+        from streams.sources.appstore import AppStoreSource
+
+        return AppStoreSource(c)
+    if isinstance(c, RedditConfig):
+        from streams.sources.reddit import RedditSource
+
+        try:
+            return RedditSource.from_env(c)
+        except ValueError as exc:
+            raise SourceConfigError(str(exc)) from None
     if isinstance(c, MetaConfig):
         from streams.sources.meta import MetaSource
 
@@ -123,7 +136,7 @@ def main(args: argparse.Namespace) -> int:
     cfg = _config(args)
     if args.action == "list":
         for name, c in cfg.connectors.items():
-            backfill = "backfill" if c.kind in ("rss", "meta") else "no backfill"
+            backfill = "no backfill" if c.kind == "webhook" else "backfill"
             print(f"{name}\t{c.kind}\tchannel={c.channel}\t{backfill}")
         if not cfg.connectors:
             print("no sources configured (sources.connectors)", file=sys.stderr)
@@ -236,8 +249,8 @@ def _run(cfg: SourcesConfig, name: str, metrics_port: int | None) -> int:
     signal.signal(signal.SIGINT, _stop)
     warn = _warner(cfg, name, settings)
     try:
-        if isinstance(c, RssConfig):
-            log.info("source %s: polling %s every %gs", name, c.url, c.poll_seconds)
+        if isinstance(c, RssConfig | AppStoreConfig | RedditConfig):
+            log.info("source %s: polling every %gs", name, c.poll_seconds)
             run_poller(
                 sink, src, c.poll_seconds, c.max_backoff_seconds, stop, silence=watch, warn=warn
             )

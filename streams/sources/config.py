@@ -149,7 +149,35 @@ class MetaConfig(_Listener):
     )
 
 
-ConnectorConfig = Annotated[RssConfig | WebhookConfig | MetaConfig, Field(discriminator="kind")]
+class AppStoreConfig(_Poller):
+    kind: Literal["appstore"]
+    channel: str = "appstore"
+    app_id: str = Field(pattern=r"^[0-9]{1,20}$")
+    brand: str = Field(description="the brand whose app this is (reviews rarely name it)")
+    countries: list[str] = Field(default_factory=lambda: ["fi"], min_length=1)
+    pages: int = Field(default=10, ge=1, le=10, description="the feed serves 10 pages of 50")
+    base_url: str = "https://itunes.apple.com"
+    poll_seconds: float = Field(default=900.0, gt=0)
+
+
+class RedditConfig(_Poller):
+    kind: Literal["reddit"]
+    channel: str = "reddit"
+    query: str | None = Field(default=None, description="search for new posts")
+    subreddits: list[str] = Field(default_factory=list, description="new comments of these")
+    client_id_env: str = "REDDIT_CLIENT_ID"
+    client_secret_env: str = "REDDIT_CLIENT_SECRET"  # noqa: S105 (the variable's name)
+    user_agent: str = "linux:spikewatch:0.1 (by /u/spikewatch)"
+    auth_url: str = "https://www.reddit.com/api/v1/access_token"
+    api_url: str = "https://oauth.reddit.com"
+    max_pages: int = Field(default=5, ge=1, le=10)
+    poll_seconds: float = Field(default=60.0, gt=0)
+
+
+ConnectorConfig = Annotated[
+    RssConfig | WebhookConfig | MetaConfig | AppStoreConfig | RedditConfig,
+    Field(discriminator="kind"),
+]
 
 
 class SourcesConfig(_Model):
