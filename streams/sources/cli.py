@@ -21,6 +21,7 @@ from typing import Any
 
 from streams.sources.config import (
     AppStoreConfig,
+    MastodonConfig,
     MetaConfig,
     RedditConfig,
     RssConfig,
@@ -117,6 +118,10 @@ def build(c: Any) -> Any:
             return RedditSource.from_env(c)
         except ValueError as exc:
             raise SourceConfigError(str(exc)) from None
+    if isinstance(c, MastodonConfig):
+        from streams.sources.mastodon import MastodonSource
+
+        return MastodonSource.from_env(c)
     if isinstance(c, MetaConfig):
         from streams.sources.meta import MetaSource
 
@@ -231,7 +236,7 @@ def _warner(cfg: SourcesConfig, name: str, settings: Any) -> Any:
 def _run(cfg: SourcesConfig, name: str, metrics_port: int | None) -> int:
     from prometheus_client import start_http_server
 
-    from streams.sources.runner import run_poller
+    from streams.sources.runner import run_poller, run_stream
 
     c = _connector(cfg, name)
     src = build(c)
@@ -249,11 +254,16 @@ def _run(cfg: SourcesConfig, name: str, metrics_port: int | None) -> int:
     signal.signal(signal.SIGINT, _stop)
     warn = _warner(cfg, name, settings)
     try:
-        if isinstance(c, RssConfig | AppStoreConfig | RedditConfig):
+        if isinstance(c, RssConfig | AppStoreConfig | RedditConfig):  # pollers
             log.info("source %s: polling every %gs", name, c.poll_seconds)
             run_poller(
                 sink, src, c.poll_seconds, c.max_backoff_seconds, stop, silence=watch, warn=warn
             )
+            return 0
+        if isinstance(c, MastodonConfig):
+            log.info("source %s: following the stream", name)
+            print(f"source {name}: streaming", flush=True)
+            run_stream(sink, src, c.max_backoff_seconds, stop, silence=watch, warn=warn)
             return 0
         from streams.sources.listener import WebhookServer
 

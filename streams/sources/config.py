@@ -174,8 +174,23 @@ class RedditConfig(_Poller):
     poll_seconds: float = Field(default=60.0, gt=0)
 
 
+class MastodonConfig(_Connector):
+    kind: Literal["mastodon"]
+    channel: str = "mastodon"
+    base_url: str = Field(description="the instance, e.g. https://mastodon.social")
+    hashtags: list[str] = Field(min_length=1, description="followed live, without the #")
+    token_env: str = "MASTODON_TOKEN"  # noqa: S105 (the variable's name)
+    timeout_seconds: float = Field(default=30.0, gt=0)
+    max_backoff_seconds: float = Field(default=300.0, gt=0)
+
+    @field_validator("hashtags")
+    @classmethod
+    def _tags(cls, v: list[str]) -> list[str]:
+        return [t.lstrip("#") for t in v]
+
+
 ConnectorConfig = Annotated[
-    RssConfig | WebhookConfig | MetaConfig | AppStoreConfig | RedditConfig,
+    RssConfig | WebhookConfig | MetaConfig | AppStoreConfig | RedditConfig | MastodonConfig,
     Field(discriminator="kind"),
 ]
 

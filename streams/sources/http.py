@@ -2,8 +2,9 @@
 
 :func:`wait_seconds` is pure: it reads ``Retry-After`` (seconds or an HTTP date),
 ``x-ratelimit-reset`` (Reddit: seconds until the window resets), ``x-rate-limit-reset``
-(X: epoch seconds) and ``x-app-usage``/``x-business-use-case-usage`` (Meta:
-``estimated_time_to_regain_access`` in minutes).
+(X: epoch seconds), ``x-ratelimit-reset`` as an ISO time (Mastodon), and
+``x-app-usage``/``x-business-use-case-usage`` (Meta: ``estimated_time_to_regain_access``
+in minutes).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any
 
+from detectors.mention import InvalidMention, parse_time
 from streams.sources.base import Fatal, RateLimited, Transient
 
 
@@ -45,6 +47,8 @@ def wait_seconds(headers: dict[str, str], now: float) -> float | None:
     42.0
     >>> wait_seconds({"retry-after": "Thu, 01 Jan 1970 00:01:00 GMT"}, 30.0)
     30.0
+    >>> wait_seconds({"x-ratelimit-reset": "1970-01-01T00:01:00.000Z"}, 50.0)
+    10.0
     >>> wait_seconds({}, 0.0) is None
     True
     """
@@ -60,9 +64,15 @@ def wait_seconds(headers: dict[str, str], now: float) -> float | None:
     reset = _num(headers.get("x-rate-limit-reset"))  # X API v2: epoch seconds
     if reset is not None:
         return max(0.0, reset - now)
-    reset = _num(headers.get("x-ratelimit-reset"))  # Reddit: seconds until reset
+    raw_reset = headers.get("x-ratelimit-reset")
+    reset = _num(raw_reset)  # Reddit: seconds until reset
     if reset is not None:
         return max(0.0, reset)
+    if raw_reset:  # Mastodon: an ISO 8601 time
+        try:
+            return max(0.0, parse_time(raw_reset).timestamp() - now)
+        except InvalidMention:
+            pass
     for h in ("x-business-use-case-usage", "x-app-usage"):  # Meta
         if h in headers:
             try:

@@ -280,3 +280,52 @@ def new_metrics(names: list[str]) -> tuple[SourceMetrics, CollectorRegistry]:
 
 
 __all__ = ["Backoff", "Batch", "Sink", "Topics", "run_poller"]
+
+
+def run_stream(
+    sink: Sink,
+    source: Any,
+    max_backoff: float,
+    stop: threading.Event,
+    *,
+    silence: SilenceWatch | None = None,
+    warn: Callable[[str], None] | None = None,
+    clock: Callable[[], float] = time.time,
+) -> int:
+    """Follow a streaming source: ``source.stream(cursor, stop)`` yields batches until it drops.
+
+    On every (re)connection the source first catches up from the cursor (what was
+    posted while we were away), then follows the live stream; a drop, a 429 or a
+    5xx reconnects after the platform's wait or an exponential backoff.
+    """
+    backoff = Backoff(base=1.0, cap=max_backoff)
+    total = 0
+    while not stop.is_set():
+        m, n = sink.metrics, sink.name
+        try:
+            for batch in source.stream(dict(sink.cursor), stop):
+                total += sink.deliver(batch.items, batch.bad, batch.cursor)
+                backoff.reset()
+                if silence is not None and warn is not None:
+                    verdict = silence.check(clock())
+                    if verdict is not None:
+                        warn(verdict)
+                if stop.is_set():
+                    break
+            else:
+                if not stop.is_set():  # the server closed the stream: reconnect
+                    stop.wait(backoff.next())
+        except RateLimited as exc:
+            m.errors.labels(n, "rate_limited").inc()
+            wait = backoff.next(told=exc.retry_after)
+            log.warning("source %s: rate limited, reconnecting in %.1fs", n, wait)
+            stop.wait(wait)
+        except Transient as exc:
+            m.errors.labels(n, "server_error").inc()
+            wait = backoff.next(told=exc.retry_after)
+            log.warning("source %s: %s; reconnecting in %.1fs", n, exc, wait)
+            stop.wait(wait)
+        except Fatal:
+            m.errors.labels(n, "fatal").inc()
+            raise
+    return total
