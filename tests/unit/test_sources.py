@@ -33,6 +33,10 @@ MODULES = [
     "webhook",
     "runner",
     "cli",
+    "stream",
+    "mastodon",
+    "reddit",
+    "appstore",
 ]
 M = BrandMatcher(
     [
