@@ -28,6 +28,7 @@ from streams.sources.config import (
     SourceConfigError,
     SourcesConfig,
     WebhookConfig,
+    XConfig,
     load_sources,
 )
 
@@ -122,6 +123,13 @@ def build(c: Any) -> Any:
         from streams.sources.mastodon import MastodonSource
 
         return MastodonSource.from_env(c)
+    if isinstance(c, XConfig):
+        from streams.sources.x import XSource
+
+        try:
+            return XSource.from_env(c)
+        except ValueError as exc:
+            raise SourceConfigError(str(exc)) from None
     if isinstance(c, MetaConfig):
         from streams.sources.meta import MetaSource
 
@@ -260,7 +268,7 @@ def _run(cfg: SourcesConfig, name: str, metrics_port: int | None) -> int:
                 sink, src, c.poll_seconds, c.max_backoff_seconds, stop, silence=watch, warn=warn
             )
             return 0
-        if isinstance(c, MastodonConfig):
+        if isinstance(c, MastodonConfig | XConfig):  # streams
             log.info("source %s: following the stream", name)
             print(f"source {name}: streaming", flush=True)
             run_stream(sink, src, c.max_backoff_seconds, stop, silence=watch, warn=warn)

@@ -189,8 +189,35 @@ class MastodonConfig(_Connector):
         return [t.lstrip("#") for t in v]
 
 
+class XConfig(_Connector):
+    kind: Literal["x"]
+    channel: str = "x"
+    rules: dict[str, str] = Field(
+        min_length=1,
+        description="stream rules, tag -> query (e.g. nordbank: 'Nordbank OR @nordbank')",
+    )
+    token_env: str = "X_BEARER_TOKEN"  # noqa: S105 (the variable's name)
+    api_url: str = "https://api.x.com"
+    timeout_seconds: float = Field(default=30.0, gt=0)
+    max_backoff_seconds: float = Field(default=900.0, gt=0)
+
+    @field_validator("rules")
+    @classmethod
+    def _rules(cls, v: dict[str, str]) -> dict[str, str]:
+        for tag, q in v.items():
+            if not q.strip() or len(q) > 1024:
+                raise ValueError(f"rule {tag!r}: a query of 1 to 1024 characters")
+        return v
+
+
 ConnectorConfig = Annotated[
-    RssConfig | WebhookConfig | MetaConfig | AppStoreConfig | RedditConfig | MastodonConfig,
+    RssConfig
+    | WebhookConfig
+    | MetaConfig
+    | AppStoreConfig
+    | RedditConfig
+    | MastodonConfig
+    | XConfig,
     Field(discriminator="kind"),
 ]
 

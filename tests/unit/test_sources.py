@@ -37,6 +37,7 @@ MODULES = [
     "mastodon",
     "reddit",
     "appstore",
+    "x",
 ]
 M = BrandMatcher(
     [
