@@ -21,6 +21,7 @@ from typing import Any
 
 from streams.sources.config import (
     AppStoreConfig,
+    BlueskyConfig,
     MastodonConfig,
     MetaConfig,
     RedditConfig,
@@ -123,6 +124,10 @@ def build(c: Any) -> Any:
         from streams.sources.mastodon import MastodonSource
 
         return MastodonSource.from_env(c)
+    if isinstance(c, BlueskyConfig):
+        from streams.sources.bluesky import BlueskySource
+
+        return BlueskySource(c)
     if isinstance(c, XConfig):
         from streams.sources.x import XSource
 
@@ -149,7 +154,7 @@ def main(args: argparse.Namespace) -> int:
     cfg = _config(args)
     if args.action == "list":
         for name, c in cfg.connectors.items():
-            backfill = "no backfill" if c.kind == "webhook" else "backfill"
+            backfill = "no backfill" if c.kind in ("webhook", "bluesky") else "backfill"
             print(f"{name}\t{c.kind}\tchannel={c.channel}\t{backfill}")
         if not cfg.connectors:
             print("no sources configured (sources.connectors)", file=sys.stderr)
@@ -268,7 +273,7 @@ def _run(cfg: SourcesConfig, name: str, metrics_port: int | None) -> int:
                 sink, src, c.poll_seconds, c.max_backoff_seconds, stop, silence=watch, warn=warn
             )
             return 0
-        if isinstance(c, MastodonConfig | XConfig):  # streams
+        if isinstance(c, MastodonConfig | XConfig | BlueskyConfig):  # streams
             log.info("source %s: following the stream", name)
             print(f"source {name}: streaming", flush=True)
             run_stream(sink, src, c.max_backoff_seconds, stop, silence=watch, warn=warn)

@@ -210,6 +210,17 @@ class XConfig(_Connector):
         return v
 
 
+class BlueskyConfig(_Connector):
+    kind: Literal["bluesky"]
+    channel: str = "bluesky"
+    url: str = "wss://jetstream2.us-east.bsky.network"
+    dids: list[str] = Field(
+        default_factory=list, description="only these accounts (empty = every post; matched here)"
+    )
+    timeout_seconds: float = Field(default=20.0, gt=0)
+    max_backoff_seconds: float = Field(default=300.0, gt=0)
+
+
 ConnectorConfig = Annotated[
     RssConfig
     | WebhookConfig
@@ -217,7 +228,8 @@ ConnectorConfig = Annotated[
     | AppStoreConfig
     | RedditConfig
     | MastodonConfig
-    | XConfig,
+    | XConfig
+    | BlueskyConfig,
     Field(discriminator="kind"),
 ]
 

@@ -28,9 +28,15 @@ BRANDS = {
 }
 
 
-def write_config(path: Path, connectors: dict[str, Any], **extra: Any) -> Path:
+def write_config(
+    path: Path,
+    connectors: dict[str, Any],
+    brands_extra: dict[str, dict[str, Any]] | None = None,
+    **extra: Any,
+) -> Path:
+    brands = {b: {**v, **(brands_extra or {}).get(b, {})} for b, v in BRANDS.items()}
     path.write_text(
-        yaml.safe_dump({"sources": {"brands": BRANDS, "connectors": connectors, **extra}}),
+        yaml.safe_dump({"sources": {"brands": brands, "connectors": connectors, **extra}}),
         encoding="utf-8",
     )
     return path

@@ -38,6 +38,7 @@ MODULES = [
     "reddit",
     "appstore",
     "x",
+    "bluesky",
 ]
 M = BrandMatcher(
     [
