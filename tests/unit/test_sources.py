@@ -351,3 +351,56 @@ def test_every_module_is_importable() -> None:
     for mod in (base, http, listener, meta, rss, silence, state, webhook):
         assert mod.__doc__
     assert isinstance(Bad("r", "d", b""), Bad)
+
+
+# -- the command line --------------------------------------------------------------------
+
+
+def test_cli_list_and_check(tmp_path, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    import yaml
+
+    from streams.cli import main
+    from tests.sourcefakes.rss import Entry, FeedFake
+
+    with FeedFake() as feed:
+        feed.entries = [Entry("1", "Nordbank", T + timedelta(minutes=1))]
+        cfg = tmp_path / "cfg.yaml"
+        cfg.write_text(
+            yaml.safe_dump(
+                {
+                    "sources": {
+                        "brands": {"nordbank": {"names": ["Nordbank"]}},
+                        "connectors": {
+                            "news": {"kind": "rss", "url": f"{feed.base_url}/feed.xml"},
+                            "gone": {"kind": "rss", "url": f"{feed.base_url}/nothing.xml"},
+                            "care": {
+                                "kind": "webhook",
+                                "secret_env": "CARE_SECRET_FOR_TEST",
+                                "mapping": {"id": "/id", "text": "/t", "created_at": "/c"},
+                            },
+                        },
+                    }
+                }
+            )
+        )
+        assert main(["source", "list", "--config", str(cfg)]) == 0
+        out = capsys.readouterr().out
+        assert "news\trss\tchannel=web\tbackfill" in out
+        assert "care\twebhook\tchannel=chat\tno backfill" in out
+        monkeypatch.delenv("CARE_SECRET_FOR_TEST", raising=False)
+        assert main(["source", "check", "--config", str(cfg)]) == 1
+        out = capsys.readouterr().out
+        assert "news: ok: HTTP 200, feed 'Uutiset', 1 entries, etag=yes" in out
+        assert "gone: FAILED: Fatal: HTTP 404" in out
+        assert "care: FAILED" in out
+        assert "CARE_SECRET_FOR_TEST" in out
+        monkeypatch.setenv("CARE_SECRET_FOR_TEST", "x")
+        assert main(["source", "check", "news", "--config", str(cfg)]) == 0
+    assert main(["source", "run", "nope", "--config", str(cfg)]) == 2
+    assert "not configured" in capsys.readouterr().err
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("sources:\n  connectors:\n    news: {kind: rss, url: 'http://x', every: 5}\n")
+    assert main(["source", "list", "--config", str(bad)]) == 2
+    assert "sources.connectors.news.rss.every" in capsys.readouterr().err
