@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from streams.sources.base import Fatal
 from streams.sources.config import (
     AppStoreConfig,
     BlueskyConfig,
@@ -300,6 +301,9 @@ def _run(cfg: SourcesConfig, name: str, metrics_port: int | None) -> int:
                 warn(verdict)
         server.stop()
         return 0
+    except Fatal as exc:  # credentials or configuration: retrying will not help
+        print(f"source {name}: stopped: {exc}", file=sys.stderr)
+        return 1
     finally:
         sink.close()
 
@@ -320,6 +324,9 @@ def _backfill(cfg: SourcesConfig, name: str, since: str) -> int:
         n = run_poller(
             sink, src, 1.0, getattr(c, "max_backoff_seconds", 900.0), stop, backfill_since=start
         )
+    except Fatal as exc:
+        print(f"source {name}: backfill stopped: {exc}", file=sys.stderr)
+        return 1
     finally:
         sink.close()
     print(f"source {name}: backfill since {start.isoformat()}: {n} mentions written")

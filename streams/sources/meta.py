@@ -215,6 +215,11 @@ class MetaSource:
     # -- Graph API (backfill and check) --------------------------------------------------
 
     def _graph(self, url: str) -> dict[str, Any]:
+        """GET a Graph URL; the access token is added here and never kept in a cursor."""
+        if not self._token:
+            raise Fatal(f"{self.cfg.access_token_env}: no Graph API access token for backfill")
+        sep = "&" if "?" in url else "?"
+        url = f"{url}{sep}{urllib.parse.urlencode({'access_token': self._token})}"
         r = get(
             url,
             {"Accept": "application/json"},
@@ -236,10 +241,14 @@ class MetaSource:
         raise Fatal(f"Graph API: HTTP {r.status} code {code}: {str(err.get('message'))[:200]}")
 
     def _url(self, path: str, **params: Any) -> str:
-        if not self._token:
-            raise Fatal(f"{self.cfg.access_token_env}: no Graph API access token for backfill")
-        params["access_token"] = self._token
         return f"{self.cfg.graph_url.rstrip('/')}/{path}?{urllib.parse.urlencode(params)}"
+
+    @staticmethod
+    def _strip_token(url: str) -> str:
+        """A ``paging.next`` URL without its ``access_token`` (cursors are stored in Kafka)."""
+        u = urllib.parse.urlsplit(url)
+        q = [(k, v) for k, v in urllib.parse.parse_qsl(u.query) if k != "access_token"]
+        return urllib.parse.urlunsplit(u._replace(query=urllib.parse.urlencode(q)))
 
     def backfill_start(self, since: datetime) -> dict[str, Any]:
         s = int(since.timestamp())
@@ -262,7 +271,7 @@ class MetaSource:
         batch = Batch()
         nxt = (doc.get("paging") or {}).get("next")
         if nxt:
-            rest.insert(0, [kind, page, nxt, post])
+            rest.insert(0, [kind, page, self._strip_token(str(nxt)), post])
         since = int(cursor.get("since", 0))
         for obj in doc.get("data") or []:
             if not isinstance(obj, dict):

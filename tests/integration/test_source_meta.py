@@ -216,3 +216,8 @@ def test_meta_graph_backfill_honours_rate_limit(
     assert len(posts) == 5
     comments = [o for o in got if not o["author"]["is_brand"]]
     assert {o["in_reply_to"] for o in comments} == {"facebook:1001_0:nordbank"}
+    assert sum(1 for r in graph.requests if "after" in r.query) >= 3  # paging.next followed
+    # the backfill cursor (stored in Kafka) never holds the access token
+    cursors = read_topic(bootstrap, f"{prefix}sources.cursors", 1)
+    assert cursors
+    assert all(b"page-token" not in r.value for r in cursors)

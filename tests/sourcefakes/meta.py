@@ -98,6 +98,7 @@ class GraphFake(FakeServer):
         self.token = token
         self.posts: dict[str, list[dict[str, Any]]] = {}  # page -> posts
         self.comments: dict[str, list[dict[str, Any]]] = {}  # post -> comments
+        self.page_size = 2  # small pages, so paging.next is followed
 
     def rate_limit_next(self, n: int) -> None:
         body = json.dumps(
@@ -131,7 +132,7 @@ class GraphFake(FakeServer):
         _, obj, edge = parts
         rows = self.posts.get(obj, []) if edge == "feed" else self.comments.get(obj, [])
         since = int(req.query.get("since", ["0"])[0])
-        limit = int(req.query.get("limit", ["25"])[0])
+        limit = min(int(req.query.get("limit", ["25"])[0]), self.page_size)
         after = int(req.query.get("after", ["0"])[0])
         rows = [r for r in rows if r["_ts"] >= since]
         page = rows[after : after + limit]
