@@ -185,13 +185,14 @@ def _check(cfg: SourcesConfig, only: str | None) -> int:
 
 
 def _sink(cfg: SourcesConfig, name: str, c: Any, *, state_key: str | None = None) -> Any:
-    from streams.app import bootstrap_servers
+    from streams.broker import BrokerPaths
     from streams.settings import load_settings
     from streams.sources.runner import Sink, Topics, ensure_source_topics, new_metrics
     from streams.sources.silence import SilenceWatch
 
     settings = load_settings()
-    bootstrap = bootstrap_servers(settings)
+    # as streams.app.bootstrap_servers, without importing Faust into a source process
+    bootstrap = settings.kafka_bootstrap_servers or BrokerPaths.from_env().bootstrap
     topics = Topics.with_prefix(settings.topic_prefix)
     ensure_source_topics(bootstrap, topics, settings.partitions)
     metrics, registry = new_metrics([name])
