@@ -98,6 +98,11 @@ class Poller(Protocol):
     def check(self) -> str: ...
 
 
+def as_dict(v: Any) -> dict[str, Any]:
+    """``v`` when it is a JSON object, else an empty one (platform payloads are untrusted)."""
+    return v if isinstance(v, dict) else {}
+
+
 def mention_id(channel: str, platform_id: str, brand: str) -> str:
     """Unique per source and per brand: a text about two brands is two mentions."""
     return f"{channel}:{platform_id}:{brand}"

@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import Any
 
 from detectors.mention import InvalidMention, parse_time
-from streams.sources.base import Bad, Batch, Item
+from streams.sources.base import Bad, Batch, Item, as_dict
 from streams.sources.config import MastodonConfig
 from streams.sources.http import get
 from streams.sources.rss import plain
@@ -48,7 +48,7 @@ def status_item(s: Any) -> Item | Bad | None:
         created = parse_time(s.get("created_at"))
     except InvalidMention as exc:
         return Bad(exc.reason, exc.detail, raw, sid)
-    acct = s.get("account") if isinstance(s.get("account"), dict) else {}
+    acct = as_dict(s.get("account"))
     text = plain(str(s.get("content") or ""))
     if s.get("spoiler_text"):
         text = f"{s['spoiler_text']}\n{text}"

@@ -32,7 +32,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from detectors.mention import InvalidMention, parse_time
-from streams.sources.base import Bad, Batch, Fatal, Item, RateLimited
+from streams.sources.base import Bad, Batch, Fatal, Item, RateLimited, as_dict
 from streams.sources.config import MetaConfig
 from streams.sources.http import get, wait_seconds
 from streams.sources.listener import Answer, json_answer, signature_ok
@@ -67,7 +67,7 @@ def page_change(page_id: str, entry_time: Any, value: dict[str, Any]) -> Item | 
     text = value.get("message")
     if not isinstance(text, str):
         return Bad("missing_field", "message", raw, str(pid))
-    frm = value.get("from") if isinstance(value.get("from"), dict) else {}
+    frm = as_dict(value.get("from"))
     try:
         created = _epoch(value.get("created_time", entry_time))
     except (InvalidMention, OverflowError, OSError, ValueError) as exc:
@@ -98,8 +98,8 @@ def instagram_change(
     text = value.get("text")
     if not isinstance(text, str):
         return Bad("missing_field", "text", raw, str(pid))
-    frm = value.get("from") if isinstance(value.get("from"), dict) else {}
-    media = value.get("media") if isinstance(value.get("media"), dict) else {}
+    frm = as_dict(value.get("from"))
+    media = as_dict(value.get("media"))
     try:
         created = _epoch(value.get("timestamp", entry_time))
     except (InvalidMention, OverflowError, OSError, ValueError) as exc:

@@ -204,7 +204,7 @@ class Backoff:
         if told is not None:
             self._n += 1
             return told  # the platform's wait is honoured even above our own cap
-        d = min(self.cap, self.base * 2**self._n) * (0.5 + self._rng())
+        d = float(min(self.cap, self.base * 2**self._n)) * (0.5 + self._rng())
         self._n += 1
         return min(self.cap, d)
 

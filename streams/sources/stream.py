@@ -78,7 +78,7 @@ def sse_events(source: Iterator[bytes | None]) -> Iterator[tuple[str, str] | Non
     >>> list(sse_events(iter([b":thump\\n", b"event: update\\n", b"data: {}\\n", b"\\n", None])))
     [('update', '{}'), None]
     """
-    event, data = "message", []
+    event, data = "message", list[str]()
     for raw in source:
         if raw is None:
             yield None

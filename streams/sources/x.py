@@ -29,7 +29,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from detectors.mention import InvalidMention, format_time, parse_time
-from streams.sources.base import Bad, Batch, Fatal, Item, RateLimited, Transient
+from streams.sources.base import Bad, Batch, Fatal, Item, RateLimited, Transient, as_dict
 from streams.sources.config import XConfig
 from streams.sources.http import get, wait_seconds
 from streams.sources.stream import lines, open_stream
@@ -84,7 +84,7 @@ def post_item(post: Any, users: dict[str, Any]) -> Item | Bad:
 
 
 def _users(doc: dict[str, Any]) -> dict[str, Any]:
-    inc = doc.get("includes") if isinstance(doc.get("includes"), dict) else {}
+    inc = as_dict(doc.get("includes"))
     return {str(u.get("id")): u for u in inc.get("users") or [] if isinstance(u, dict)}
 
 
