@@ -28,7 +28,7 @@ Two forms are accepted for ``sources:``:
         news: {kind: rss, url: "https://news.example/feed.xml", channel: web}
         care: {kind: webhook, port: 8090, secret_env: CARE_WEBHOOK_SECRET, mapping: {...}}
 
-See ``docs/sources/`` for the keys of each kind.
+See ``docs/sources/`` for the keys of each kind (``docs/sources/example.yaml`` has them all).
 """
 
 from __future__ import annotations

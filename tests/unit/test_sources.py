@@ -404,3 +404,14 @@ def test_cli_list_and_check(tmp_path, capsys, monkeypatch) -> None:  # type: ign
     bad.write_text("sources:\n  connectors:\n    news: {kind: rss, url: 'http://x', every: 5}\n")
     assert main(["source", "list", "--config", str(bad)]) == 2
     assert "sources.connectors.news.rss.every" in capsys.readouterr().err
+
+
+def test_documented_example_config_parses() -> None:
+    from pathlib import Path
+
+    from streams.sources.config import load_sources
+
+    cfg = load_sources(Path(__file__).resolve().parents[2] / "docs/sources/example.yaml")
+    kinds = {c.kind for c in cfg.connectors.values()}
+    assert kinds == {"rss", "webhook", "meta", "appstore", "reddit", "mastodon", "x", "bluesky"}
+    assert cfg.matcher().match("Lumo Prepaid ja Nordbankin kortti") == ["nordbank", "lumoverkko"]
