@@ -197,6 +197,12 @@ def _sink(cfg: SourcesConfig, name: str, c: Any, *, state_key: str | None = None
     ensure_source_topics(bootstrap, topics, settings.partitions)
     metrics, registry = new_metrics([name])
     watch = SilenceWatch(cfg.silence.after_minutes * 60.0, cfg.silence.min_records_per_day)
+    lock = threading.Lock()  # produced from webhook threads, checked by the watchdog
+
+    def observed(now: float, n: int) -> None:
+        with lock:
+            watch.observe(now, n)
+
     sink = Sink(
         name,
         c.channel,
@@ -206,9 +212,14 @@ def _sink(cfg: SourcesConfig, name: str, c: Any, *, state_key: str | None = None
         metrics,
         c.dedup_size,
         state_key=state_key,
-        on_produced=watch.observe,
+        on_produced=observed,
     )
-    return sink, registry, watch, settings
+
+    def check(now: float) -> str | None:
+        with lock:
+            return watch.check(now)
+
+    return sink, registry, check, settings
 
 
 def _warner(cfg: SourcesConfig, name: str, settings: Any) -> Any:
@@ -268,17 +279,23 @@ def _run(cfg: SourcesConfig, name: str, metrics_port: int | None) -> int:
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
     warn = _warner(cfg, name, settings)
+
+    def watchdog() -> None:  # "mentions stopped arriving", whatever the source is doing
+        while not stop.wait(min(30.0, cfg.silence.after_minutes * 15.0)):
+            verdict = watch(time.time())
+            if verdict is not None:
+                warn(verdict)
+
+    threading.Thread(target=watchdog, name="silence-watchdog", daemon=True).start()
     try:
         if isinstance(c, RssConfig | AppStoreConfig | RedditConfig):  # pollers
             log.info("source %s: polling every %gs", name, c.poll_seconds)
-            run_poller(
-                sink, src, c.poll_seconds, c.max_backoff_seconds, stop, silence=watch, warn=warn
-            )
+            run_poller(sink, src, c.poll_seconds, c.max_backoff_seconds, stop)
             return 0
         if isinstance(c, MastodonConfig | XConfig | BlueskyConfig):  # streams
             log.info("source %s: following the stream", name)
             print(f"source {name}: streaming", flush=True)
-            run_stream(sink, src, c.max_backoff_seconds, stop, silence=watch, warn=warn)
+            run_stream(sink, src, c.max_backoff_seconds, stop)
             return 0
         from streams.sources.listener import WebhookServer
 
@@ -296,10 +313,7 @@ def _run(cfg: SourcesConfig, name: str, metrics_port: int | None) -> int:
         server.start()
         log.info("source %s: listening on %s:%d", name, c.host, server.port)
         print(f"source {name}: listening on {c.host}:{server.port}", flush=True)
-        while not stop.wait(30.0):
-            verdict = watch.check(time.time())
-            if verdict is not None:
-                warn(verdict)
+        stop.wait()
         server.stop()
         return 0
     except Fatal as exc:  # credentials or configuration: retrying will not help

@@ -25,7 +25,6 @@ from prometheus_client import CollectorRegistry
 from detectors.brandmatch import BrandMatcher
 from streams.sources.base import Bad, Batch, Fatal, Item, Poller, RateLimited, Transient, canonical
 from streams.sources.metrics import SourceMetrics
-from streams.sources.silence import SilenceWatch
 from streams.sources.state import (
     CURSOR_CONFIGS,
     CURSOR_TOPIC,
@@ -219,9 +218,6 @@ def run_poller(
     max_backoff: float,
     stop: threading.Event,
     *,
-    silence: SilenceWatch | None = None,
-    warn: Callable[[str], None] | None = None,
-    clock: Callable[[], float] = time.time,
     max_batches: int | None = None,
     backfill_since: datetime | None = None,
 ) -> int:
@@ -263,10 +259,6 @@ def run_poller(
             continue
         total += sink.deliver(batch.items, batch.bad, batch.cursor)
         batches += 1
-        if silence is not None and warn is not None:
-            verdict = silence.check(clock())
-            if verdict is not None:
-                warn(verdict)
         if max_batches is not None and batches >= max_batches:
             break
         if not batch.more:
@@ -287,10 +279,6 @@ def run_stream(
     source: Any,
     max_backoff: float,
     stop: threading.Event,
-    *,
-    silence: SilenceWatch | None = None,
-    warn: Callable[[str], None] | None = None,
-    clock: Callable[[], float] = time.time,
 ) -> int:
     """Follow a streaming source: ``source.stream(cursor, stop)`` yields batches until it drops.
 
@@ -306,10 +294,6 @@ def run_stream(
             for batch in source.stream(dict(sink.cursor), stop):
                 total += sink.deliver(batch.items, batch.bad, batch.cursor)
                 backoff.reset()
-                if silence is not None and warn is not None:
-                    verdict = silence.check(clock())
-                    if verdict is not None:
-                        warn(verdict)
                 if stop.is_set():
                     break
             else:
