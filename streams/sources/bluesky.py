@@ -132,9 +132,14 @@ class BlueskySource:
                         t = ev.get("time_us") if isinstance(ev, dict) else None
                         if isinstance(t, int) and (last is None or t > last):
                             last = t
-                due = time.monotonic() - flushed >= 0.5
-                if len(batch.items) + len(batch.bad) >= 500 or (due and last is not None):
-                    if batch.items or batch.bad or last != cursor.get("time_us"):
+                elapsed = time.monotonic() - flushed
+                work = bool(batch.items or batch.bad)
+                if (
+                    len(batch.items) + len(batch.bad) >= 500
+                    or (work and elapsed >= 0.5)
+                    or (elapsed >= 5.0 and last is not None)
+                ):  # mentions go out within 0.5 s; a cursor with nothing new every 5 s
+                    if work or last != cursor.get("time_us"):
                         batch.cursor = {"time_us": last}
                         cursor = batch.cursor
                         yield batch

@@ -37,7 +37,7 @@ from streams.web import dead_letter
 
 log = logging.getLogger(__name__)
 
-MAX_PERSISTED_SEEN = 5000
+MAX_PERSISTED_SEEN = 2000  # ids kept in the cursor record: bounds its size (~150 KB)
 
 
 @dataclass(frozen=True, slots=True)

@@ -208,7 +208,12 @@ def bench_webhook(bootstrap: str, n: int, batch: int) -> dict[str, float]:
                 {
                     "sources": {
                         "brands": {
-                            r.brand: {"names": list(r.names), "handles": list(r.handles)}
+                            r.brand: {
+                                "names": list(r.names),
+                                "handles": list(r.handles),
+                                "keywords": list(r.keywords),
+                                "exclusions": list(r.exclusions),
+                            }
                             for r in RULES
                         },
                         "connectors": {
@@ -273,7 +278,11 @@ def bench_webhook(bootstrap: str, n: int, batch: int) -> dict[str, float]:
         finally:
             proc.terminate()
             proc.wait(20)
-        got = len(read_topic(bootstrap, f"{prefix}mentions", 1, timeout=20))
+        m = BrandMatcher(RULES)
+        want = sum(len(m.match(TEXTS[j % len(TEXTS)])) for j in range(n))
+        got = len(read_topic(bootstrap, f"{prefix}mentions", want, timeout=120))
+    if got != want:
+        raise RuntimeError(f"webhook: {got} mentions on the topic, expected {want}")
     return {
         "items": n,
         "mentions": got,
