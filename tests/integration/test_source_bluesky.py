@@ -21,7 +21,7 @@ US = 1_772_438_400_000_000
 BRAND_DID = "did:plc:nordbankofficial"
 
 
-def _wait(pred, timeout: float = 15.0) -> None:  # type: ignore[no-untyped-def]
+def _wait(pred, timeout: float = 40.0) -> None:  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if pred():

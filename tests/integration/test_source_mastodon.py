@@ -19,7 +19,7 @@ pytestmark = pytest.mark.integration
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 
 
-def _wait(pred, timeout: float = 15.0) -> None:  # type: ignore[no-untyped-def]
+def _wait(pred, timeout: float = 40.0) -> None:  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if pred():

@@ -42,7 +42,7 @@ def write_config(
     return path
 
 
-def read_topic(bootstrap: str, topic: str, n: int, timeout: float = 20.0) -> list[Any]:
+def read_topic(bootstrap: str, topic: str, n: int, timeout: float = 40.0) -> list[Any]:
     """Committed records of ``topic`` from the start: wait for ``n``, then settle a second."""
     from kafka import KafkaConsumer, TopicPartition
 
@@ -104,7 +104,7 @@ class SourceProcess:
     def text(self) -> str:
         return self.log.read_text(encoding="utf-8", errors="replace")
 
-    def wait_for_log(self, needle: str, timeout: float = 20.0) -> None:
+    def wait_for_log(self, needle: str, timeout: float = 40.0) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if needle in self.text():
