@@ -96,7 +96,7 @@ def cmd_sentiment(args: argparse.Namespace) -> int:
 def cmd_simulate(args: argparse.Namespace) -> int:
     from detectors.simulate import simulate_main
 
-    return simulate_main(args.rest)
+    return simulate_main(args.passthrough)
 
 
 def cmd_templates(args: argparse.Namespace) -> int:
@@ -159,9 +159,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--lang", default="auto", choices=["auto", "fi", "en", "sv"])
     s.set_defaults(func=cmd_sentiment)
 
+    # simulate parses its own options (detectors.simulate): main() hands it the rest of the line.
     s = sub.add_parser("simulate", help="generate labelled mention streams", add_help=False)
-    s.add_argument("rest", nargs=argparse.REMAINDER)
-    s.set_defaults(func=cmd_simulate)
+    s.set_defaults(func=cmd_simulate, passthrough=[])
 
     s = sub.add_parser("templates", help="check or approve status-update templates")
     s.add_argument("action", choices=["check", "approve"])
@@ -175,7 +175,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, rest = parser.parse_known_args(argv)
+    if getattr(args, "passthrough", None) is None:
+        if rest:
+            parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    else:
+        args.passthrough = rest
     try:
         return int(args.func(args))
     except SettingsError as exc:
