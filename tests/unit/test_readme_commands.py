@@ -26,7 +26,7 @@ README = ROOT / "README.md"
 COMMANDS: dict[str, tuple[str | None, str]] = {
     "make demo": (
         "make -n demo",
-        "installs, starts a broker and a worker: tests/e2e runs the demo",
+        "starts a broker and a worker: tests/e2e runs the demo",
     ),
     "make test": ("make -n test", "the whole suite: .ci/run runs it"),
     "spikewatch worker [--config deploy.yaml]": (
@@ -73,9 +73,7 @@ def test_every_readme_command_is_listed_here_and_every_listed_one_is_in_the_read
     found = readme_commands()
     assert found, "the README has command blocks"
     missing = [c for c in found if c not in COMMANDS]
-    assert not missing, (
-        f"README commands this test does not know yet (add them to COMMANDS): {missing}"
-    )
+    assert not missing, f"README commands unknown here (add them to COMMANDS): {missing}"
     stale = [c for c in COMMANDS if c not in found]
     assert not stale, f"COMMANDS entries no longer in the README: {stale}"
 
