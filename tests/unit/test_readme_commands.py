@@ -45,6 +45,7 @@ COMMANDS: dict[str, tuple[str | None, str]] = {
         "14 days take ~50 s and 190 MB: the same options on a fifth of a day",
     ),
     "spikewatch templates check": (None, ""),
+    "spikewatch config check deploy/config.example.yaml": (None, ""),
     "spikewatch broker start|stop|status": (
         "spikewatch broker --help",
         "starts Kafka (Java): tests/integration runs the broker",
