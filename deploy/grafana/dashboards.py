@@ -180,11 +180,77 @@ def dashed(regex: str) -> list[Json]:
     ]
 
 
+# What each panel shows and how to read it (Grafana shows it as the panel's (i) tooltip).
+DESCRIPTIONS: dict[str, str] = {
+    # brand overview
+    "Mentions per minute": "Mentions validated and enriched per minute, selected brands together.",
+    "Negative share (last bucket)": "Share of negative mentions in the detector's last bucket "
+    "(highest of the selected brands); compare with the baseline panel below.",
+    "Open incidents": "Incidents open now for the selected brands (all kinds and severities).",
+    "Event-time lag": "Wall time minus the newest event time processed: how far behind the "
+    "pipeline (or the sources) run. Minutes are normal for batch sources.",
+    "Mentions per minute by source": "Mentions per minute by social source (others: other).",
+    "Sentiment mix": "Share of negative, neutral and positive mentions over time.",
+    "Negative share vs baseline": "Negative share of the last bucket against what the "
+    "negative-burst detector expected; a burst opens when the gap is surprising.",
+    "Languages (time range)": "Mentions by detected language over the dashboard's time range.",
+    # incidents
+    "Open incidents by severity": "Incidents open now, by severity.",
+    "Opened in time range": "Incidents opened over the dashboard's time range.",
+    "Median time to resolve": "Median event time from opened to resolved, over the time range.",
+    "Open incidents by brand": "Incidents open now, per brand.",
+    "Incidents opened by kind": "Incidents opened per interval by detector kind.",
+    "Incidents opened in time range": "Each brand, kind and severity with incidents opened in the "
+    "time range and how many; the Slack thread carries the evidence.",
+    "Slack alerts per minute": "Slack messages per minute by action (post, update, thread reply, "
+    "chart) and result; failed means given up after retries.",
+    "Status updates per minute": "Interim status updates delivered per minute, by result.",
+    "Slack API latency": "Median and 95th percentile wall time of one Slack Web API call.",
+    "Slack button clicks per minute": "Requests to the interactivity endpoint: what was asked "
+    "(approve, edit, command) or why it was refused.",
+    # pipeline health
+    "Workers up": "Workers Prometheus scrapes successfully; each serves its share of partitions.",
+    "Records validated per second": "Records through validation per second, all workers.",
+    "Dead-letter ratio (5m)": "Share of records sent to the dead-letter topic over 5 minutes.",
+    "Consumer lag": "Records not yet consumed, all topics and partitions.",
+    "Throughput by stage (per second)": "Records (or batches) per second through each stage.",
+    "Processing time by stage (p95)": "95th percentile processing time of one record or batch.",
+    "Dead letters by reason (per minute)": "Records sent to the dead-letter topic per minute, "
+    "by reason (see the worker's WARNING lines, one per reason per minute).",
+    "Consumer lag by topic and partition": "Records not yet consumed, per topic and partition.",
+    "Event-time lag by brand": "Wall time minus the newest event time processed, per brand.",
+    "Slack delivery failures (per minute)": "Slack calls that failed after their retries.",
+    "Worker memory (resident)": "Resident memory of each worker process.",
+    "Worker CPU": "CPU seconds per second of each worker process (1 = one core).",
+    "Newest event processed": "Event time of the newest mention processed, any selected brand.",
+    "Brands with no mentions for 30 min": "Brands that had traffic at this hour yesterday and "
+    "none in the last 30 minutes (the SpikewatchMentionsStopped alert, before its 10 minutes).",
+    "Mentions per brand: now vs a day ago": "Mentions per hour per brand (solid) against the "
+    "same hour yesterday (dashed): a line that drops to zero means a source stopped.",
+    # response times
+    "Answered within promise (time range)": "Share of first answers given within the brand's "
+    "promised response time, over the time range.",
+    "Median first response (time range)": "Median time from a mention to the brand's first "
+    "answer, over the time range.",
+    "Open backlog": "Mentions waiting for an answer now.",
+    "Promised response time": "The brand's promised first-response time (backlog.promise_seconds).",
+    "Time to first response by channel (p50, p90 over 1h)": "Median and 90th percentile time "
+    "to the first answer, per channel, over the last hour.",
+    "Answered within promise by channel (1h)": "Share of first answers within the promise, per "
+    "channel, over the last hour.",
+    "Open backlog by channel": "Mentions waiting for an answer, per channel.",
+    "Inflow vs answered (per hour, event time)": "Mentions needing an answer per hour against "
+    "answers per hour; inflow above answers means the backlog grows.",
+}
+
+
 def layout(panels: list[Json]) -> list[Json]:
     """Give panels ids and grid positions, filling rows of 24 columns left to right."""
     x = y = row_h = 0
     out = []
     for pid, p in enumerate(panels, start=1):
+        if not p.get("description"):
+            p["description"] = DESCRIPTIONS[p["title"]]  # every panel says what it shows
         w, h = p.pop("_size")
         if x + w > 24:
             x, y, row_h = 0, y + row_h, 0
@@ -309,6 +375,11 @@ def dashboard(
 # -- the dashboards ----------------------------------------------------------------------------
 
 M = f"spikewatch_mentions_consumed_total{{{B}}}"
+# The SpikewatchMentionsStopped alert (deploy/prometheus/rules/alerts.yml) without its `for:`.
+STOPPED = (
+    f"sum by (brand) (increase({M}[1h] offset 1d)) >= 20 "
+    f"unless sum by (brand) (increase({M}[30m])) > 0"
+)
 SENTIMENT_COLORS = {"negative": "red", "neutral": "text", "positive": "green"}
 
 
@@ -685,6 +756,21 @@ def pipeline_health() -> Json:
             [(f"max(spikewatch_last_event_timestamp_seconds{{{B}}}) * 1000", "")],
             unit="dateTimeAsIso",
             w=12,
+        ),
+        stat(
+            "Brands with no mentions for 30 min",
+            [(f"count({STOPPED}) or vector(0)", "")],
+            thresholds=[(None, "green"), (1, "red")],
+            decimals=0,
+            w=12,
+        ),
+        timeseries(
+            "Mentions per brand: now vs a day ago",
+            [
+                (f"sum by (brand) (increase({M}[1h]))", "{{brand}}"),
+                (f"sum by (brand) (increase({M}[1h] offset 1d))", "{{brand}} a day ago"),
+            ],
+            overrides=dashed(".* a day ago"),
         ),
     ]
     return dashboard(
