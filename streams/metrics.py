@@ -105,7 +105,7 @@ from prometheus_client import (
 from detectors.signals import Signal
 
 # issue 19: no *_created series (29% of a default scrape, and nothing reads them).
-disable_created_metrics()
+disable_created_metrics()  # type: ignore[no-untyped-call]
 
 PREFIX = "spikewatch"
 OTHER = "other"
