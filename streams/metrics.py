@@ -109,6 +109,11 @@ disable_created_metrics()  # type: ignore[no-untyped-call]
 
 PREFIX = "spikewatch"
 OTHER = "other"
+# issue 19, the metrics budget: without detailed metrics (the worker's default,
+# SPIKEWATCH_DETAILED_METRICS=false) the per-brand breakdowns by source/channel, language,
+# opened-incident severity and the per-brand incident durations fold to this one value, so a brand
+# costs 40 series instead of 231; the label names stay, so every query keeps working.
+ALL = "all"
 
 INTERACTIONS: tuple[str, ...] = (
     "command",
@@ -206,6 +211,7 @@ class Metrics:
         *,
         brands: Sequence[str],
         sources: Sequence[str] = DEFAULT_SOURCES,
+        detailed: bool = True,
     ) -> None:
         if isinstance(brands, str) or isinstance(sources, str):
             raise ValueError("brands and sources are sequences of names, not one string")
@@ -217,6 +223,13 @@ class Metrics:
             with suppress(ValueError):  # the caller registered one already
                 ProcessCollector(registry=reg)
         self._last_event: dict[str, float] = {}
+        # the metrics budget (see ALL)
+        self.detailed = detailed
+        self._channels = self.sources if detailed else (ALL,)
+        self._langs = LANGS if detailed else (ALL,)
+        self._opened_severities = SEVERITIES if detailed else (ALL,)
+        self._duration_brands = self.brands if detailed else (ALL,)
+        self._backlog_parts: dict[str, dict[str, tuple[float, float, float]]] = {}
 
         def counter(name: str, doc: str, labels: Sequence[str]) -> Counter:
             return Counter(f"{PREFIX}_{name}", doc, labels, registry=reg)
@@ -332,7 +345,7 @@ class Metrics:
 
     def _create_label_sets(self) -> None:
         """Create every series at start-up so it exists (at 0) before the first event."""
-        for b, s, lang, sent in product(self.brands, self.sources, LANGS, SENTIMENTS):
+        for b, s, lang, sent in product(self.brands, self._channels, self._langs, SENTIMENTS):
             self.mentions_consumed.labels(b, s, lang, sent)
         for r in REASONS:
             self.invalid_records.labels(r)
@@ -350,17 +363,18 @@ class Metrics:
                 self.detector_observed.labels(b, k)
                 self.detector_expected.labels(b, k)
                 self.detector_score.labels(b, k)
-                self.incident_duration.labels(b, k)
-                for sev in SEVERITIES:
+                for sev in self._opened_severities:
                     self.incidents_opened.labels(b, k, sev)
             for sev in SEVERITIES:
                 self.open_incidents_gauge.labels(b, sev)
-            for ch in self.sources:
+            for ch in self._channels:
                 self.first_response.labels(b, ch)
                 self.responses_within_promise.labels(b, ch)
                 self.backlog_open.labels(b, ch)
                 self.backlog_inflow.labels(b, ch)
                 self.backlog_answered.labels(b, ch)
+        for b, k in product(self._duration_brands, KINDS):
+            self.incident_duration.labels(b, k)
         for ck, res in product(ALERT_ACTIONS, RESULTS):
             self.alerts.labels(ck, res)
         for res in RESULTS:
@@ -403,7 +417,10 @@ class Metrics:
     ) -> None:
         """Count one enriched mention."""
         self.mentions_consumed.labels(
-            self.brand(brand), self.source(source), self.lang(lang), self.sentiment(sentiment)
+            self.brand(brand),
+            self.source(source) if self.detailed else ALL,
+            self.lang(lang) if self.detailed else ALL,
+            self.sentiment(sentiment),
         ).inc()
 
     def invalid(self, reason: str) -> None:
@@ -483,13 +500,15 @@ class Metrics:
 
     def incident_opened(self, brand: str, kind: str, severity: str) -> None:
         """Count one opened incident."""
+        sev = _check("severity", severity, SEVERITIES)
         self.incidents_opened.labels(
-            self.brand(brand), _check("kind", kind, KINDS), _check("severity", severity, SEVERITIES)
+            self.brand(brand), _check("kind", kind, KINDS), sev if self.detailed else ALL
         ).inc()
 
     def incident_resolved(self, brand: str, kind: str, duration_seconds: float) -> None:
         """Record one resolved incident and how long (event time) it was open."""
-        self.incident_duration.labels(self.brand(brand), _check("kind", kind, KINDS)).observe(
+        b = self.brand(brand) if self.detailed else ALL
+        self.incident_duration.labels(b, _check("kind", kind, KINDS)).observe(
             max(0.0, duration_seconds)
         )
 
@@ -542,7 +561,7 @@ class Metrics:
 
     def response_time(self, brand: str, channel: str, seconds: float, within_promise: bool) -> None:
         """Record one first response and whether it kept the brand's promise."""
-        b, ch = self.brand(brand), self.source(channel)
+        b, ch = self.brand(brand), self.source(channel) if self.detailed else ALL
         self.first_response.labels(b, ch).observe(max(0.0, seconds))
         if within_promise:
             self.responses_within_promise.labels(b, ch).inc()
@@ -557,6 +576,20 @@ class Metrics:
     ) -> None:
         """Set the open backlog and its event-time inflow and answer rates (given per hour)."""
         b, ch = self.brand(brand), self.source(channel)
-        self.backlog_open.labels(b, ch).set(max(0, open))
-        self.backlog_inflow.labels(b, ch).set(max(0.0, inflow_per_hour) / 3600.0)
-        self.backlog_answered.labels(b, ch).set(max(0.0, answered_per_hour) / 3600.0)
+        part: tuple[float, float, float] = (
+            float(max(0, open)),
+            max(0.0, inflow_per_hour) / 3600.0,
+            max(0.0, answered_per_hour) / 3600.0,
+        )
+        if not self.detailed:  # one series per brand: the sum over its channels
+            parts = self._backlog_parts.setdefault(b, {})
+            parts[ch] = part
+            ch = ALL
+            part = (
+                sum(x[0] for x in parts.values()),
+                sum(x[1] for x in parts.values()),
+                sum(x[2] for x in parts.values()),
+            )
+        self.backlog_open.labels(b, ch).set(part[0])
+        self.backlog_inflow.labels(b, ch).set(part[1])
+        self.backlog_answered.labels(b, ch).set(part[2])
