@@ -76,7 +76,7 @@ def test_four_dashboards_are_committed_and_up_to_date() -> None:
 @pytest.mark.parametrize("name", sorted(DASHBOARDS))
 def test_dashboard_model(name: str) -> None:
     dash = DASHBOARDS[name]
-    assert dash["schemaVersion"] >= 39
+    assert dash["schemaVersion"] >= 36  # what grafana-foundation-sdk writes; Grafana migrates up
     assert dash["id"] is None  # provisioned: Grafana assigns the id
     assert dash["uid"].startswith("spikewatch-")
     assert len(dash["uid"]) <= 40
