@@ -388,13 +388,18 @@ class Metrics:
         return v if v in self.brands else OTHER
 
     def source(self, value: str | None) -> str:
-        """The source/channel label for ``value``: a configured source or ``"other"``."""
+        """The source/channel label for ``value``: a configured source or ``"other"``
+        (:data:`ALL` without detailed metrics)."""
+        if not self.detailed:
+            return ALL
         v = (value or "").strip().lower()
         return v if v in self.sources else OTHER
 
-    @staticmethod
-    def lang(value: str | None) -> str:
-        """``fi``, ``en``, ``sv`` or ``"other"`` (region subtags such as ``fi-FI`` fold in)."""
+    def lang(self, value: str | None) -> str:
+        """``fi``, ``en``, ``sv`` or ``"other"`` (region subtags such as ``fi-FI`` fold in;
+        :data:`ALL` without detailed metrics)."""
+        if not self.detailed:
+            return ALL
         v = (value or "").strip().lower().split("-", 1)[0].split("_", 1)[0]
         return v if v in LANGS else OTHER
 
@@ -418,8 +423,8 @@ class Metrics:
         """Count one enriched mention."""
         self.mentions_consumed.labels(
             self.brand(brand),
-            self.source(source) if self.detailed else ALL,
-            self.lang(lang) if self.detailed else ALL,
+            self.source(source),
+            self.lang(lang),
             self.sentiment(sentiment),
         ).inc()
 
@@ -561,7 +566,7 @@ class Metrics:
 
     def response_time(self, brand: str, channel: str, seconds: float, within_promise: bool) -> None:
         """Record one first response and whether it kept the brand's promise."""
-        b, ch = self.brand(brand), self.source(channel) if self.detailed else ALL
+        b, ch = self.brand(brand), self.source(channel)
         self.first_response.labels(b, ch).observe(max(0.0, seconds))
         if within_promise:
             self.responses_within_promise.labels(b, ch).inc()
@@ -581,10 +586,9 @@ class Metrics:
             max(0.0, inflow_per_hour) / 3600.0,
             max(0.0, answered_per_hour) / 3600.0,
         )
-        if not self.detailed:  # one series per brand: the sum over its channels
+        if not self.detailed:  # one series per brand (ch is ALL): the sum over its channels
             parts = self._backlog_parts.setdefault(b, {})
-            parts[ch] = part
-            ch = ALL
+            parts[(channel or "").strip().lower()] = part
             part = (
                 sum(x[0] for x in parts.values()),
                 sum(x[1] for x in parts.values()),
