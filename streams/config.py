@@ -34,6 +34,7 @@ from pydantic import (
     TypeAdapter,
     ValidationError,
     create_model,
+    field_validator,
     model_validator,
 )
 
@@ -42,6 +43,7 @@ from detectors.backlog import BacklogConfig
 from detectors.monitor import MonitorConfig
 
 DEFAULT_TIMEZONE = "Europe/Helsinki"
+DEFAULT_SOURCES = ("x", "facebook", "instagram", "chat", "web")
 
 
 def _zone(v: str) -> str:
@@ -182,11 +184,27 @@ class DeploymentFile(BaseModel):
         min_length=1,
         description="brands monitored; metrics are labelled only with these",
     )
-    sources: list[Name] = Field(
-        default=["x", "facebook", "instagram", "chat", "web"],
-        min_length=1,
-        description="social sources (metric labels; others count as other)",
+    # A list of metric labels, or (issue 18) a mapping whose keys streams/sources/config.py
+    # validates: labels, brands, silence, connectors.
+    sources: list[Name] | dict[str, Any] = Field(
+        default=list(DEFAULT_SOURCES),
+        description="social sources (metric labels; others count as other), or the sources mapping",
     )
+
+    def source_labels(self) -> tuple[str, ...]:
+        """The metric labels of ``sources`` in either form."""
+        if isinstance(self.sources, dict):
+            labels = self.sources.get("labels") or DEFAULT_SOURCES
+            return tuple(_name(str(x)) for x in labels)
+        return tuple(self.sources)
+
+    @field_validator("sources")
+    @classmethod
+    def _some_sources(cls, v: list[str] | dict[str, Any]) -> list[str] | dict[str, Any]:
+        if isinstance(v, list) and not v:
+            raise ValueError("expected at least one source name")
+        return v
+
     timezone: TimeZone = Field(
         default=DEFAULT_TIMEZONE,
         description="the one time zone: detector seasonality, service hours, status updates",

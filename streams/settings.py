@@ -190,7 +190,8 @@ def _allowed(loc: tuple[int | str, ...]) -> list[str]:
 def _explain(exc: ValidationError, where: str) -> SettingsError:
     lines = []
     for err in exc.errors():
-        loc = tuple(err["loc"])
+        # keys and list indexes; not the names pydantic gives the members of a union
+        loc = tuple(x for x in err["loc"] if isinstance(x, int) or str(x).isidentifier())
         name = ".".join(str(x) for x in loc)
         if err["type"] == "extra_forbidden":
             lines.append(f"{name}: unknown setting; allowed: {', '.join(_allowed(loc))}")
@@ -234,7 +235,7 @@ def _deployment(m: DeploymentFile, raw: dict[str, Any], base: Path) -> Deploymen
     status = {**m.status.model_dump(exclude_unset=True), "timezone": tz}
     dep = Deployment(
         brands=tuple(m.brands),
-        sources=tuple(m.sources),
+        sources=m.source_labels(),
         timezone=tz,
         monitor=monitor,
         escalation=None if m.escalation is None else base / m.escalation,

@@ -200,3 +200,12 @@ def test_readme_config_tables_are_generated_from_the_models() -> None:
     text = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     start, end = text.index(README_START), text.index(README_END) + len(README_END)
     assert text[start:end] == readme_tables(), "README drifted from streams/config.py: make docs"
+
+
+def test_sources_may_be_the_mapping_of_the_source_connectors(tmp_path: Path) -> None:
+    p = tmp_path / "d.yaml"
+    p.write_text("sources: {labels: [X, web], connectors: {}}\n")
+    assert load_deployment(p).sources == ("x", "web")
+    p.write_text("sources: []\n")
+    with pytest.raises(SettingsError, match="sources: expected at least one source name"):
+        load_deployment(p)
