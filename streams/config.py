@@ -76,6 +76,13 @@ def _name(v: str) -> str:
     return v
 
 
+def _lang_code(v: str) -> str:
+    v = v.strip().lower()
+    if not (len(v) == 2 and v.isalpha()):
+        raise ValueError(f"expected a two-letter language code such as fi, got {v!r}")
+    return v
+
+
 def _none_is_empty(v: Any) -> Any:
     return {} if v is None else v
 
@@ -83,6 +90,7 @@ def _none_is_empty(v: Any) -> Any:
 TimeZone = Annotated[str, AfterValidator(_zone)]
 HttpUrlStr = Annotated[str, AfterValidator(_http_url)]
 Name = Annotated[str, AfterValidator(_name)]
+LangCode = Annotated[str, AfterValidator(_lang_code)]
 
 # -- sections generated from the detectors' own dataclasses --------------------------------------
 
@@ -205,6 +213,12 @@ class DeploymentFile(BaseModel):
             raise ValueError("expected at least one source name")
         return v
 
+    # issue 17 (language identification falls back to these): declared here so the key is known.
+    languages: list[LangCode] = Field(
+        default=["fi", "en", "sv"],
+        min_length=1,
+        description="languages the language identifier chooses among (two-letter codes)",
+    )
     timezone: TimeZone = Field(
         default=DEFAULT_TIMEZONE,
         description="the one time zone: detector seasonality, service hours, status updates",

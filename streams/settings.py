@@ -173,6 +173,7 @@ class Deployment:
     topics: Path | None = None
     backlog: dict[str, Any] = field(default_factory=lambda: {"tz": DEFAULT_TIMEZONE})
     status_webhook_url: str | None = None
+    languages: tuple[str, ...] = ("fi", "en", "sv")  # language id falls back to these
     raw: dict[str, Any] = field(default_factory=dict)
 
 
@@ -243,6 +244,7 @@ def _deployment(m: DeploymentFile, raw: dict[str, Any], base: Path) -> Deploymen
         topics=None if m.topics is None else base / m.topics,
         backlog={**m.backlog.model_dump(), "tz": tz},
         status_webhook_url=m.status_webhook_url,
+        languages=tuple(m.languages),
         raw=raw,
     )
     validate(dep)
