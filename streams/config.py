@@ -6,8 +6,8 @@ the dataclasses the detectors run with (:class:`detectors.monitor.MonitorConfig`
 :class:`detectors.backlog.BacklogConfig`), so their defaults live in one place. The environment is
 :class:`streams.settings.Settings` plus the broker scripts' and tools' variables listed in
 :data:`OTHER_ENV`; a ``SPIKEWATCH_`` variable that none of them knows is an error with the nearest
-known name. One ``timezone`` serves every section (detector seasonality, service hours, status
-updates).
+known name. The top-level ``timezone`` is every section's time zone (detector seasonality,
+service hours, status updates, the escalation policy's quiet hours) unless a section overrides it.
 
 ``python -m streams.config --write-readme README.md`` (``make docs``) regenerates the README's
 configuration tables from these models; ``tests/unit/test_settings.py`` fails when they drift.
@@ -35,7 +35,6 @@ from pydantic import (
     ValidationError,
     create_model,
     field_validator,
-    model_validator,
 )
 
 from alerts.status import StatusConfig
@@ -151,15 +150,16 @@ STATUS_DOCS: dict[str, str] = {
     "templates_dir": "folder of approved templates (default: the shipped ones)",
 }
 
-# Section keys that the top-level ``timezone`` replaces (accepted only when they agree with it).
-_SECTION_TIMEZONES = (("detectors", "tz"), ("backlog", "tz"), ("status", "timezone"))
-
 
 def _section(cls: type[Any], name: str, docs: Mapping[str, str], *, typed: bool) -> type[BaseModel]:
     hints = typing.get_type_hints(cls)
     fields: dict[str, Any] = {}
     for f in dataclasses.fields(cls):
-        if f.name in {"tz", "timezone"}:
+        if f.name in {"tz", "timezone"}:  # default: the top-level timezone
+            fields[f.name] = (
+                TimeZone | None,
+                Field(default=None, description="overrides the top-level timezone here"),
+            )
             continue
         factory: Any = f.default_factory
         default = f.default if f.default is not dataclasses.MISSING else factory()
@@ -221,7 +221,7 @@ class DeploymentFile(BaseModel):
     )
     timezone: TimeZone = Field(
         default=DEFAULT_TIMEZONE,
-        description="the one time zone: detector seasonality, service hours, status updates",
+        description="the team's time zone: every section's unless the section sets its own",
     )
     detectors: Annotated[DetectorsSection, BeforeValidator(_none_is_empty)] = Field(
         default_factory=lambda: DetectorsSection(),
@@ -245,24 +245,6 @@ class DeploymentFile(BaseModel):
     status_webhook_url: HttpUrlStr | None = Field(
         default=None, description="approved updates are also POSTed here as JSON"
     )
-
-    @model_validator(mode="before")
-    @classmethod
-    def _one_timezone(cls, data: Any) -> Any:
-        if not isinstance(data, dict):
-            return data
-        top = data.get("timezone", DEFAULT_TIMEZONE)
-        data = dict(data)
-        for section, key in _SECTION_TIMEZONES:
-            sub = data.get(section)
-            if isinstance(sub, dict) and key in sub:
-                if sub[key] != top:
-                    raise ValueError(
-                        f"{section}.{key}: {sub[key]!r} differs from timezone {top!r}; one time "
-                        f"zone serves every section: set only the top-level timezone"
-                    )
-                data[section] = {k: v for k, v in sub.items() if k != key}
-        return data
 
 
 # -- environment variables that are not worker settings ------------------------------------------

@@ -228,12 +228,16 @@ def load_deployment(path: Path | str | None) -> Deployment:
 
 
 def _deployment(m: DeploymentFile, raw: dict[str, Any], base: Path) -> Deployment:
-    tz = m.timezone
+    tz = m.timezone  # every section's time zone unless the section sets its own
+    det = m.detectors.model_dump()
     try:
-        monitor = MonitorConfig(**m.detectors.model_dump(), tz=tz)
+        monitor = MonitorConfig(**{**det, "tz": det["tz"] or tz})
     except (TypeError, ValueError) as exc:
         raise SettingsError(f"detectors: {exc}") from None
-    status = {**m.status.model_dump(exclude_unset=True), "timezone": tz}
+    status = m.status.model_dump(exclude_unset=True)
+    status["timezone"] = status.get("timezone") or tz
+    backlog = m.backlog.model_dump()
+    backlog["tz"] = backlog["tz"] or tz
     dep = Deployment(
         brands=tuple(m.brands),
         sources=m.source_labels(),
@@ -242,7 +246,7 @@ def _deployment(m: DeploymentFile, raw: dict[str, Any], base: Path) -> Deploymen
         escalation=None if m.escalation is None else base / m.escalation,
         status=status,
         topics=None if m.topics is None else base / m.topics,
-        backlog={**m.backlog.model_dump(), "tz": tz},
+        backlog=backlog,
         status_webhook_url=m.status_webhook_url,
         languages=tuple(m.languages),
         raw=raw,
@@ -258,16 +262,9 @@ def validate(dep: Deployment) -> None:
     from detectors.backlog import BacklogConfig
 
     try:
-        policy = load_policy(dep.escalation)
+        load_policy(dep.escalation)  # issue 16: default_timezone=dep.timezone
     except (PolicyError, OSError) as exc:
         raise SettingsError(f"escalation: {exc}") from None
-    if dep.escalation is not None and policy.timezone != dep.timezone:
-        # alerts/policy.py reads its own timezone (quiet hours); until it takes the deployment's,
-        # the two must agree.
-        raise SettingsError(
-            f"escalation: {dep.escalation} has timezone {policy.timezone!r} but the deployment's "
-            f"timezone is {dep.timezone!r}; one time zone serves every section"
-        )
     try:
         load_status_config(dep.status)
     except ValueError as exc:

@@ -111,7 +111,7 @@ def test_secrets_can_come_from_files(monkeypatch: pytest.MonkeyPatch, tmp_path: 
         ("backlog: {promise_seconds: soon}\n", "backlog.promise_seconds", "'soon'"),
         ("backlog: {no_such: 1}\n", "backlog.no_such: unknown setting", "promise_seconds"),
         ("status: {no_such: 1}\n", "status.no_such: unknown setting", "cadence_minutes"),
-        ("detectors: {tz: UTC}\n", "detectors.tz", "top-level timezone"),
+        ("detectors: {tz: Mars/Phobos}\n", "detectors.tz", "IANA name"),
         ("status_webhook_url: not a url\n", "status_webhook_url", "http"),
         ("brands: []\n", "brands", "at least 1"),
     ],
@@ -128,22 +128,21 @@ def test_every_yaml_mistake_names_the_key_the_value_and_what_is_allowed(
     assert "Traceback" not in str(err.value)
 
 
-def test_one_timezone_reaches_every_section(tmp_path: Path) -> None:
+def test_the_top_level_timezone_is_every_sections_unless_one_sets_its_own(
+    tmp_path: Path,
+) -> None:
     p = tmp_path / "d.yaml"
     p.write_text("timezone: Asia/Tokyo\nbacklog: {service_hours: [8, 20]}\n")
     dep = load_deployment(p)
     assert dep.monitor.tz == dep.backlog["tz"] == dep.status["timezone"] == "Asia/Tokyo"
     assert dep.backlog["service_hours"] == (8, 20)
-    # a section naming the same zone is redundant but accepted
-    p.write_text("timezone: UTC\nstatus: {timezone: UTC}\n")
-    assert load_deployment(p).status["timezone"] == "UTC"
-    # the escalation policy file must name the same zone (it keeps its own key for quiet hours)
-    (tmp_path / "esc.yaml").write_text(
-        (Path(__file__).resolve().parents[2] / "alerts/data/escalation.yaml").read_text()
+    p.write_text("timezone: UTC\ndetectors: {tz: Europe/Oslo}\nstatus: {timezone: Europe/Riga}\n")
+    dep = load_deployment(p)
+    assert (dep.monitor.tz, dep.backlog["tz"], dep.status["timezone"]) == (
+        "Europe/Oslo",
+        "UTC",
+        "Europe/Riga",
     )
-    p.write_text("timezone: UTC\nescalation: esc.yaml\n")
-    with pytest.raises(SettingsError, match=r"escalation: .*Europe/Helsinki.*'UTC'"):
-        load_deployment(p)
 
 
 def test_no_yaml_means_the_same_defaults_as_an_empty_yaml(tmp_path: Path) -> None:
