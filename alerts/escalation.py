@@ -32,7 +32,7 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from alerts.chart import render_chart
@@ -76,6 +76,10 @@ REPLY_TYPES = (
     "resolved",
     "reopened",
     "evidence_updated",
+    "stage_changed",
+    "resolve_suggested",
+    "resolve_refused",
+    "news_changed",
 )
 _PAGING_TYPES = ("severity_changed", "reopened")
 
@@ -94,14 +98,22 @@ def _state_hash(inc: Incident, tier: str) -> str:
             inc.snoozed_until,
             inc.resolved_at,
             inc.resolved_by,
+            inc.stage,
+            inc.news,
+            inc.topic,
             tier,
         ]
     )
 
 
 def _triggered(tier: Tier, inc: Incident, age: float) -> bool:
-    """Does ``tier`` apply to ``inc`` now (ignoring what was already sent)?"""
+    """Does ``tier`` apply to ``inc`` now (ignoring what was already sent)?
+
+    An incident being watched (``monitoring``) escalates no further.
+    """
     if not inc.is_active or severity_rank(inc.severity) < severity_rank(tier.min_severity):
+        return False
+    if inc.stage == "monitoring":
         return False
     if tier.after_minutes <= 0:
         return True
@@ -134,6 +146,12 @@ def plan(incident: Incident, policy: Policy, now: float, sent: SentLog) -> list[
     """
     inc = incident
     tiers = policy.tiers_for(inc.brand)
+    if inc.news != "crisis":
+        # An FYI (a spike without complaints) goes to the alerts channel only, pinging nobody.
+        tiers = [
+            replace(t, mention=(), after_minutes=0, at_severity=None, min_severity="low")
+            for t in tiers[:1]
+        ]
     primary = policy.primary_channel(inc.brand)
     primary_key = main_key(inc.id, primary)
     age = max(0.0, now - inc.opened_at)
@@ -278,7 +296,9 @@ def plan(incident: Incident, policy: Policy, now: float, sent: SentLog) -> list[
             )
 
     every = policy.repeat_every_minutes
-    reminding = inc.status == "open" and every is not None and policy.repeat_max_count > 0
+    reminding = (
+        inc.status == "open" and inc.news == "crisis" and inc.stage != "monitoring"
+    ) and every is not None and policy.repeat_max_count > 0
     if reminding and every is not None and age >= every * 60.0:
         pinged = [
             m

@@ -28,8 +28,8 @@ from alerts.status import (
     next_update_at,
     reminder_due,
     render_drafts,
-    stage_for,
 )
+from alerts.stages import draft_stage
 from alerts.status_blocks import draft_blocks, reminder_text
 
 
@@ -119,8 +119,8 @@ def status_notifications(
     is planned again until Slack accepted it (dedup drops it afterwards).
     """
     out: list[Notification] = []
-    stage = stage_for(inc.status, inc.kind, inc.evidence)
-    if stage not in st.stages and not (stage == "resolved" and not st.stages):
+    stage = draft_stage(inc)
+    if stage is not None and stage not in st.stages and not (stage == "resolved" and not st.stages):
         drafts = render_drafts(facts_for(inc, stage, now), cfg)
         if drafts:
             st.stages.append(stage)
@@ -134,7 +134,7 @@ def status_notifications(
         due = _dt(st.next_update_at)
         # Planned on every event once due; dedup sends it once (the key names the due time).
         if reminder_due(_dt(last), inc.severity, _dt(now), cfg, False, due_at=due):
-            text = reminder_text(facts_for(inc, stage, now), due, cfg)
+            text = reminder_text(facts_for(inc, stage or inc.stage, now), due, cfg)
             out.append(
                 _thread_reply(
                     inc, policy, f"{inc.id}:next-update:{int(st.next_update_at)}", text, []

@@ -257,7 +257,13 @@ def _signals() -> list[Signal]:
                 0.9 if active else 0.1,
                 active,
                 sev if active else "none",
-                {"observed": 100 + i if active else 5, "expected": 8},
+                # a complaint storm (negative share 0.6): high while 12 <= i < 18
+                {
+                    "observed": (40 if sev == "high" else 20) if active else 5,
+                    "expected": 4,
+                    "ratio": (10 if sev == "high" else 5) if active else 1.2,
+                    "negative_share": 0.6,
+                },
             )
         )
     return out
@@ -301,12 +307,15 @@ def test_failed_send_is_not_recorded_and_retried_later() -> None:
 
 def test_ack_stops_reminders_and_resolve_updates_in_place() -> None:
     log, sender = SentLog(), FakeSender()
-    _run(_signals(), log, sender, commands={8: "ack"})
+    _run(_signals(), log, sender, commands={8: "ack", 45: "resolve"})
     kinds = [n.dedup_key.split(":", 1)[1] for n in sender.sent]
     assert "reminder" not in kinds
     assert "tier:lead" not in kinds
     assert any(k.startswith("tl:acknowledged") for k in kinds)
-    assert any(k.startswith("tl:resolved") for k in kinds)
+    # the quiet period moves the crisis to monitoring and asks; the person resolves it
+    stage = kinds.index(next(k for k in kinds if k.startswith("tl:stage_changed")))
+    resolved = kinds.index(next(k for k in kinds if k.startswith("tl:resolved")))
+    assert stage < resolved
 
 
 def test_plan_is_deterministic() -> None:
