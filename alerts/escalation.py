@@ -25,7 +25,9 @@ Examples
 >>> from alerts.policy import load_policy
 >>> inc = Incident("inc-1", "nordbank", "volume_surge", None, "open", "medium",
 ...                opened_at=43200.0, updated_at=43200.0, last_active_at=43200.0)
->>> [(n.action, n.channel) for n in plan(inc, load_policy(), now=43260.0, sent=SentLog())]
+>>> plan(inc, load_policy(), now=43260.0, sent=SentLog())  # group_wait: 5 minutes
+[]
+>>> [(n.action, n.channel) for n in plan(inc, load_policy(), now=43500.0, sent=SentLog())]
 [('post', '#somecare-alerts')]
 """
 
@@ -177,6 +179,13 @@ def plan(incident: Incident, policy: Policy, now: float, sent: SentLog) -> list[
     primary_entry = sent.get(primary_key)
     parent_channel = primary_entry.channel if primary_entry is not None else primary
 
+    waiting = (
+        age < policy.group_wait_minutes * 60.0
+        and inc.severity != "critical"
+        and primary_entry is None
+    )
+    if waiting:
+        return []  # group_wait: the first post gathers what the first minutes bring
     for tier in tiers:
         if tier.channel is not None:
             key = main_key(inc.id, tier.channel)

@@ -12,9 +12,9 @@ Severity table (one row per kind; the first row that holds wins, "low" otherwise
 kind           critical / high / medium                  caps
 ============== ========================================= ==========================
 volume_surge   ratio >= 8 and n >= 100 / ratio >= 4 and  warm-up: at most medium;
-               n >= 30 / ratio >= 2 and n >= 10          n < 10: low
+               n >= 30 / ratio >= 2 and n >= 10          n < 5: none (opens nothing)
 negative_burst share >= 0.6 and neg >= 50 / share >= 3x  warm-up: at most medium;
-               base and neg >= 20 / share >= 2x base and neg < 8: low
+               base and neg >= 20 / share >= 2x base and neg < 3: none
                neg >= 8
 backlog        the detector's (pace >= 3: high, >= 1:    backlog < 20: at most low
                medium); never critical
@@ -29,11 +29,14 @@ Kinds of news: a negative burst is a ``crisis``; a volume surge is a ``crisis``
 when its negative share is at least ``CRISIS_SHARE`` (0.35) or twice its baseline
 with at least 5 negatives, else ``fyi`` (a campaign, a press release, viral praise).
 A backlog on its own is ``crisis`` (people are waiting). An incident that was
-ever a crisis stays one.
+ever a crisis stays one. An FYI opens only from ``LifecycleConfig.fyi_open_min_severity``
+("medium": ten mentions at twice the expected count); a crisis from "low".
 
 Examples
 --------
 >>> impact_severity("volume_surge", {"observed": 4, "expected": 0.8, "ratio": 5.0}, "high")
+'none'
+>>> impact_severity("volume_surge", {"observed": 8, "expected": 1.6, "ratio": 5.0}, "high")
 'low'
 >>> impact_severity("volume_surge", {"observed": 40, "expected": 5, "ratio": 8.0}, "high")
 'high'
@@ -57,6 +60,8 @@ from detectors.signals import SEVERITIES
 
 _RANK = {s: i for i, s in enumerate(SEVERITIES)}
 REACH_RAISE = 100_000.0
+MIN_MENTIONS = 5.0  # a volume bucket with fewer mentions is no news at all ("none")
+MIN_NEGATIVES = 3.0  # ... a negative burst with fewer negatives
 CRISIS_SHARE = 0.35
 NEWS = ("fyi", "crisis")
 
@@ -109,6 +114,8 @@ def impact_severity(kind: str, evidence: Mapping[str, Any], detector_severity: s
         share = num(evidence, "window_share" if drift else "negative_share")
         base = num(evidence, "baseline_share") or 1e-9
         neg = num(evidence, "window_negative" if drift else "negative_count")
+        if neg < MIN_NEGATIVES:
+            return "none"
         if share >= 0.6 and neg >= 50:
             sev = "critical"
         elif share >= 3 * base and neg >= 20:
@@ -120,6 +127,8 @@ def impact_severity(kind: str, evidence: Mapping[str, Any], detector_severity: s
     else:
         ratio = num(evidence, "ratio")
         n = num(evidence, "observed")
+        if n < MIN_MENTIONS:
+            return "none"
         if ratio >= 8 and n >= 100:
             sev = "critical"
         elif ratio >= 4 and n >= 30:
@@ -147,9 +156,9 @@ def news_kind(kind: str, evidence: Mapping[str, Any]) -> str:
     return "fyi"
 
 
-def add_topics(totals: Mapping[str, float], evidence: Mapping[str, Any]) -> dict[str, float]:
-    """``totals`` plus the counts of ``evidence["topics"]`` (bad entries skipped)."""
-    out = dict(totals)
+def topic_counts(evidence: Mapping[str, Any]) -> dict[str, float]:
+    """The positive counts of ``evidence["topics"]`` (bad entries skipped)."""
+    out: dict[str, float] = {}
     topics = evidence.get("topics")
     if isinstance(topics, Mapping):
         for name, count in topics.items():
@@ -158,8 +167,30 @@ def add_topics(totals: Mapping[str, float], evidence: Mapping[str, Any]) -> dict
             except (TypeError, ValueError):
                 continue
             if c > 0:
-                out[str(name)] = out.get(str(name), 0.0) + c
+                out[str(name)] = c
     return out
+
+
+def add_topics(
+    totals: Mapping[str, float],
+    evidence: Mapping[str, Any],
+    before: Mapping[str, float] | None = None,
+) -> dict[str, float]:
+    """``totals`` plus the counts of ``evidence["topics"]``, minus ``before``.
+
+    ``before`` is what an earlier signal of the same bucket already added (an early
+    signal inside the bucket, or the other kind's signal of the same bucket), so a
+    bucket counts once, with its latest counts.
+
+    >>> add_topics({"login": 5}, {"topics": {"login": 7}}, before={"login": 4})
+    {'login': 8.0}
+    """
+    out = dict(totals)
+    for name, c in (before or {}).items():
+        out[name] = max(0.0, out.get(name, 0.0) - c)
+    for name, c in topic_counts(evidence).items():
+        out[name] = out.get(name, 0.0) + c
+    return {k: v for k, v in out.items() if v > 0}
 
 
 def _rank_key(name: str, count: float, crisis: bool) -> tuple[int, float, int]:

@@ -88,6 +88,11 @@ class LifecycleConfig:
     history_points: int = 72
     timeline_entries: int = 50
     split_by_topic: bool = False
+    # A spike without complaints (an FYI) opens only from this severity.
+    fyi_open_min_severity: str = "medium"
+    # The title topic follows the leading complaint freely this long after opening
+    # (the first post waits as long: the policy's group_wait), then with hysteresis.
+    topic_settle_seconds: float = 300.0
     # Alertmanager's group_by: every signal of a brand (volume, negative, backlog) that
     # overlaps in time joins the brand's one open incident (one outage, one thread).
     group_by_brand: bool = True
@@ -109,7 +114,7 @@ class LifecycleConfig:
                 raise ValueError(f"{name} must be >= 0")
         if self.quiet_seconds <= 0:
             raise ValueError("quiet_seconds must be > 0")
-        for name in ("open_min_severity", "backlog_open_min_severity"):
+        for name in ("open_min_severity", "backlog_open_min_severity", "fyi_open_min_severity"):
             if getattr(self, name) not in SEVERITIES or getattr(self, name) == "none":
                 raise ValueError(f"{name} must be one of {SEVERITIES[1:]}")
         if self.snooze_default_minutes <= 0 or self.max_snooze_minutes <= 0:

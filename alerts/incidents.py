@@ -47,7 +47,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from alerts.impact import add_topics, impact_severity, news_kind, num, title_topic
+from alerts.impact import (
+    add_topics,
+    impact_severity,
+    news_kind,
+    num,
+    title_topic,
+    topic_counts,
+)
 from alerts.incident_model import (
     ACTIONS,
     EVENT_TYPES,
@@ -140,7 +147,7 @@ def _evidence(sig: Signal) -> dict[str, Any]:
 
 def _open(sig: Signal, cfg: LifecycleConfig, key: str, sev: str) -> Incident:
     news = news_kind(sig.kind, sig.evidence)
-    totals = add_topics({}, sig.evidence)
+    totals = topic_counts(sig.evidence)
     topic = title_topic(None, totals, news == "crisis")
     grouped = cfg.group_by_brand
     id_topic = topic if (cfg.split_by_topic and not grouped) else None
@@ -163,6 +170,8 @@ def _open(sig: Signal, cfg: LifecycleConfig, key: str, sev: str) -> Incident:
         event_time=sig.ts,
     )
     _record_kind(inc, sig, sev)
+    if sig.evidence.get("bucket_start") is not None:
+        inc.kinds["_topics"] = {"bucket": sig.evidence["bucket_start"], "topics": totals}
     _add_point(inc, cfg, sig)
     note(inc, cfg, sig.ts, "opened", severity=inc.severity, score=round(sig.score, 3), news=news)
     return inc
@@ -235,8 +244,9 @@ def _fold_active(inc: Incident, sig: Signal, cfg: LifecycleConfig) -> list[Incid
         inc.news = "crisis"
         note(inc, cfg, sig.ts, "news_changed", news="crisis")
         events.append(IncidentEvent("news_changed", inc, sig.ts))
-    inc.topic_totals = add_topics(inc.topic_totals, sig.evidence)
-    inc.topic = title_topic(inc.topic, inc.topic_totals, inc.news == "crisis")
+    _count_topics(inc, sig)
+    settled = sig.ts - inc.opened_at >= cfg.topic_settle_seconds
+    inc.topic = title_topic(inc.topic if settled else None, inc.topic_totals, inc.news == "crisis")
     inc.peak["observed"] = max(inc.peak.get("observed", 0.0), num(sig.evidence, "observed"))
     inc.peak["score"] = max(inc.peak.get("score", 0.0), sig.score)
     if inc.stage == "monitoring" and inc.stage_before is not None:
@@ -247,6 +257,17 @@ def _fold_active(inc: Incident, sig: Signal, cfg: LifecycleConfig) -> list[Incid
     if not events and old_evidence != inc.evidence:
         events.append(IncidentEvent("evidence_updated", inc, sig.ts))
     return events
+
+
+def _count_topics(inc: Incident, sig: Signal) -> None:
+    """Add the signal's bucket topics to the incident's totals, each bucket once."""
+    bucket = sig.evidence.get("bucket_start")
+    last = inc.kinds.get("_topics") or {}
+    same = bucket is not None and last.get("bucket") == bucket
+    before = last.get("topics") if same else None
+    inc.topic_totals = add_topics(inc.topic_totals, sig.evidence, before)
+    if bucket is not None:
+        inc.kinds["_topics"] = {"bucket": bucket, "topics": topic_counts(sig.evidence)}
 
 
 def _quiet(inc: Incident, sig: Signal, cfg: LifecycleConfig) -> list[IncidentEvent]:
@@ -305,6 +326,8 @@ def on_signal(
     key = current.key if current is not None and current.key else incident_key(sig, cfg)
     sev = signal_severity(sig)
     floor = cfg.backlog_open_min_severity if sig.kind == "backlog" else cfg.open_min_severity
+    if news_kind(sig.kind, sig.evidence) == "fyi" and (current is None or current.news == "fyi"):
+        floor = max(floor, cfg.fyi_open_min_severity, key=severity_rank)
     opens = sig.active and severity_rank(sev) >= severity_rank(floor)
     if current is None:
         if not opens:

@@ -5,6 +5,9 @@ The schema (every key optional except ``tiers``; see ``alerts/data/escalation.ya
     version: 1
     timezone: Europe/Helsinki          # for quiet hours
     update_min_seconds: 300            # refresh an open message at most this often
+    group_wait_minutes: 5              # wait this long after an incident opens before its
+                                       # first post, gathering its signals (Alertmanager's
+                                       # group_wait); critical incidents post at once
     tiers:                             # in order; the first tier's channel is the primary
       - name: care
         channel: "#somecare-alerts"    # a tier with a channel posts its own message there
@@ -134,6 +137,7 @@ class Policy:
     tiers: tuple[Tier, ...]
     timezone: str = "Europe/Helsinki"
     update_min_seconds: float = 300.0
+    group_wait_minutes: float = 0.0
     repeat_every_minutes: float | None = 30.0
     repeat_max_count: int = 6
     quiet_hours: tuple[QuietHours, ...] = ()
@@ -292,6 +296,7 @@ def parse_policy(raw: Any) -> Policy:
             "version",
             "timezone",
             "update_min_seconds",
+            "group_wait_minutes",
             "tiers",
             "repeat",
             "quiet_hours",
@@ -394,6 +399,7 @@ def parse_policy(raw: Any) -> Policy:
         tiers=tiers,
         timezone=tz_name,
         update_min_seconds=_num(d.get("update_min_seconds", 300), "update_min_seconds"),
+        group_wait_minutes=_num(d.get("group_wait_minutes", 0), "group_wait_minutes"),
         repeat_every_minutes=every_f,
         repeat_max_count=max_count,
         quiet_hours=tuple(quiet),

@@ -62,7 +62,7 @@ def run(signals: list[Signal], cfg: LifecycleConfig = CFG) -> tuple[Incident | N
 )
 def test_open_table(active: bool, severity: str, min_sev: str, opens: bool) -> None:
     cfg = LifecycleConfig(open_min_severity=min_sev)
-    inc, events = on_signal(None, sig(100.0, active, severity), cfg)
+    inc, events = on_signal(None, sig(100.0, active, severity, negative_share=0.6), cfg)
     assert (inc is not None) is opens
     assert [e.type for e in events] == (["opened"] if opens else [])
     if inc is not None:
@@ -125,7 +125,7 @@ def test_reopen_keeps_id_and_fresh_open_gets_new_id() -> None:
     ],
 )
 def test_severity_hysteresis(severities: list[str], expected: str, changes: int) -> None:
-    signals = [sig(i * 60.0, True, s) for i, s in enumerate(severities)]
+    signals = [sig(i * 60.0, True, s, negative_share=0.6) for i, s in enumerate(severities)]
     inc, types = run(signals)
     assert inc is not None
     assert inc.severity == expected
@@ -190,6 +190,9 @@ def test_out_of_order_signal_does_not_rewind() -> None:
 def test_bad_evidence_never_raises(evidence: dict[str, Any]) -> None:
     s = Signal("nordbank", "volume_surge", 0.0, 0.9, True, "high", evidence)
     inc, _ = on_signal(None, s, CFG)
+    assert inc is None  # no count it can read: no impact, no incident
+    good = {"observed": 40, "ratio": 10, "negative_share": 0.6}
+    inc, _ = on_signal(None, Signal("nordbank", "volume_surge", 0.0, 0.9, True, "high", good), CFG)
     assert inc is not None
     on_signal(inc, Signal("nordbank", "volume_surge", 60.0, 0.9, True, "high", evidence), CFG)
 
