@@ -283,6 +283,8 @@ def plan(incident: Incident, policy: Policy, now: float, sent: SentLog) -> list[
             kind = str(entry_tl.get("type"))
             if kind not in REPLY_TYPES or ts <= posted_at:
                 continue
+            if kind == "stage_changed" and entry_tl.get("by") not in ("quiet_period", "evidence"):
+                continue  # a person moved it: the stage's draft reply says so, and the message
             if kind == "severity_changed" and severity_rank(
                 str(entry_tl.get("new"))
             ) < severity_rank(str(entry_tl.get("old"))):

@@ -308,8 +308,10 @@ def test_backlog_replies_only_when_it_is_news() -> None:
     assert backlog(960, 150, "promise") == []  # another reason within half an hour: no reply
     assert backlog(1260, 200) == ["evidence_updated"]  # doubled (no clear time known)
     assert backlog(1560, 210) == []
-    assert backlog(1260 + 1800, 230, "promise") == ["evidence_updated"]  # half an hour on
+    assert backlog(1260 + 1800, 230, "promise") == ["evidence_updated"]  # another reason
     assert backlog(1260 + 1800 + 300, 230, "promise") == []
+    assert backlog(1260 + 3600, 250, "promise") == []  # half an hour on, the same picture
+    assert backlog(1260 + 5400, 400, "promise") == ["evidence_updated"]  # half again
 
 
 def test_backlog_reply_when_the_clear_time_doubles() -> None:
