@@ -259,7 +259,9 @@ def plan(incident: Incident, policy: Policy, now: float, sent: SentLog) -> list[
         if severity_rank(sev) >= severity_rank(inc.severity)
     )
     if inc.is_active and len(inc.history) >= 2 and not charted:
-        png = render_chart(inc.history, opened_at=inc.opened_at)
+        png = render_chart(
+            inc.history, opened_at=inc.opened_at, title=title(inc), tz=policy.timezone
+        )
         out.append(
             Notification(
                 chart_key,

@@ -45,6 +45,7 @@ Examples
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from typing import Any
 
 from alerts.impact import (
@@ -102,13 +103,31 @@ _OWN = ("volume_surge", "negative_burst")
 
 
 def _add_point(inc: Incident, cfg: LifecycleConfig, sig: Signal) -> None:
-    if sig.kind != "volume_surge" and inc.kind != sig.kind:
-        return  # the chart plots the mention volume; other kinds carry the same counts
-    point = [sig.ts, num(sig.evidence, "observed"), num(sig.evidence, "expected")]
-    if inc.history and inc.history[-1][0] == sig.ts:
-        inc.history[-1] = point
-    elif not inc.history or sig.ts > inc.history[-1][0]:
-        inc.history.append(point)
+    """One chart point per bucket: ``[ts, observed, expected(, negative_share)]``.
+
+    A negative burst's light (inactive) evidence has no volume counts: it only adds
+    its share to the point of the same time.
+    """
+    ev = sig.evidence
+    share = ev.get("negative_share")
+    # A bucket's early (partial) signal and its close share one point: the bucket's start.
+    at = num(ev, "bucket_start") if ev.get("bucket_start") is not None else sig.ts
+    point: list[float] = []
+    if "observed" in ev:
+        point = [at, num(ev, "observed"), num(ev, "expected")]
+    times = [p[0] for p in inc.history]
+    i = bisect_left(times, at)
+    if i < len(times) and times[i] == at:
+        last = inc.history[i]
+        merged = point or last[:3]
+        if share is not None:
+            merged = [*merged[:3], num(ev, "negative_share")]
+        elif len(last) > 3:
+            merged = [*merged[:3], last[3]]
+        inc.history[i] = merged
+    elif point:
+        # A bucket's early signal can come before the close of the bucket before it.
+        inc.history.insert(i, point + ([num(ev, "negative_share")] if share is not None else []))
     del inc.history[: -cfg.history_points]
 
 
@@ -119,9 +138,11 @@ def _seed_history(sig: Signal, cfg: LifecycleConfig) -> list[list[float]]:
     if isinstance(raw, list):
         for p in raw:
             try:
-                out.append([float(p[0]), float(p[1]), float(p[2])])
-            except (TypeError, ValueError, IndexError):
+                out.append([float(x) for x in p[:4]])
+            except (TypeError, ValueError):
                 continue
+            if len(out[-1]) < 3:
+                out.pop()
     out = sorted((p for p in out if p[0] < sig.ts), key=lambda p: p[0])
     return out[-(cfg.history_points - 1) :]
 
