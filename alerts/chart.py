@@ -161,12 +161,12 @@ def chart_figure(
             bottom.set_xlim(datetime.fromtimestamp(first, UTC), datetime.fromtimestamp(last, UTC))
         step = next((m for m in (5, 10, 15, 30, 60, 120, 180) if (last - first) / 60 / m <= 8), 360)
         locator: Any = (
-            mdates.MinuteLocator(byminute=range(0, 60, step), tz=zone)
+            mdates.MinuteLocator(byminute=range(0, 60, step), tz=zone)  # type: ignore[no-untyped-call]
             if step < 60
-            else mdates.HourLocator(byhour=range(0, 24, step // 60), tz=zone)
+            else mdates.HourLocator(byhour=range(0, 24, step // 60), tz=zone)  # type: ignore[no-untyped-call]
         )
         bottom.xaxis.set_major_locator(locator)
-        bottom.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M", tz=zone))
+        bottom.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M", tz=zone))  # type: ignore[no-untyped-call]
         label = datetime.fromtimestamp(pts[-1][0], tz=zone).strftime("%Z, %d.%m.%Y")
         bottom.set_xlabel(f"time ({label})", fontsize=8)
     if pts:

@@ -150,10 +150,10 @@ def plan(incident: Incident, policy: Policy, now: float, sent: SentLog) -> list[
     tiers = policy.tiers_for(inc.brand)
     if inc.news != "crisis":
         # An FYI (a spike without complaints) goes to the alerts channel only, pinging nobody.
-        tiers = [
+        tiers = tuple(
             replace(t, mention=(), after_minutes=0, at_severity=None, min_severity="low")
             for t in tiers[:1]
-        ]
+        )
     primary = policy.primary_channel(inc.brand)
     primary_key = main_key(inc.id, primary)
     age = max(0.0, now - inc.opened_at)
@@ -310,8 +310,10 @@ def plan(incident: Incident, policy: Policy, now: float, sent: SentLog) -> list[
 
     every = policy.repeat_every_minutes
     reminding = (
-        inc.status == "open" and inc.news == "crisis" and inc.stage != "monitoring"
-    ) and every is not None and policy.repeat_max_count > 0
+        (inc.status == "open" and inc.news == "crisis" and inc.stage != "monitoring")
+        and every is not None
+        and policy.repeat_max_count > 0
+    )
     if reminding and every is not None and age >= every * 60.0:
         pinged = [
             m

@@ -229,9 +229,7 @@ class Incident:
             stage=str(d.get("stage") or _legacy_stage(d)),
             stage_before=None if d.get("stage_before") is None else str(d["stage_before"]),
             news=str(d.get("news") or "crisis"),
-            topic_totals={
-                str(k): float(v) for k, v in (d.get("topic_totals") or {}).items()
-            },
+            topic_totals={str(k): float(v) for k, v in (d.get("topic_totals") or {}).items()},
             kinds={str(k): dict(v) for k, v in (d.get("kinds") or {}).items()},
             event_time=float(d.get("event_time") or d.get("updated_at") or 0.0),
         )

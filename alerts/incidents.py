@@ -404,7 +404,10 @@ def on_signal(
         # Long quiet in monitoring and nobody closed it: this is a new outage.
         _expire(inc, sig.ts, cfg)
         fresh = _open(sig, cfg, key, sev)
-        return fresh, [IncidentEvent("resolved", inc, sig.ts), IncidentEvent("opened", fresh, sig.ts)]
+        return fresh, [
+            IncidentEvent("resolved", inc, sig.ts),
+            IncidentEvent("opened", fresh, sig.ts),
+        ]
 
     inc.updated_at = sig.ts
     _add_point(inc, cfg, sig)
@@ -418,7 +421,9 @@ def on_signal(
 
     if sig.active:
         had = bool(events)
-        events.extend(e for e in _fold_active(inc, sig, cfg) if not (had and e.type == "evidence_updated"))
+        events.extend(
+            e for e in _fold_active(inc, sig, cfg) if not (had and e.type == "evidence_updated")
+        )
     elif sig.ts - inc.last_active_at >= cfg.quiet_seconds and not _own_active(inc):
         events.extend(_quiet(inc, sig, cfg))
         if inc.status == "resolved":

@@ -20,6 +20,7 @@ from alerts.escalation import main_key, plan
 from alerts.incidents import Incident
 from alerts.policy import Policy
 from alerts.slack_blocks import escape_mrkdwn
+from alerts.stages import draft_stage
 from alerts.status import (
     Draft,
     IncidentFacts,
@@ -29,7 +30,6 @@ from alerts.status import (
     reminder_due,
     render_drafts,
 )
-from alerts.stages import draft_stage
 from alerts.status_blocks import draft_blocks, reminder_text
 
 

@@ -38,9 +38,7 @@ def _count(img: Image.Image, box: tuple[int, int, int, int], rgb: tuple[int, int
     region = img.crop(box).convert("RGB")
     raw = region.tobytes()
     return sum(
-        1
-        for i in range(0, len(raw), 3)
-        if all(abs(raw[i + k] - rgb[k]) <= 30 for k in range(3))
+        1 for i in range(0, len(raw), 3) if all(abs(raw[i + k] - rgb[k]) <= 30 for k in range(3))
     )
 
 
@@ -71,7 +69,8 @@ def test_axes_are_labelled_in_the_teams_time_zone() -> None:
     assert len(top.get_lines()) >= 3  # expected, observed, the onset marker
     utc = chart_figure(outage(), tz="UTC")
     utc.canvas.draw()
-    assert [t.get_text() for t in utc.axes[1].get_xticklabels() if t.get_text()][0][:2] == "06"
+    first = next(t.get_text() for t in utc.axes[1].get_xticklabels() if t.get_text())
+    assert first.startswith("06")
 
 
 def test_same_history_gives_the_same_picture() -> None:

@@ -94,7 +94,7 @@ class Replay(Engine):
         for e in events:
             self.log.append((e.ts, "event", e.type))
         inc = next((i for i in self.incidents.values() if i.brand == sig.brand), None)
-        if inc is None or inc.status == "resolved" and not events:
+        if inc is None or (inc.status == "resolved" and not events):
             return events
         while self.script and inc.now >= inc.opened_at + self.script[0][0] * 60.0:
             _, action = self.script.pop(0)

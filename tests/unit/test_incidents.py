@@ -319,7 +319,9 @@ def test_backlog_reply_when_the_clear_time_doubles() -> None:
     out = []
     for ts, clears in [(60, 3600), (360, 5000), (660, 7100), (960, 7300), (1260, 7400)]:
         ev = {"message": "b", "backlog": 100, "reason": "pace", "clears_in_seconds": clears}
-        inc, events = on_signal(inc, Signal("nordbank", "backlog", ts, 0.8, True, "medium", ev), CFG)
+        inc, events = on_signal(
+            inc, Signal("nordbank", "backlog", ts, 0.8, True, "medium", ev), CFG
+        )
         out.append([e.type for e in events])
     assert out == [["evidence_updated"], [], [], ["evidence_updated"], []]
 

@@ -221,9 +221,11 @@ def test_expired_watch_gives_way_to_a_new_incident() -> None:
     inc, _ = on_signal(None, vol(0), cfg)
     assert inc is not None
     inc, _ = on_signal(inc, vol(700, 3, active=False), cfg)
-    assert inc is not None and inc.stage == "monitoring"
+    assert inc is not None
+    assert inc.stage == "monitoring"
     new, events = on_signal(inc, vol(5000), cfg)
     assert [e.type for e in events] == ["resolved", "opened"]
     assert events[0].incident.resolved_by == "expired"
     assert draft_stage(events[0].incident) is None  # nobody said it is over: no public draft
-    assert new is not None and new.id != inc.id
+    assert new is not None
+    assert new.id != inc.id
