@@ -225,10 +225,11 @@ def _join_backlog(inc: Incident, sig: Signal, cfg: LifecycleConfig) -> list[Inci
 
 
 def _backlog_news(inc: Incident, backlog: dict[str, Any], ts: float, cfg: LifecycleConfig) -> bool:
-    """Is this backlog worth a thread reply? When it first joins; then at most once per
-    ``backlog_note_seconds`` and only for a changed picture (another reason, or a clear
-    time half again as long or as short), sooner only when the time to clear it (or,
-    with no clear time known, the backlog) grew ``backlog_note_growth`` times."""
+    """Is this backlog worth a thread reply? Only when it changes the picture: when it
+    first joins, when the time to clear it (or, with no clear time known, the backlog)
+    grew ``backlog_note_growth`` (2) times since the last reply; and at most once per
+    ``backlog_note_seconds`` for another reason or a clear time halved (it is clearing).
+    The main message shows the live numbers in between."""
     last = next((e for e in reversed(inc.timeline) if e.get("type") == "evidence_updated"), None)
     if last is None:
         return True
@@ -244,12 +245,10 @@ def _backlog_news(inc: Incident, backlog: dict[str, Any], ts: float, cfg: Lifecy
         return False
     if last.get("reason") != backlog.get("reason"):
         return True
-    # Half an hour on, only a changed picture: the clear time (or the count) moved by half.
+    # Half an hour on, only a changed picture: the backlog is clearing (half the time).
     if clears is not None and was_clears is not None:
-        a, b = float(clears), max(float(was_clears), 1.0)
-    else:
-        a, b = num(backlog, "backlog"), max(float(last.get("count") or 0), 1.0)
-    return a >= 1.5 * b or a <= b / 1.5
+        return float(clears) <= float(was_clears) / 2
+    return False
 
 
 def _adopt(inc: Incident, sig: Signal, cfg: LifecycleConfig) -> None:

@@ -146,8 +146,18 @@ def status_notifications(
 def notifications(
     inc: Incident, st: StatusState, sent: SentLog, policy: Policy, cfg: StatusConfig, now: float
 ) -> list[Notification]:
-    """Everything that should go to Slack for ``inc`` at event time ``now``, in order."""
-    return [*plan(inc, policy, now, sent), *status_notifications(inc, st, cfg, policy, now)]
+    """Everything that should go to Slack for ``inc`` at event time ``now``, in order.
+
+    Drafts wait for the incident's main message (the policy's group_wait), so they are
+    written with its settled topic and land in its thread.
+    """
+    planned = plan(inc, policy, now, sent)
+    posted = main_key(inc.id, policy.primary_channel(inc.brand)) in sent or any(
+        n.action == "post" for n in planned
+    )
+    if not posted:
+        return planned
+    return [*planned, *status_notifications(inc, st, cfg, policy, now)]
 
 
 def approve(

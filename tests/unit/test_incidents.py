@@ -311,19 +311,23 @@ def test_backlog_replies_only_when_it_is_news() -> None:
     assert backlog(1260 + 1800, 230, "promise") == ["evidence_updated"]  # another reason
     assert backlog(1260 + 1800 + 300, 230, "promise") == []
     assert backlog(1260 + 3600, 250, "promise") == []  # half an hour on, the same picture
-    assert backlog(1260 + 5400, 400, "promise") == ["evidence_updated"]  # half again
+    assert backlog(1260 + 5400, 400, "promise") == []  # grew, but not doubled
+    assert backlog(1260 + 5700, 460, "promise") == ["evidence_updated"]  # doubled
 
 
 def test_backlog_reply_when_the_clear_time_doubles() -> None:
     inc: Incident | None = _open_incident()
     out = []
-    for ts, clears in [(60, 3600), (360, 5000), (660, 7100), (960, 7300), (1260, 7400)]:
+    steps = [(60, 3600), (360, 5000), (660, 7100), (960, 7300), (1260, 7400), (3000, 9000),
+             (3300, 3000)]  # fmt: skip
+    for ts, clears in steps:
         ev = {"message": "b", "backlog": 100, "reason": "pace", "clears_in_seconds": clears}
         inc, events = on_signal(
             inc, Signal("nordbank", "backlog", ts, 0.8, True, "medium", ev), CFG
         )
         out.append([e.type for e in events])
-    assert out == [["evidence_updated"], [], [], ["evidence_updated"], []]
+    # joins; doubled (3600 -> 7300); not doubled again; clearing half an hour on
+    assert out == [["evidence_updated"], [], [], ["evidence_updated"], [], [], ["evidence_updated"]]
 
 
 @pytest.mark.parametrize(
