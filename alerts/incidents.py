@@ -226,9 +226,10 @@ def _join_backlog(inc: Incident, sig: Signal, cfg: LifecycleConfig) -> list[Inci
 
 def _backlog_news(inc: Incident, backlog: dict[str, Any], ts: float, cfg: LifecycleConfig) -> bool:
     """Is this backlog worth a thread reply? Only when it changes the picture: when it
-    first joins, when the time to clear it (or, with no clear time known, the backlog)
-    grew ``backlog_note_growth`` (2) times since the last reply; and at most once per
-    ``backlog_note_seconds`` for another reason or a clear time halved (it is clearing).
+    first joins; when the time to clear it (or, with no clear time known, the backlog)
+    grew ``backlog_note_growth`` (2) times since the last reply, at most once per half
+    ``backlog_note_seconds``; and at most once per ``backlog_note_seconds`` for another
+    reason or a clear time halved (it is clearing).
     The main message shows the live numbers in between."""
     last = next((e for e in reversed(inc.timeline) if e.get("type") == "evidence_updated"), None)
     if last is None:
@@ -239,9 +240,10 @@ def _backlog_news(inc: Incident, backlog: dict[str, Any], ts: float, cfg: Lifecy
     else:
         count, was = num(backlog, "backlog"), float(last.get("count") or 0)
         grew = count >= cfg.backlog_note_growth * max(was, 1.0)
-    if grew:
+    since = ts - float(last.get("ts") or 0.0)
+    if grew and since >= cfg.backlog_note_seconds / 2:
         return True
-    if ts - float(last.get("ts") or 0.0) < cfg.backlog_note_seconds:
+    if since < cfg.backlog_note_seconds:
         return False
     if last.get("reason") != backlog.get("reason"):
         return True

@@ -51,7 +51,7 @@ def test_demo_shows_alert_incident_and_finnish_draft(bootstrap: str, tmp_path: P
     assert "Seuraava tiedote klo" in out  # the Finnish draft with the next update time
     assert "Next update at" in out  # and the English one
     assert "[Approve] [Edit]" in out
-    assert "clicking [Cause identified]" in out  # the demo says when it clicks for you
+    assert "pressing [Cause identified]" in out  # the demo says when it clicks for you
     summary = out[out.index("replay done") :]
     assert "mentions_consumed_total: 3200" in summary
     assert "incidents_opened_total: 1 " in summary  # one outage, one incident, no false alert
@@ -80,4 +80,4 @@ def test_demo_outage_in_slack_one_thread_stages_in_order(bootstrap: str, tmp_pat
     # The demo pressed [Resolved] while the reply backlog was over its limit: refused, and
     # so no public "resolved" draft was ever offered.
     assert any(t.startswith("Not resolved:") for t in texts), texts
-    assert "clicking [Resolved]" in out
+    assert "pressing [Resolved]" in out
