@@ -207,7 +207,12 @@ def published_note(
     nxt = ""
     if pub.next_update_at is not None:
         nxt = f"; next update due {pub.next_update_at.astimezone(cfg.zone):%H:%M %Z}"
-    who = escape_mrkdwn(pub.approved_by)
+    # A Slack user id shows as the person's name (<@U…>); anything else as written.
+    who = (
+        f"<@{pub.approved_by}>"
+        if pub.approved_by[:1] in ("U", "W") and pub.approved_by.isalnum()
+        else escape_mrkdwn(pub.approved_by)
+    )
     text = (
         f":mega: Published ({pub.lang}, {pub.channel}) by {who}{nxt}:\n>{escape_mrkdwn(pub.text)}"
     )

@@ -180,18 +180,28 @@ def load_deployment(path: Path | str | None) -> Deployment:
     det = raw.get("detectors") or {}
     if not isinstance(det, dict):
         raise SettingsError("detectors: expected a mapping")
+    # One time zone setting: the top-level ``timezone`` is every section's default
+    # (detectors' hour of week, backlog service hours, status updates, the policy).
+    tz = str(raw.get("timezone", Deployment.timezone))
+    det = {"tz": tz, **det}
+    backlog_raw = raw.get("backlog") or {}
+    status_raw = raw.get("status") or {}
+    if isinstance(backlog_raw, dict):
+        backlog_raw = {"tz": tz, **backlog_raw}
+    if isinstance(status_raw, dict):
+        status_raw = {"timezone": tz, **status_raw}
     hook = raw.get("status_webhook_url")
     if hook is not None and not str(hook).startswith(("http://", "https://")):
         raise SettingsError("status_webhook_url: expected an http(s) URL")
     dep = Deployment(
         brands=tuple(b.lower() for b in brands),
         sources=tuple(s.lower() for s in sources),
-        timezone=str(raw.get("timezone", Deployment.timezone)),
+        timezone=tz,
         monitor=_monitor_config(det),
         escalation=_path("escalation"),
-        status=dict(raw.get("status") or {}),
+        status=dict(status_raw),
         topics=_path("topics"),
-        backlog=dict(raw.get("backlog") or {}),
+        backlog=dict(backlog_raw),
         status_webhook_url=None if hook is None else str(hook),
         raw=raw,
     )
@@ -206,7 +216,7 @@ def validate(dep: Deployment) -> None:
     from detectors.backlog import BacklogConfig
 
     try:
-        load_policy(dep.escalation)
+        load_policy(dep.escalation, default_timezone=dep.timezone)
     except (PolicyError, OSError) as exc:
         raise SettingsError(f"escalation: {exc}") from None
     try:
