@@ -259,9 +259,13 @@ def plan(incident: Incident, policy: Policy, now: float, sent: SentLog) -> list[
         if severity_rank(sev) >= severity_rank(inc.severity)
     )
     if inc.is_active and len(inc.history) >= 2 and not charted:
-        png = render_chart(
-            inc.history, opened_at=inc.opened_at, title=title(inc), tz=policy.timezone
-        )
+        # Drawn when sent (chart_png, in the dispatching thread), not on every plan.
+        chart = {
+            "history": inc.history,
+            "opened_at": inc.opened_at,
+            "title": title(inc),
+            "tz": policy.timezone,
+        }
         out.append(
             Notification(
                 chart_key,
@@ -272,8 +276,9 @@ def plan(incident: Incident, policy: Policy, now: float, sent: SentLog) -> list[
                 inc.id,
                 tiers[0].name,
                 parent_key=primary_key,
-                attachment=png,
+                attachment=None,
                 title=f"{title(inc)} ({inc.severity})",
+                metadata={"chart": chart},
                 suppressed=suppressed(),
             )
         )
@@ -343,6 +348,25 @@ def plan(incident: Incident, policy: Policy, now: float, sent: SentLog) -> list[
     return out + replies
 
 
+def chart_png(n: Notification) -> bytes:
+    """The PNG of a "chart" notification: its attachment, or drawn now from its data.
+
+    :func:`plan` leaves the drawing (matplotlib, a fraction of a CPU second) to the
+    moment of sending, which runs off the event loop, once per chart actually sent.
+    """
+    if n.attachment:
+        return n.attachment
+    spec = n.metadata.get("chart") if isinstance(n.metadata, dict) else None
+    if not isinstance(spec, dict):
+        return b""
+    return render_chart(
+        spec.get("history") or [],
+        opened_at=spec.get("opened_at"),
+        title=str(spec.get("title") or ""),
+        tz=str(spec.get("tz") or "Europe/Helsinki"),
+    )
+
+
 class Sender(Protocol):
     """What :func:`dispatch` needs from a delivery (``SlackDelivery`` has it)."""
 
@@ -392,7 +416,7 @@ def dispatch(
             continue
         thread_ts = sent.thread_ts(n)
         if n.action == "chart":
-            result = sender.upload_chart(n.channel, thread_ts, n.attachment or b"", n.title)
+            result = sender.upload_chart(n.channel, thread_ts, chart_png(n), n.title)
         else:
             result = sender.send(n, thread_ts)
         if result.ok:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from alerts.dedup import DeliveryResult, Notification, SentLog, needs_send
-from alerts.escalation import dispatch, main_key, plan
+from alerts.escalation import chart_png, dispatch, main_key, plan
 from alerts.incidents import Command, Incident, LifecycleConfig, on_command, on_signal
 from alerts.policy import Policy, parse_policy
 from detectors.signals import Signal
@@ -210,7 +210,8 @@ def test_chart_once_per_severity() -> None:
     log = posted(CARE)
     charts = [n for n in plan(inc, POLICY, now, log) if n.action == "chart"]
     assert len(charts) == 1
-    assert charts[0].attachment
+    assert charts[0].attachment is None  # drawn when sent, off the event loop
+    assert chart_png(charts[0])[:8] == b"\x89PNG\r\n\x1a\n"
     assert charts[0].parent_key == CARE
     log.record(charts[0], channel_id="CCARE", message_ts="F1", now=now)
     assert not [n for n in plan(inc, POLICY, now, log) if n.action == "chart"]
