@@ -57,8 +57,8 @@ _FROM = {
 def backlog_holds(inc: Incident) -> str | None:
     """Why a joined reply backlog holds off ``resolved`` (``None``: it does not).
 
-    It holds while its latest decision is active, or while the time to clear it
-    at the current pace is above its clear limit.
+    It holds while the time to clear it at the current pace (its latest decision) is
+    above its clear limit, or while nothing is being answered at all.
 
     >>> from alerts.incident_model import Incident
     >>> inc = Incident("i", "nb", "volume_surge", None, "open", "high", 0.0, 0.0, 0.0)
@@ -79,9 +79,8 @@ def backlog_holds(inc: Incident) -> str | None:
             f"the reply backlog ({count}) clears in {_dur(float(clears))}, "
             f"above its {_dur(float(limit))} limit"
         )
-    if b.get("active"):
-        why = b.get("reason") or "active"
-        return f"the reply backlog ({count}) is still over its limit ({why})"
+    if clears is None and b.get("active") and b.get("reason") == "pace":
+        return f"the reply backlog ({count}) is not being answered at all"
     return None
 
 
