@@ -119,7 +119,7 @@ def create_app(settings: Settings, deployment: Deployment) -> tuple[faust.App, C
     # faust.web stays on for its server's lifecycle; our own routes replace its /table.
     app = faust.App(settings.app_id, web_enabled=True, **faust_options(settings))
     registry = CollectorRegistry()
-    policy = load_policy(deployment.escalation)
+    policy = load_policy(deployment.escalation, default_timezone=deployment.timezone)
     status_cfg = load_status_config(deployment.status)
     ctx = Context(
         settings=settings,
