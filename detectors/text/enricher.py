@@ -111,9 +111,9 @@ class Enricher:
         stage's code and tables stay warm in the CPU caches, about 20% faster.
         """
         tokens = [tokenize(t) for t in texts]
-        scorer = self.sentiment.scorer
+        predict = self.sentiment.predict_tokens
         sentiments = [
-            scorer(lang).predict(toks, count_caps(text))
+            predict(toks, lang, count_caps(text), text)
             for text, lang, toks in zip(texts, langs, tokens, strict=True)
         ]
         match = self.taxonomy.match

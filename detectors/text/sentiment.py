@@ -35,6 +35,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from detectors.text.care import care_features
 from detectors.text.features import sentiment_features
 from detectors.text.lexicon import OTHER_LANG, has_word_lists
 from detectors.text.scorer import Scorer
@@ -133,6 +134,52 @@ class LinearModel:
         return self._bigrams
 
 
+def _log_softmax(a: float, b: float, c: float) -> PerClass:
+    m = max(a, b, c)
+    z = m + math.log(math.exp(a - m) + math.exp(b - m) + math.exp(c - m))
+    return a - z, b - z, c - z
+
+
+class CareLayer:
+    """The second stage: a language model's class log-probabilities plus care features.
+
+    Its inputs are ``p:negative`` / ``p:neutral`` / ``p:positive`` (the first stage's log
+    probabilities), the ``care:<family>`` features of :mod:`detectors.text.care` and
+    ``lang:<model>`` (which first-stage model spoke). It is a small multinomial logistic
+    regression fitted on brand-mention tuning rows by ``make train``.
+    """
+
+    __slots__ = ("base", "intercept", "weights")
+
+    def __init__(self, spec: Mapping[str, Any]) -> None:
+        classes = tuple(spec["classes"])
+        if classes != CLASSES:
+            raise ValueError(f"care layer classes must be {CLASSES}, got {classes}")
+        b = [float(x) for x in spec["intercept"]]
+        if len(b) != 3:
+            raise ValueError("care layer intercept must have three values")
+        self.intercept: PerClass = (b[0], b[1], b[2])
+        w = {k: (float(v[0]), float(v[1]), float(v[2])) for k, v in spec["weights"].items()}
+        self.base = tuple(w.pop("p:" + c, (0.0, 0.0, 0.0)) for c in CLASSES)
+        self.weights: dict[str, PerClass] = w
+
+    def scores(self, base: PerClass, features: Mapping[str, float]) -> PerClass:
+        """Final class scores from the first stage's scores and the care features."""
+        a, b, c = self.intercept
+        for lp, w in zip(_log_softmax(*base), self.base, strict=True):
+            a += w[0] * lp
+            b += w[1] * lp
+            c += w[2] * lp
+        get = self.weights.get
+        for k, v in features.items():
+            w = get(k)
+            if w is not None:
+                a += w[0] * v
+                b += w[1] * v
+                c += w[2] * v
+        return a, b, c
+
+
 def default_model_path() -> Path:
     """Where the packaged model file lives."""
     return Path(str(resources.files("detectors.text") / "models" / "sentiment.json.gz"))
@@ -157,6 +204,7 @@ class SentimentModel:
         }
         if "universal" not in self.models:
             raise ValueError(f"{p}: no universal model")
+        self.care: CareLayer | None = CareLayer(spec["care"]) if spec.get("care") else None
         self._scorers: dict[str, Scorer] = {}
 
     def scorer(self, lang: str) -> Scorer:
@@ -176,6 +224,31 @@ class SentimentModel:
         """The language's own model, else the universal one."""
         return self.models.get(lang) or self.models["universal"]
 
+    def model_name(self, lang: str) -> str:
+        """The name of the first-stage model that serves ``lang``."""
+        return lang if lang in self.models else "universal"
+
+    def layer_features(self, tokens: list[str], lang: str, raw: str = "") -> dict[str, float]:
+        """The care layer's own features of a text (no first-stage scores)."""
+        f = care_features(tokens, lang, raw)
+        f["lang:" + self.model_name(lang)] = 1.0
+        return f
+
+    def finish(
+        self, base: PerClass, tokens: list[str], lang: str, raw: str = ""
+    ) -> tuple[str, float]:
+        """``(label, signed score)`` from first-stage scores, through the care layer if any."""
+        model = self.model_for(lang)
+        if self.care is None:
+            return model.decide(*base)
+        return model.decide(*self.care.scores(base, self.layer_features(tokens, lang, raw)))
+
+    def predict_tokens(
+        self, tokens: list[str], lang: str, caps: int = 0, raw: str = ""
+    ) -> tuple[str, float]:
+        """``(label, signed score)`` of a tokenised text (``raw``: the text itself, if at hand)."""
+        return self.finish(self.scorer(lang).scores(tokens, caps), tokens, lang, raw)
+
     def classify_tokens(
         self,
         tokens: list[str],
@@ -183,10 +256,11 @@ class SentimentModel:
         *,
         stems: list[str] | None = None,
         caps: int = 0,
+        raw: str = "",
     ) -> tuple[str, float]:
         """Classify an already tokenised (and possibly stemmed) text."""
         if stems is None:
-            return self.scorer(lang).predict(tokens, caps)
+            return self.predict_tokens(tokens, lang, caps, raw)
         model = self.model_for(lang)
         feats = sentiment_features(
             tokens,
@@ -196,11 +270,11 @@ class SentimentModel:
             words=model.words,
             chars=model.chars,
         )
-        return model.predict(feats)
+        return self.finish(model.scores(feats), tokens, lang, raw)
 
     def classify(self, text: str, lang: str) -> tuple[str, float]:
         """``(label, signed score)`` of a raw text in ``lang``."""
-        return self.classify_tokens(tokenize(text), lang, caps=count_caps(text))
+        return self.classify_tokens(tokenize(text), lang, caps=count_caps(text), raw=text)
 
     def classify_many(self, texts: Sequence[str], lang: str) -> list[tuple[str, float]]:
         """:meth:`classify` over many texts of one language."""
