@@ -158,7 +158,7 @@ _PATTERNS: dict[str, dict[str, str]] = {
             r"|\bnot running\b|\brescheduled\b|\bdrove (?:straight )?past\b|\blate\b"
         ),
         "access": (
-            r"\bcan'?t log ?in\b|\bcannot log ?in\b|\blog ?in\b|\blogs me out\b|\bcrash\w*"
+            r"\bcan'?t log ?in\b|\bcannot log ?in\b|\blog in\b|\blogin\b|\blogs me out\b|\bcrash\w*"
             r"|\bdown\b|\boutage\w*|\bnot working\b|\bdoesn'?t work\b|\bno signal\b"
             r"|\berror\b|\bblocked\b|\bwon'?t connect\b|\bexpires?\b"
         ),
@@ -251,12 +251,107 @@ _THANKS = re.compile(
 _RATING = re.compile(r"(?<![\d/.,:])(?:[4-5](?:[.,]5)?\s?/\s?5|(?:[89]|10)\s?/\s?10)(?![\d/])")
 
 
+def _alternatives(pattern: str) -> list[str]:
+    """The top-level ``|`` branches of a regex (parentheses and classes respected)."""
+    out, depth, start, i, in_class = [], 0, 0, 0, False
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = c != "]"
+        elif c == "[":
+            in_class = True
+        elif c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+        elif c == "|" and depth == 0:
+            out.append(pattern[start:i])
+            start = i + 1
+        i += 1
+    out.append(pattern[start:])
+    return out
+
+
+def _spans_tokens(alt: str) -> bool:
+    """Whether a branch can match across a space (else it matches within one token)."""
+    return " " in alt or "[^" in alt or ".{" in alt or alt.startswith("<num>")
+
+
+def _first_word(alt: str) -> str:
+    """A regex for the first token of a branch that spans tokens (a superset is fine)."""
+    depth, cut, i, in_class = 0, len(alt), 0, False
+    while i < len(alt):
+        c = alt[i]
+        if c == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = c != "]"
+        elif c == "[":
+            if alt.startswith("[^", i) and depth == 0:
+                cut = i
+                break
+            in_class = True
+        elif c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+        elif (c == " " or alt.startswith(".{", i)) and depth == 0:
+            cut = i
+            break
+        i += 1
+    head = alt[:cut].replace("\\b", "")
+    return re.sub(r" [^|)]*", "", head)
+
+
+class _Families:
+    """One language's patterns: single-token branches looked up per token (remembered),
+    the branches that span tokens tried only where a token can start one, ``howto``
+    anchored at the start of the text."""
+
+    __slots__ = ("cache", "howto", "phrases", "starts", "word")
+
+    def __init__(self, fams: dict[str, str]) -> None:
+        words, phrases, starts = [], [], []
+        for n in FAMILIES:
+            if n not in fams or n == "howto":
+                continue
+            alts = _alternatives(fams[n])
+            one = [a for a in alts if not _spans_tokens(a)]
+            many = [a for a in alts if _spans_tokens(a)]
+            if one:
+                words.append(f"(?P<{n}>{'|'.join(one)})")
+            if many:
+                phrases.append(f"(?P<{n}>{'|'.join(many)})")
+                starts.extend(_first_word(a) for a in many)
+        self.word = re.compile("|".join(words)) if words else None
+        self.phrases = re.compile(" (?:" + "|".join(phrases) + ")") if phrases else None
+        self.starts = re.compile("|".join(f"(?:{x})" for x in starts)) if starts else None
+        self.howto = re.compile(fams["howto"]) if "howto" in fams else None
+        self.cache: dict[str, tuple[str, bool]] = {}
+
+    def learn(self, token: str) -> tuple[str, bool]:
+        """The family a token alone names ("" for none) and whether a phrase may start
+        there; remembered (bounded)."""
+        m = self.word.match(token) if self.word is not None else None
+        fam = (m.lastgroup or "") if m is not None else ""
+        start = self.starts is not None and self.starts.fullmatch(token) is not None
+        if len(self.cache) >= _CACHE_MAX:
+            self.cache.clear()
+        self.cache[token] = (fam, start)
+        return fam, start
+
+
+_CACHE_MAX = 50_000
+
+
 @lru_cache(maxsize=8)
-def _compiled(lang: str) -> re.Pattern[str] | None:
+def _compiled(lang: str) -> _Families | None:
     fams = _PATTERNS.get(lang)
-    if fams is None:
-        return None
-    return re.compile("|".join(f"(?P<{name}>{fams[name]})" for name in FAMILIES if name in fams))
+    return _Families(fams) if fams is not None else None
 
 
 def care_features(tokens: list[str], lang: str, raw: str = "") -> dict[str, float]:
@@ -266,11 +361,30 @@ def care_features(tokens: list[str], lang: str, raw: str = "") -> dict[str, floa
     praise; the tokens have no slash. ``care:many`` counts the complaint families found
     beyond the first (at most 2).
     """
-    rx = _compiled(lang)
-    if rx is None or not tokens:
+    fam = _compiled(lang)
+    if fam is None or not tokens:
         return {}
-    text = " ".join(tokens)
-    found = {m.lastgroup for m in rx.finditer(text)}
+    get, learn, phrases = fam.cache.get, fam.learn, fam.phrases
+    text = " " + " ".join(tokens)
+    found: set[str] = set()
+    pos = 0
+    for t in tokens:
+        family, start = get(t) or learn(t)
+        if family:
+            found.add(family)
+        if start and phrases is not None:
+            m = phrases.match(text, pos)
+            if m is not None and m.lastgroup:
+                found.add(m.lastgroup)
+        pos += len(t) + 1
+    if fam.howto is not None and tokens[-1] == "?" and fam.howto.match(text[1:]):
+        found.add("howto")
+    found.discard("")
+    if "nofail" in found:  # a negated failure ("ei oo kaatunu kertaakaan") is no failure
+        found -= COMPLAINTS
+    if "unresolved" in found:  # "not solved" is no fix
+        found.discard("fixed")
+        found.add("unresolved")
     if raw and "/" in raw and _RATING.search(raw):
         found.add("praise")
     out = {"care:" + f: 1.0 for f in found if f}
