@@ -138,6 +138,7 @@ class Deployment:
     topics: Path | None = None
     backlog: dict[str, Any] = field(default_factory=dict)
     status_webhook_url: str | None = None
+    languages: tuple[str, ...] = ("fi", "en", "sv")  # language id falls back to these
     raw: dict[str, Any] = field(default_factory=dict)
 
 
@@ -180,6 +181,13 @@ def load_deployment(path: Path | str | None) -> Deployment:
     det = raw.get("detectors") or {}
     if not isinstance(det, dict):
         raise SettingsError("detectors: expected a mapping")
+    languages = raw.get("languages", list(Deployment.languages))
+    if (
+        not isinstance(languages, list)
+        or not languages
+        or not all(isinstance(x, str) and len(x) == 2 and x.isalpha() for x in languages)
+    ):
+        raise SettingsError("languages: expected a list of two-letter language codes")
     hook = raw.get("status_webhook_url")
     if hook is not None and not str(hook).startswith(("http://", "https://")):
         raise SettingsError("status_webhook_url: expected an http(s) URL")
@@ -193,6 +201,7 @@ def load_deployment(path: Path | str | None) -> Deployment:
         topics=_path("topics"),
         backlog=dict(raw.get("backlog") or {}),
         status_webhook_url=None if hook is None else str(hook),
+        languages=tuple(x.lower() for x in languages),
         raw=raw,
     )
     validate(dep)
