@@ -38,7 +38,7 @@ from typing import Any
 from detectors.text.care import care_features
 from detectors.text.features import sentiment_features
 from detectors.text.lexicon import OTHER_LANG, has_word_lists
-from detectors.text.scorer import Scorer
+from detectors.text.scorer import LAYER_SUMS, Scorer, Sums
 from detectors.text.tokens import tokenize
 
 FORMAT = "spikewatch-sentiment-linear/1"
@@ -228,26 +228,41 @@ class SentimentModel:
         """The name of the first-stage model that serves ``lang``."""
         return lang if lang in self.models else "universal"
 
-    def layer_features(self, tokens: list[str], lang: str, raw: str = "") -> dict[str, float]:
-        """The care layer's own features of a text (no first-stage scores)."""
+    def layer_features(
+        self, tokens: list[str], lang: str, raw: str = "", sums: Sums | None = None
+    ) -> dict[str, float]:
+        """The care layer's own features of a text: care patterns, the serving model's
+        name and the first stage's lexicon sums (``lex:L+`` ...; see :mod:`scorer`)."""
         f = care_features(tokens, lang, raw)
         f["lang:" + self.model_name(lang)] = 1.0
+        if sums is None:
+            sums = self.scorer(lang).scores_and_sums(tokens, 0)[1]
+        for k, v in zip(LAYER_SUMS, sums, strict=True):
+            if v:
+                f["lex:" + k] = v
         return f
 
     def finish(
-        self, base: PerClass, tokens: list[str], lang: str, raw: str = ""
+        self,
+        base: PerClass,
+        tokens: list[str],
+        lang: str,
+        raw: str = "",
+        sums: Sums | None = None,
     ) -> tuple[str, float]:
         """``(label, signed score)`` from first-stage scores, through the care layer if any."""
         model = self.model_for(lang)
         if self.care is None:
             return model.decide(*base)
-        return model.decide(*self.care.scores(base, self.layer_features(tokens, lang, raw)))
+        feats = self.layer_features(tokens, lang, raw, sums)
+        return model.decide(*self.care.scores(base, feats))
 
     def predict_tokens(
         self, tokens: list[str], lang: str, caps: int = 0, raw: str = ""
     ) -> tuple[str, float]:
         """``(label, signed score)`` of a tokenised text (``raw``: the text itself, if at hand)."""
-        return self.finish(self.scorer(lang).scores(tokens, caps), tokens, lang, raw)
+        base, sums = self.scorer(lang).scores_and_sums(tokens, caps)
+        return self.finish(base, tokens, lang, raw, sums)
 
     def classify_tokens(
         self,

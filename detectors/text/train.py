@@ -50,6 +50,7 @@ from detectors.text.datasets import (
 )
 from detectors.text.features import sentiment_features
 from detectors.text.lexicon import stem_all
+from detectors.text.scorer import LAYER_SUMS
 from detectors.text.sentiment import FORMAT, count_caps
 from detectors.text.tokens import tokenize
 
@@ -189,6 +190,10 @@ def layer_inputs(models: dict[str, Any], rows: list[tuple[str, str, str]]) -> li
         x = {"p:" + c: v for c, v in zip(CLASSES, lp, strict=True)}
         x.update(care_features(toks, lang, text))
         x["lang:" + name] = 1.0
+        # the lexicon sums as the first stage saw them (the scorer's, with words and chars)
+        for k in LAYER_SUMS:
+            if f.get(k):
+                x["lex:" + k] = f[k]
         out.append(x)
     return out
 
