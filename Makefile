@@ -50,6 +50,7 @@ bench-pipeline: setup ## the live pipeline on the real broker: limit, workers, a
 train: setup ## retrain the shipped sentiment models from ../shared/data
 	$(BIN)/pip install -q -e '.[train]'
 	$(BIN)/python -m detectors.text.train
+	$(BIN)/python tests/unit/test_text_enrich_golden.py --write
 
 broker-start: setup ## start the local Kafka broker (idempotent)
 	bash deploy/kafka/start.sh

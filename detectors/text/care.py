@@ -116,7 +116,8 @@ _PATTERNS: dict[str, dict[str, str]] = {
             r"|\bystävällis\w*|\bkiitos\b|\bkiitti\b|\bkiitoksia\b|\bkiit\w*|\bparas\b"
             r"|\bsovittuna aikana\b|\bjust niinku\b|\bniinkuin pyysin\b|\bmoitteett\w*"
             r"|\bpäivässä\b|\bseuraavana (?:päivänä|aamuna)\b|\b<num> (?:min|minuutissa)\b"
-            r"|\bminuutissa\b|\btunnissa\b|\betuajassa\b|\bniinkuin luvattiin\b|\bniinku luvattiin\b"
+            r"|\bminuutissa\b|\btunnissa\b|\betuajassa\b|\bniinkuin luvattiin\b"
+            r"|\bniinku luvattiin\b"
         ),
         "fixed": (
             r"\bkorjattu\b|\bkorjas\w*|\bratke\w*|\bratkais\w*|\bhoidettu\b|\bhoitui\b"
@@ -132,8 +133,9 @@ _PATTERNS: dict[str, dict[str, str]] = {
     },
     "en": {
         "howto": (
-            r"^(?:@user )*(?:hi |hey )?(?:how do i|how can i|how much|how long does|can i|do you|does"
-            r"|is there|is it|are there|what is|what's the|where do i|where can i|any)\b[^?!]*\?$"
+            r"^(?:@user )*(?:hi |hey )?(?:how do i|how can i|how much|how long does|can i"
+            r"|do you|does|is there|is it|are there|what is|what's the|where do i|where can i"
+            r"|any)\b[^?!]*\?$"
         ),
         "unresolved": (
             r"\bnot (?:fixed|solved|resolved|sorted|helpful)\b|\bdidn'?t help\b|\bstill not\b"
@@ -315,7 +317,9 @@ class _Families:
     __slots__ = ("cache", "howto", "phrases", "starts", "word")
 
     def __init__(self, fams: dict[str, str]) -> None:
-        words, phrases, starts = [], [], []
+        words: list[str] = []
+        phrases: list[str] = []
+        starts: list[str] = []
         for n in FAMILIES:
             if n not in fams or n == "howto":
                 continue

@@ -172,11 +172,11 @@ class CareLayer:
             c += w[2] * lp
         get = self.weights.get
         for k, v in features.items():
-            w = get(k)
-            if w is not None:
-                a += w[0] * v
-                b += w[1] * v
-                c += w[2] * v
+            fw = get(k)
+            if fw is not None:
+                a += fw[0] * v
+                b += fw[1] * v
+                c += fw[2] * v
         return a, b, c
 
 

@@ -30,7 +30,6 @@ import csv
 import gzip
 import hashlib
 import json
-import math
 import os
 import sys
 import time
@@ -59,11 +58,17 @@ EN_VAL = "sentiment/en_tweeteval_val.tsv"
 FI_TRAIN = "sentiment/fi_xed_train.tsv"
 FI_DEV = Split("spikewatch/fi_xed/dev/v1", 0.15)  # tuning split inside the 80%
 EN_DEV = Split("spikewatch/en_semeval/dev/v1", 0.10)  # tuning split inside the 90%
+# Public rows kept out of the first stage for the care layer (so it also learns how
+# ordinary tweets and subtitles look); at most LAYER_PUBLIC_MAX per language are used.
+LAYER_SPLIT = Split("spikewatch/care_layer/v1", 0.04)
+LAYER_PUBLIC_MAX = 500
 C_GRID = (0.03, 0.06, 0.12, 0.25, 0.5)
 MIN_COUNT = 2  # a feature must occur in at least this many training texts
 MIN_SUPPORT = 50  # fewer texts with a language-independent feature: borrow its universal weight
 BRAND_MENTIONS = Path(__file__).resolve().parents[2] / "tests" / "data" / "brand_mentions.tsv"
-TUNE_MENTIONS = Path(__file__).resolve().parents[2] / "tests" / "data" / "tune" / "mentions_tune.tsv"
+TUNE_MENTIONS = (
+    Path(__file__).resolve().parents[2] / "tests" / "data" / "tune" / "mentions_tune.tsv"
+)
 CARE_C_GRID = (0.3, 1.0, 3.0, 10.0, 30.0)
 CARE_FOLDS = 5
 
@@ -107,7 +112,12 @@ def _prune(feats: list[dict[str, float]], min_count: int) -> list[dict[str, floa
     return [{k: v for k, v in f.items() if k in keep} for f in feats]
 
 
-def fit(feats: list[dict[str, float]], labels: list[str], c: float) -> tuple[Any, Any]:
+def fit(
+    feats: list[dict[str, float]],
+    labels: list[str],
+    c: float,
+    weights: list[float] | None = None,
+) -> tuple[Any, Any]:
     """A class-balanced multinomial logistic regression; returns (vectorizer, model)."""
     from sklearn.feature_extraction import DictVectorizer
     from sklearn.linear_model import LogisticRegression
@@ -115,7 +125,7 @@ def fit(feats: list[dict[str, float]], labels: list[str], c: float) -> tuple[Any
     vec = DictVectorizer()
     x = vec.fit_transform(feats)
     clf = LogisticRegression(C=c, class_weight="balanced", max_iter=2000, tol=1e-4)
-    clf.fit(x, labels)
+    clf.fit(x, labels, sample_weight=weights)
     return vec, clf
 
 
@@ -172,7 +182,9 @@ def tuning_rows() -> list[tuple[str, str, str]]:
     return out
 
 
-def layer_inputs(models: dict[str, Any], rows: list[tuple[str, str, str]]) -> list[dict[str, float]]:
+def layer_inputs(
+    models: dict[str, Any], rows: list[tuple[str, str, str]]
+) -> list[dict[str, float]]:
     """The care layer's input features of ``rows``, first stage as inference runs it."""
     from detectors.text.sentiment import LinearModel, _log_softmax
 
@@ -183,7 +195,11 @@ def layer_inputs(models: dict[str, Any], rows: list[tuple[str, str, str]]) -> li
         m = linear[name]
         toks = tokenize(text)
         f = sentiment_features(
-            toks, lang, stems=stem_all(lang, toks), caps=count_caps(text), words=m.words,
+            toks,
+            lang,
+            stems=stem_all(lang, toks),
+            caps=count_caps(text),
+            words=m.words,
             chars=m.chars,
         )
         lp = _log_softmax(*m.scores(f))
@@ -198,34 +214,73 @@ def layer_inputs(models: dict[str, Any], rows: list[tuple[str, str, str]]) -> li
     return out
 
 
-def fit_care(models: dict[str, Any], log: list[str]) -> dict[str, Any] | None:
-    """Fit the care layer on the tuning rows; C by stratified k-fold macro recall."""
+def layer_public_rows(data: Path) -> list[tuple[str, str, str]]:
+    """``(language, label, text)`` public rows of :data:`LAYER_SPLIT` (never in the first stage)."""
+    out: list[tuple[str, str, str]] = []
+    for lang, name, holdout in (("en", EN_TRAIN, EN_HOLDOUT), ("fi", FI_TRAIN, FI_HOLDOUT)):
+        rows = [
+            (lang, y, t)
+            for y, t in read_labelled(data / name)
+            if not is_held_out(t, holdout) and is_held_out(t, LAYER_SPLIT)
+        ]
+        out.extend(rows[:LAYER_PUBLIC_MAX])
+    return out
+
+
+def fit_care(
+    models: dict[str, Any], log: list[str], public: list[tuple[str, str, str]]
+) -> dict[str, Any] | None:
+    """Fit the care layer on brand-mention tuning rows plus ``public`` rows.
+
+    C is chosen by stratified k-fold cross-validation: the mean of the macro recall on
+    the brand-mention rows and on the public rows (care traffic is the product; public
+    tweets and subtitles keep it from reading every question as a complaint).
+    """
     from sklearn.model_selection import StratifiedKFold
 
-    rows = tuning_rows()
-    if len(rows) < 50:
+    domain = tuning_rows()
+    if len(domain) < 50:
         log.append("too few tuning rows: no care layer")
         return None
+    rows = domain + public
     x = layer_inputs(models, rows)
     y = [r[1] for r in rows]
-    strata = [r[0] + r[1] for r in rows]
+    is_domain = [i < len(domain) for i in range(len(rows))]
+    strata = [("d" if d else "p") + r[0] + r[1] for d, r in zip(is_domain, rows, strict=True)]
     folds = list(StratifiedKFold(CARE_FOLDS, shuffle=True, random_state=17).split(x, strata))
-    base_pred = [_argmax_label(f["p:negative"], f["p:neutral"], f["p:positive"]) for f in x]
-    log.append(f"care layer: {len(rows)} tuning rows; first stage alone {macro_recall(y, base_pred):.3f}")
+
+    def split_recall(pred: list[str]) -> tuple[float, float]:
+        dom = [(g, p) for g, p, d in zip(y, pred, is_domain, strict=True) if d]
+        pub = [(g, p) for g, p, d in zip(y, pred, is_domain, strict=True) if not d]
+        rd = macro_recall([g for g, _ in dom], [p for _, p in dom])
+        rp = macro_recall([g for g, _ in pub], [p for _, p in pub]) if pub else rd
+        return rd, rp
+
+    base = [_argmax_label(f["p:negative"], f["p:neutral"], f["p:positive"]) for f in x]
+    rd, rp = split_recall(base)
+    log.append(
+        f"care layer: {len(domain)} brand-mention and {len(public)} public tuning rows; "
+        f"first stage alone {rd:.3f} / {rp:.3f}"
+    )
+    # the brand mentions and the public rows weigh the same in total
+    share = len(public) / len(domain) if public else 1.0
+    w = [share if d else 1.0 for d in is_domain]
     best_c, best = CARE_C_GRID[0], -1.0
     for c in CARE_C_GRID:
         pred = [""] * len(rows)
         for tr, te in folds:
-            vec, clf = fit([x[i] for i in tr], [y[i] for i in tr], c)
+            vec, clf = fit([x[i] for i in tr], [y[i] for i in tr], c, [w[i] for i in tr])
             for i, p in zip(te, predict(vec, clf, [x[i] for i in te]), strict=True):
                 pred[i] = p
-        r = macro_recall(y, pred)
-        log.append(f"  care C={c}: {CARE_FOLDS}-fold macro recall {r:.4f}")
-        if r > best:
-            best_c, best = c, r
-    vec, clf = fit(x, y, best_c)
+        rd, rp = split_recall(pred)
+        log.append(
+            f"  care C={c}: {CARE_FOLDS}-fold macro recall brand mentions {rd:.4f}, public {rp:.4f}"
+        )
+        if (rd + rp) / 2 > best:
+            best_c, best = c, (rd + rp) / 2
+    vec, clf = fit(x, y, best_c, w)
     spec = export(vec, clf, words=False, chars=False, info={"C": best_c, "rows": len(rows)})
-    spec["info"]["cv_macro_recall"] = round(best, 4)
+    spec["info"]["cv_mean_macro_recall"] = round(best, 4)
     for k in ("words", "chars"):
         spec.pop(k)
     return spec
@@ -268,11 +323,19 @@ def _train_all(data: Path, out: Path, *, fi_chars: bool) -> dict[str, Any]:
     t0 = time.perf_counter()
     log: list[str] = []
     en_all = list(read_labelled(data / EN_TRAIN))
-    en_tr = [(y, t) for y, t in en_all if not is_held_out(t, EN_HOLDOUT)]
+    en_tr = [
+        (y, t)
+        for y, t in en_all
+        if not is_held_out(t, EN_HOLDOUT) and not is_held_out(t, LAYER_SPLIT)
+    ]
     en_ho = [(y, t) for y, t in en_all if is_held_out(t, EN_HOLDOUT)]
     en_val = list(read_labelled(data / EN_VAL))
     fi_all = list(read_labelled(data / FI_TRAIN))
-    fi_tr = [(y, t) for y, t in fi_all if not is_held_out(t, FI_HOLDOUT)]
+    fi_tr = [
+        (y, t)
+        for y, t in fi_all
+        if not is_held_out(t, FI_HOLDOUT) and not is_held_out(t, LAYER_SPLIT)
+    ]
     fi_ho = [(y, t) for y, t in fi_all if is_held_out(t, FI_HOLDOUT)]
     fi_fit = [(y, t) for y, t in fi_tr if not is_held_out(t, FI_DEV)]
     fi_dev = [(y, t) for y, t in fi_tr if is_held_out(t, FI_DEV)]
@@ -340,7 +403,7 @@ def _train_all(data: Path, out: Path, *, fi_chars: bool) -> dict[str, Any]:
         models[name]["info"]["borrowed_from_universal"] = borrowed
         log.append(f"{name}: borrowed {borrowed or 'nothing'} from the universal model")
 
-    care = fit_care(models, log)
+    care = fit_care(models, log, layer_public_rows(data))
 
     import sklearn
 
@@ -355,6 +418,7 @@ def _train_all(data: Path, out: Path, *, fi_chars: bool) -> dict[str, Any]:
                 "fi_holdout": [FI_HOLDOUT.salt, FI_HOLDOUT.fraction],
                 "en_holdout": [EN_HOLDOUT.salt, EN_HOLDOUT.fraction],
                 "en_dev": [EN_DEV.salt, EN_DEV.fraction],
+                "care_layer": [LAYER_SPLIT.salt, LAYER_SPLIT.fraction],
                 "fi_dev": [FI_DEV.salt, FI_DEV.fraction],
             },
             "attribution": ATTRIBUTION,
@@ -378,15 +442,15 @@ def _train_all(data: Path, out: Path, *, fi_chars: bool) -> dict[str, Any]:
     return figures
 
 
-def refit_care(out: Path) -> None:
+def refit_care(out: Path, data: Path) -> None:
     """Refit only the care layer over the first-stage models already in ``out``."""
-    with gzip.open(out, "rt", encoding="utf-8") as fh:
-        spec = json.load(fh)
+    with gzip.open(out, "rt", encoding="utf-8") as src:
+        spec = json.load(src)
     log: list[str] = []
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(limits=1):
-        care = fit_care(spec["models"], log)
+        care = fit_care(spec["models"], log, layer_public_rows(data))
     if care is None:
         spec.pop("care", None)
     else:
@@ -411,7 +475,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = ap.parse_args(argv)
     if args.care_only:
-        refit_care(Path(args.out))
+        refit_care(Path(args.out), Path(args.data))
         return 0
     data = Path(args.data)
     if not (data / FI_TRAIN).exists():
