@@ -120,7 +120,8 @@ _PATTERNS: dict[str, dict[str, str]] = {
             r"|\bniinku luvattiin\b"
         ),
         "fixed": (
-            r"\bkorjattu\b|\bkorjas\w*|\bratke\w*|\bratkais\w*|\bhoidettu\b|\bhoitui\b"
+            r"\bkorjattu\b|\bkorjat\w*|\bkorjaantu\w*|\bkorjas\w*|\bratke\w*|\bratkais\w*"
+            r"|\bratkaist\w*|\bhoidett\w*|\bhoitui\b"
             r"|\bhoiti\b|\bhoitu\w*|\blöytyi\b|\bpalautti\b|\bhyvitti\b|\bjärjesti\b"
         ),
         "nofail": (

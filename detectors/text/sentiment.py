@@ -149,7 +149,7 @@ class CareLayer:
     regression fitted on brand-mention tuning rows by ``make train``.
     """
 
-    __slots__ = ("base", "intercept", "weights")
+    __slots__ = ("base", "intercept", "lex", "weights")
 
     def __init__(self, spec: Mapping[str, Any]) -> None:
         classes = tuple(spec["classes"])
@@ -160,8 +160,52 @@ class CareLayer:
             raise ValueError("care layer intercept must have three values")
         self.intercept: PerClass = (b[0], b[1], b[2])
         w = {k: (float(v[0]), float(v[1]), float(v[2])) for k, v in spec["weights"].items()}
-        self.base = tuple(w.pop("p:" + c, (0.0, 0.0, 0.0)) for c in CLASSES)
+        zero = (0.0, 0.0, 0.0)
+        self.base: tuple[PerClass, PerClass, PerClass] = (
+            w.pop("p:negative", zero),
+            w.pop("p:neutral", zero),
+            w.pop("p:positive", zero),
+        )
         self.weights: dict[str, PerClass] = w
+        self.lex = tuple(w.get("lex:" + k) for k in LAYER_SUMS)  # weights of the lexicon sums
+
+    def fast_scores(
+        self, base: PerClass, care: Mapping[str, float], lang_w: PerClass | None, sums: Sums
+    ) -> PerClass:
+        """:meth:`scores` with the serving model's weight and the lexicon sums passed apart
+        (no feature map to build): the same sums, in the same order."""
+        a, b, c = self.intercept
+        x0, x1, x2 = base
+        m = max(x0, x1, x2)
+        z = m + math.log(math.exp(x0 - m) + math.exp(x1 - m) + math.exp(x2 - m))
+        l0, l1, l2 = x0 - z, x1 - z, x2 - z
+        p0, p1, p2 = self.base
+        a += p0[0] * l0
+        b += p0[1] * l0
+        c += p0[2] * l0
+        a += p1[0] * l1
+        b += p1[1] * l1
+        c += p1[2] * l1
+        a += p2[0] * l2
+        b += p2[1] * l2
+        c += p2[2] * l2
+        get = self.weights.get
+        for k, v in care.items():
+            fw = get(k)
+            if fw is not None:
+                a += fw[0] * v
+                b += fw[1] * v
+                c += fw[2] * v
+        if lang_w is not None:
+            a += lang_w[0]
+            b += lang_w[1]
+            c += lang_w[2]
+        for fw, v in zip(self.lex, sums, strict=True):
+            if v and fw is not None:
+                a += fw[0] * v
+                b += fw[1] * v
+                c += fw[2] * v
+        return a, b, c
 
     def scores(self, base: PerClass, features: Mapping[str, float]) -> PerClass:
         """Final class scores from the first stage's scores and the care features."""
@@ -178,6 +222,9 @@ class CareLayer:
                 b += fw[1] * v
                 c += fw[2] * v
         return a, b, c
+
+
+_MISSING: PerClass = (math.nan, math.nan, math.nan)  # a language whose weight is not looked up yet
 
 
 def default_model_path() -> Path:
@@ -206,6 +253,7 @@ class SentimentModel:
             raise ValueError(f"{p}: no universal model")
         self.care: CareLayer | None = CareLayer(spec["care"]) if spec.get("care") else None
         self._scorers: dict[str, Scorer] = {}
+        self._lang_weights: dict[str, PerClass | None] = {}
 
     def scorer(self, lang: str) -> Scorer:
         """The language's :class:`~detectors.text.scorer.Scorer`, made once.
@@ -260,9 +308,20 @@ class SentimentModel:
     def predict_tokens(
         self, tokens: list[str], lang: str, caps: int = 0, raw: str = ""
     ) -> tuple[str, float]:
-        """``(label, signed score)`` of a tokenised text (``raw``: the text itself, if at hand)."""
-        base, sums = self.scorer(lang).scores_and_sums(tokens, caps)
-        return self.finish(base, tokens, lang, raw, sums)
+        """``(label, signed score)`` of a tokenised text (``raw``: the text itself, if at hand).
+
+        The worker's path: the same answer as :meth:`finish`, without building the layer's
+        feature map."""
+        scorer = self.scorer(lang)
+        base, sums = scorer.scores_and_sums(tokens, caps)
+        care = self.care
+        if care is None:
+            return scorer.model.decide(*base)
+        lang_w = self._lang_weights.get(lang, _MISSING)
+        if lang_w is _MISSING:
+            lang_w = self._lang_weights[lang] = care.weights.get("lang:" + self.model_name(lang))
+        cf = care_features(tokens, lang, raw)
+        return scorer.model.decide(*care.fast_scores(base, cf, lang_w, sums))
 
     def classify_tokens(
         self,
