@@ -194,7 +194,10 @@ def main() -> int:
     ap.add_argument("--data", default=str(ROOT.parent / "shared" / "data"))
     ap.add_argument("--n", type=int, default=20_000)
     ap.add_argument("--batch", type=int, default=500)
+    ap.add_argument("--quick", action="store_true", help="5,000 mentions, no public-set figures")
     args = ap.parse_args()
+    if args.quick:
+        args.n = min(args.n, 5_000)
     base = rss_mb()
     enricher = Enricher()
     detect_language("warm up the language model")
@@ -212,7 +215,9 @@ def main() -> int:
         brand_figures(enricher, [r for r in rows if r["split"] == split], name)
     brand_figures(enricher, rows, "brand mentions (all)")
     data = Path(args.data)
-    if (data / "sentiment").exists():
+    if args.quick:
+        print("--quick: public-set figures skipped (tests/bench/bench_sentiment.py has them)")
+    elif (data / "sentiment").exists():
         sentiment_figures(data)
     else:
         print(f"no training data under {data}: public-set figures skipped")
