@@ -125,7 +125,7 @@ def create_app(settings: Settings, deployment: Deployment) -> tuple[faust.App, C
         settings=settings,
         deployment=deployment,
         engine=engine_config(deployment),
-        enricher=Enricher(deployment.topics),
+        enricher=Enricher(deployment.topics, languages=deployment.languages),
         metrics=Metrics(
             registry,
             brands=deployment.brands,
