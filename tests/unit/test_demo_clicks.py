@@ -124,7 +124,9 @@ def test_one_incident_titled_by_its_dominant_complaint(replay: Replay) -> None:
     inc = incs[0]
     assert inc.news == "crisis"
     assert inc.topic == "login"
-    assert _hm(inc.opened_at) == "08:06"  # the outage starts at 08:00 (UTC)
+    # The outage starts at 08:00 (UTC); the incident opens within minutes of it (the exact minute
+    # moves with the sentiment model, so the test holds a bound, not a minute).
+    assert "08:00" <= _hm(inc.opened_at) <= "08:10"
     opened = [e for e in replay.log if e[1:] == ("event", "opened")]
     assert len(opened) == 1  # and no false alert before it
 
