@@ -43,6 +43,9 @@ bench: setup ## print every benchmark figure (detectors, enrichment, NAB, scenar
 	$(BIN)/python tests/bench/bench_scenarios.py
 	$(MAKE) bench-pipeline
 
+bench-detect: setup ## the detection yardstick: regime grid, quiet weeks, NAB LOSO (QUICK=1: smoke)
+	$(BIN)/python tests/bench/bench_detect.py $(if $(QUICK),--quick,--curve)
+
 bench-pipeline: setup ## the live pipeline on the real broker: limit, workers, alert latency, growth
 	bash deploy/kafka/start.sh
 	$(BIN)/python tests/bench/bench_pipeline.py --json var/bench-pipeline.json
@@ -61,4 +64,4 @@ clean: ## stop the broker and remove local state (keeps the Maven jar cache)
 	-bash deploy/kafka/stop.sh
 	rm -rf var .pytest_cache
 
-.PHONY: help setup demo test test-unit lint bench bench-pipeline train broker-start broker-stop clean
+.PHONY: help setup demo test test-unit lint bench bench-detect bench-pipeline train broker-start broker-stop clean
