@@ -45,13 +45,13 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import gen_counts as gc  # noqa: E402
+import gen_counts as gc
 
-from detectors.backlog import BacklogConfig  # noqa: E402
-from detectors.base import AlertGate  # noqa: E402
-from detectors.keystate import KeyState  # noqa: E402
-from detectors.mention import EnrichedMention, Enrichment, Mention  # noqa: E402
-from detectors.monitor import MonitorConfig  # noqa: E402
+from detectors.backlog import BacklogConfig
+from detectors.base import AlertGate
+from detectors.keystate import KeyState
+from detectors.mention import EnrichedMention, Enrichment, Mention
+from detectors.monitor import MonitorConfig
 
 SHARED = Path(
     os.environ.get("SPIKEWATCH_SHARED") or Path(__file__).resolve().parents[2].parent / "shared"
@@ -165,10 +165,18 @@ def quiet_weeks(w: World, cfg: MonitorConfig, care: bool, weeks: int) -> dict[st
     run = Run.new()
     rng = np.random.default_rng(w.seed + 7)
     run.feed(st, mentions(s, 0, days * gc.MIN_PER_DAY, rng, care))
-    nuis = [(k, gc.T0 + 60 * a, gc.T0 + 60 * b + 1800) for k, a, b in s.events if k in
-            ("viral", "bot", "retweet")]
-    out: dict[str, Any] = {"week1": defaultdict(int), "steady": defaultdict(int),
-                           "neg_on_nuisance": 0, "vol_on_nuisance": 0, "shift": 0}
+    nuis = [
+        (k, gc.T0 + 60 * a, gc.T0 + 60 * b + 1800)
+        for k, a, b in s.events
+        if k in ("viral", "bot", "retweet")
+    ]
+    out: dict[str, Any] = {
+        "week1": defaultdict(int),
+        "steady": defaultdict(int),
+        "neg_on_nuisance": 0,
+        "vol_on_nuisance": 0,
+        "shift": 0,
+    }
     shift = [gc.T0 + 60 * a for k, a, _ in s.events if k.startswith("level_shift")]
     for ts, kind in run.opened:
         on = [k for k, a, b in nuis if a <= ts <= b]
@@ -199,7 +207,13 @@ def warm_state(w: World, cfg: MonitorConfig) -> tuple[KeyState, gc.Stream, int]:
 
 
 def episode(
-    st0: bytes, s0: gc.Stream, snap: int, surge: float, ramp: float, share: float, seed: int,
+    st0: bytes,
+    s0: gc.Stream,
+    snap: int,
+    surge: float,
+    ramp: float,
+    share: float,
+    seed: int,
     slow: bool = False,
 ) -> tuple[float | None, float]:
     """(onset -> first active signal in minutes or None, mentions per 5 min at onset)."""
@@ -211,12 +225,15 @@ def episode(
         _, end = gc.inject_slow_burn(s, start, seed)
     else:
         _, end = gc.inject_crisis(s, start, surge, ramp, share, seed)
-    st = pickle.loads(st0)
+    st = pickle.loads(st0)  # noqa: S301 - our own bytes
     run = Run.new()
     run.feed(st, mentions(s, snap, end + 1, rng, False))
     onset = gc.T0 + 60.0 * start
-    firsts = [t for t in (run.first_active.get(k) for k in ("volume_surge", "negative_burst"))
-              if t is not None and t >= onset]
+    firsts = [
+        t
+        for t in (run.first_active.get(k) for k in ("volume_surge", "negative_burst"))
+        if t is not None and t >= onset
+    ]
     # The first active signal at or after onset (an earlier one in the lead-in would be a
     # false alarm already open; look for one after onset).
     hits = [t for t, k in run.opened if t >= onset and k != "backlog"]
@@ -234,21 +251,27 @@ def nab_curve(cfg: MonitorConfig, quick: bool) -> dict[str, Any]:
     from detectors.series import score_series
 
     spec = importlib.util.spec_from_file_location("score_nab", NAB / "score_nab.py")
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     nab = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(nab)
     data: dict[str, tuple[list[Any], list[float]]] = {}
     for path in sorted((NAB / "data").glob("*.csv")):
         with path.open(newline="") as f:
             rows = [(r["timestamp"], float(r["value"])) for r in csv.DictReader(f)]
-        data["realTweets/" + path.name] = ([nab.parse_ts(r[0]) for r in rows],
-                                           score_series(rows, cfg))
+        data["realTweets/" + path.name] = (
+            [nab.parse_ts(r[0]) for r in rows],
+            score_series(rows, cfg),
+        )
     keys = sorted(data)
     prof = {p: cfg.volume_threshold for p in nab.PROFILE_ORDER}
     fixed = nab.evaluate(data, nab.WINDOWS, prof)["standard"]
     curve = []
-    thrs = [0.3, 0.4, 0.45, 0.5, 0.55, 0.6, 0.7] if quick else [
-        0.3, 0.35, 0.4, 0.45, 0.48, 0.5, 0.52, 0.55, 0.6, 0.65, 0.7, 0.8]
+    thrs = (
+        [0.3, 0.4, 0.45, 0.5, 0.55, 0.6, 0.7]
+        if quick
+        else [0.3, 0.35, 0.4, 0.45, 0.48, 0.5, 0.52, 0.55, 0.6, 0.65, 0.7, 0.8]
+    )
     for thr in thrs:
         r = nab.evaluate(data, nab.WINDOWS, {p: thr for p in nab.PROFILE_ORDER})["standard"]
         curve.append((thr, r["normalized"], r["windows_detected"], r["fp_rows"]))
@@ -268,7 +291,7 @@ def q(xs: list[float], p: float) -> float:
     if not xs:
         return math.nan
     xs = sorted(xs)
-    return xs[min(len(xs) - 1, int(math.ceil(p * len(xs))) - 1)]
+    return xs[min(len(xs) - 1, math.ceil(p * len(xs)) - 1)]
 
 
 def fmt(x: float) -> str:
@@ -288,9 +311,13 @@ def grid(args: argparse.Namespace) -> dict[str, Any]:
         surges, ramps, shares, reps = E["surge"], E["ramp_min"], E["neg_share"], 1
         weeks, replies = 3, E["replies"]
     cfg = config_for(args.sensitivity)
-    worlds = [World(str(f), float(d), float(o), seeds[i])
-              for f in fams for d in dailies for o in ods
-              for i in range(1 if float(d) >= 20000 and not args.quick else nseed)]
+    worlds = [
+        World(str(f), float(d), float(o), seeds[i])
+        for f in fams
+        for d in dailies
+        for o in ods
+        for i in range(1 if float(d) >= 20000 and not args.quick else nseed)
+    ]
     cells: dict[tuple[Any, ...], list[tuple[float | None, float]]] = defaultdict(list)
     slow: list[tuple[float | None, float]] = []
     quiet: list[tuple[World, str, dict[str, Any]]] = []
@@ -309,9 +336,17 @@ def grid(args: argparse.Namespace) -> dict[str, Any]:
                             episode(st0, s, snap, float(surge), float(ramp), float(share), seed)
                         )
         slow.append(episode(st0, s, snap, 0, 0, 0, w.seed + 3, slow=True))
-        print(f"  world {wi + 1}/{len(worlds)} {w} done, cpu {time.process_time() - t_start:.0f} s",
-              file=sys.stderr)
-    return {"cells": cells, "slow": slow, "quiet": quiet, "cpu": time.process_time() - t_start}
+        print(
+            f"  world {wi + 1}/{len(worlds)} {w} done, cpu {time.process_time() - t_start:.0f} s",
+            file=sys.stderr,
+        )
+    return {
+        "cells": cells,
+        "slow": slow,
+        "quiet": quiet,
+        "cpu": time.process_time() - t_start,
+        "seeds": "tuning" if args.tuning else "evaluation",
+    }
 
 
 def config_for(sensitivity: str) -> MonitorConfig:
@@ -333,14 +368,18 @@ def report(g: dict[str, Any]) -> dict[str, Any]:
         v = agg[key]
         ds = [x for x, _ in v if x is not None]
         pb = statistics.median(b for _, b in v)
-        print(f"{key[0]:6.0f} {key[1]:5.1f} {key[2]:4.0f} {key[3]:5.1f} | {len(v):3d} "
-              f"{100 * len(ds) / len(v):4.0f} {fmt(q(ds, 0.5))} {fmt(q(ds, 0.9))} | {pb:6.1f}")
+        print(
+            f"{key[0]:6.0f} {key[1]:5.1f} {key[2]:4.0f} {key[3]:5.1f} | {len(v):3d} "
+            f"{100 * len(ds) / len(v):4.0f} {fmt(q(ds, 0.5))} {fmt(q(ds, 0.9))} | {pb:6.1f}"
+        )
     print("\n== by family ==")
     for fam in sorted({k[4] for k in cells}):
         v = [x for k, vv in cells.items() if k[4] == fam for x in vv]
         ds = [x for x, _ in v if x is not None]
-        print(f"  {fam:4s} n {len(v):4d}  detected {100 * len(ds) / len(v):5.1f} %  median "
-              f"{fmt(q(ds, 0.5))}  p90 {fmt(q(ds, 0.9))} min")
+        print(
+            f"  {fam:4s} n {len(v):4d}  detected {100 * len(ds) / len(v):5.1f} %  median "
+            f"{fmt(q(ds, 0.5))}  p90 {fmt(q(ds, 0.9))} min"
+        )
     # Targets.
     tgt = [(x, b, k) for k, vv in cells.items() for x, b in vv if k[1] >= 3.0 or k[3] >= 0.6]
     det = [x for x, _, _ in tgt if x is not None]
@@ -350,8 +389,10 @@ def report(g: dict[str, Any]) -> dict[str, Any]:
     busy_n = [x for x, b, _ in tgt if b >= 30.0]
     sl = [x for x, _ in g["slow"] if x is not None]
     print("\n== quiet weeks: incidents per brand-week (steady weeks 2-3; week 1 apart) ==")
-    print("family daily   od  replies | vol   neg  backlog  all | week1 all | neg-on-nuis "
-          "vol-on-nuis(FYI) shift | state KB")
+    print(
+        "family daily   od  replies | vol   neg  backlog  all | week1 all | neg-on-nuis "
+        "vol-on-nuis(FYI) shift | state KB"
+    )
     tot_all, tot_weeks, neg_nuis, sizes = 0, 0, 0, []
     for w, rep, o in g["quiet"]:
         sw = o["steady_weeks"]
@@ -361,21 +402,31 @@ def report(g: dict[str, Any]) -> dict[str, Any]:
         tot_weeks += sw
         neg_nuis += o["neg_on_nuisance"]
         sizes.append(o["state_bytes"])
-        print(f"{w.family:6s} {w.daily:6.0f} {w.od:4.1f} {rep:7s} | {per['volume_surge']:4.1f} "
-              f"{per['negative_burst']:5.1f} {per['backlog']:7.1f} {a:5.1f} | "
-              f"{sum(o['week1'].values()):5d}     | {o['neg_on_nuisance']:5d} "
-              f"{o['vol_on_nuisance']:12d} {o['shift']:10d} | {o['state_bytes'] / 1024:6.1f}")
+        print(
+            f"{w.family:6s} {w.daily:6.0f} {w.od:4.1f} {rep:7s} | {per['volume_surge']:4.1f} "
+            f"{per['negative_burst']:5.1f} {per['backlog']:7.1f} {a:5.1f} | "
+            f"{sum(o['week1'].values()):5d}     | {o['neg_on_nuisance']:5d} "
+            f"{o['vol_on_nuisance']:12d} {o['shift']:10d} | {o['state_bytes'] / 1024:6.1f}"
+        )
     fpw = tot_all / max(1, tot_weeks)
-    print("\n== targets (evaluation seeds) ==")
-    print(f"  crises >=3x or >=60% negative: {len(det)}/{len(tgt)} detected "
-          f"({100 * len(det) / max(1, len(tgt)):.1f} %), median {fmt(q(det, 0.5))} p90 "
-          f"{fmt(q(det, 0.9))} min")
-    print(f"  1-9 per bucket, ramps >= 10 min: median {fmt(q(sparse, 0.5))} min "
-          f"(target <= 8), detected {len(sparse)}/{len(sparse_n)}")
-    print(f"  >= 30 per bucket: median {fmt(q(busy, 0.5))} min (target <= 3), "
-          f"detected {len(busy)}/{len(busy_n)}")
-    print(f"  slow burns: {len(sl)}/{len(g['slow'])} detected, median {fmt(q(sl, 0.5))} min "
-          "(target <= 45)")
+    print(f"\n== targets ({g['seeds']} seeds) ==")
+    print(
+        f"  crises >=3x or >=60% negative: {len(det)}/{len(tgt)} detected "
+        f"({100 * len(det) / max(1, len(tgt)):.1f} %), median {fmt(q(det, 0.5))} p90 "
+        f"{fmt(q(det, 0.9))} min"
+    )
+    print(
+        f"  1-9 per bucket, ramps >= 10 min: median {fmt(q(sparse, 0.5))} min "
+        f"(target <= 8), detected {len(sparse)}/{len(sparse_n)}"
+    )
+    print(
+        f"  >= 30 per bucket: median {fmt(q(busy, 0.5))} min (target <= 3), "
+        f"detected {len(busy)}/{len(busy_n)}"
+    )
+    print(
+        f"  slow burns: {len(sl)}/{len(g['slow'])} detected, median {fmt(q(sl, 0.5))} min "
+        "(target <= 45)"
+    )
     print(f"  false incidents per brand-week (all kinds, steady weeks): {fpw:.2f} (target <= 0.5)")
     print(f"  negative-burst incidents on viral/bot/retweet nuisances: {neg_nuis} (target 0)")
     print(f"  monitor state per brand (pickle): max {max(sizes) / 1024:.1f} KB (target <= 20)")
@@ -392,8 +443,10 @@ def main() -> None:
     ap.add_argument("--curve", action="store_true", help="also the other sensitivity settings")
     ap.add_argument("--no-nab", action="store_true")
     args = ap.parse_args()
-    print(f"bench_detect: {'TUNING' if args.tuning else 'evaluation'} seeds, "
-          f"{'quick' if args.quick else 'full'} mode; settings fixed in gen_counts.EVAL_SETTINGS")
+    print(
+        f"bench_detect: {'TUNING' if args.tuning else 'evaluation'} seeds, "
+        f"{'quick' if args.quick else 'full'} mode; settings fixed in gen_counts.EVAL_SETTINGS"
+    )
     g = grid(args)
     res = report(g)
     if args.curve:
@@ -405,17 +458,23 @@ def main() -> None:
             a2 = argparse.Namespace(**{**vars(args), "sensitivity": sens})
             rows.append((sens, summary_only(grid(a2))))
         for sens, r in rows:
-            print(f"  {sens:9s} detected {100 * r['det']:5.1f} %  median {fmt(r['median'])} min"
-                  f"  false/brand-week {r['fpw']:.2f}")
+            print(
+                f"  {sens:9s} detected {100 * r['det']:5.1f} %  median {fmt(r['median'])} min"
+                f"  false/brand-week {r['fpw']:.2f}"
+            )
     if not args.no_nab and (NAB / "data").is_dir():
         cfg = config_for(args.sensitivity)
         n = nab_curve(cfg, args.quick)
         print("\n== NAB realTweets dev half (standard profile) ==")
         f = n["fixed"]
-        print(f"  fixed live threshold {cfg.volume_threshold}: {f['normalized']:.2f} "
-              f"windows {f['windows_detected']}/{f['windows_total']} fp_rows {f['fp_rows']}")
-        print(f"  leave-one-series-out pooled: {n['loso']['normalized']:.2f} "
-              f"(thresholds {', '.join(f'{v:.3f}' for v in n['loso_thr'].values())})")
+        print(
+            f"  fixed live threshold {cfg.volume_threshold}: {f['normalized']:.2f} "
+            f"windows {f['windows_detected']}/{f['windows_total']} fp_rows {f['fp_rows']}"
+        )
+        print(
+            f"  leave-one-series-out pooled: {n['loso']['normalized']:.2f} "
+            f"(thresholds {', '.join(f'{v:.3f}' for v in n['loso_thr'].values())})"
+        )
         print("  threshold  score  windows  fp_rows")
         for thr, sc, wd, fp in n["curve"]:
             print(f"  {thr:9.2f} {sc:6.2f} {wd:7d} {fp:8d}")

@@ -49,8 +49,8 @@ BASE_SHARE = {"pg": 0.12, "nbw": 0.22}
 def hour_shape() -> np.ndarray:
     """Relative rate per minute of the day (mean 1): quiet nights, a midday peak."""
     t = np.arange(MIN_PER_DAY) / 60.0
-    shape = 0.15 + np.exp(-0.5 * ((t - 13.0) / 3.5) ** 2) + 0.4 * np.exp(
-        -0.5 * ((t - 20.0) / 2.0) ** 2
+    shape = (
+        0.15 + np.exp(-0.5 * ((t - 13.0) / 3.5) ** 2) + 0.4 * np.exp(-0.5 * ((t - 20.0) / 2.0) ** 2)
     )
     return shape / shape.mean()
 
@@ -70,7 +70,9 @@ class Stream:
     events: list[tuple[str, int, int]] = field(default_factory=list)  # (kind, start, end) min
 
 
-def base_rate(family: str, daily: float, od: float, days: int, rng: np.random.Generator) -> np.ndarray:
+def base_rate(
+    family: str, daily: float, od: float, days: int, rng: np.random.Generator
+) -> np.ndarray:
     """Expected mentions per minute (the noise model's latent rate)."""
     shape = np.tile(hour_shape(), days)
     day_idx = np.repeat(np.arange(days), MIN_PER_DAY)
@@ -127,7 +129,12 @@ def quiet_stream(
                 d = int(rng.integers(0, 7))
                 s = base + d * MIN_PER_DAY + int(rng.integers(9 * 60, 20 * 60))
                 if kind == "viral":
-                    f, ramp, dur, sh = float(rng.uniform(3, 6)), 10, int(rng.integers(60, 120)), 0.03
+                    f, ramp, dur, sh = (
+                        float(rng.uniform(3, 6)),
+                        10,
+                        int(rng.integers(60, 120)),
+                        0.03,
+                    )
                     m = np.minimum(1.0, np.arange(dur) / ramp) * (f - 1)
                 elif kind == "bot":
                     f, dur, sh = 8.0, int(rng.integers(10, 20)), 0.0
