@@ -140,6 +140,12 @@ class WindowCounts:
         self.local_hour = -1  # cache: epoch hour -> (local hour, weekday index)
         self.local_val = (0, 0)
         self.wd_of_day = 0  # weekday index of ``day``
+        # Per width, a count below which the volume test cannot fire in minute
+        # ``skip_minute`` while ``skip_n`` buckets are learnt (a cache).
+        self.skip = [0.0] * len(WIDTHS)
+        self.skip_minute = -1
+        self.skip_n = -1
+        self.skip_head = 0.0
         # Window sums ending at minute ``head``, per width (kept as mentions arrive).
         self.wtot = [0] * len(WIDTHS)
         self.wneg = [0] * len(WIDTHS)
@@ -182,22 +188,28 @@ class WindowCounts:
         head = self.head
         if m > head:
             self._move(m)
-            head = m
-        elif m <= head - RING:
-            return
+        elif m < head:
+            if m <= head - RING:
+                return
+            # A late mention: the windows that hold its minute grow.
+            wt, wn = self.wtot, self.wneg
+            for j, w in enumerate(WIDTHS):
+                if m > head - w:
+                    wt[j] += 1
+                    if negative:
+                        wn[j] += 1
+            self.skip_minute = -1
         i = m % RING
         self.tot[i] += 1
-        wt, wn = self.wtot, self.wneg
-        for j, w in enumerate(WIDTHS):
-            if m > head - w:
-                wt[j] += 1
-                if negative:
-                    wn[j] += 1
         if negative:
             self.neg[i] += 1
 
     def _move(self, m: int) -> None:
-        """Make minute ``m`` (later than ``head``) the newest: zero the skipped minutes."""
+        """Make minute ``m`` (later than ``head``) the newest: zero the skipped minutes.
+
+        ``wtot`` / ``wneg`` hold, per width, the window's minutes before ``head``
+        (the window's sum is that plus the head minute's count).
+        """
         head, tot, neg = self.head, self.tot, self.neg
         if head < 0 or m - head >= RING:
             self.tot = [0] * RING
@@ -207,13 +219,16 @@ class WindowCounts:
             self.head = m
             return
         wt, wn = self.wtot, self.wneg
+        ht, hn = tot[head % RING], neg[head % RING]
         for j, w in enumerate(WIDTHS):
             if m - head >= w:
                 wt[j] = wn[j] = 0
                 continue
+            t, k = wt[j] + ht, wn[j] + hn
             for q in range(head - w + 1, m - w + 1):  # minutes leaving the window
-                wt[j] -= tot[q % RING]
-                wn[j] -= neg[q % RING]
+                t -= tot[q % RING]
+                k -= neg[q % RING]
+            wt[j], wn[j] = t, k
         for q in range(head + 1, m + 1):
             tot[q % RING] = 0
             neg[q % RING] = 0
@@ -234,8 +249,9 @@ class WindowCounts:
         m = int(ts // SLOT)
         frac = max(0.1, (ts - m * SLOT) / SLOT)
         if m == self.head:  # the usual case: the sums kept as mentions arrived
+            ht, hn = self.tot[m % RING], self.neg[m % RING]
             return [
-                (w, w - 1 + frac, t, k)
+                (w, w - 1 + frac, t + ht, k + hn)
                 for w, t, k in zip(WIDTHS, self.wtot, self.wneg, strict=True)
             ]
         out = []
@@ -255,6 +271,12 @@ class WindowCounts:
         """The volume test of the windows ending at ``ts``."""
         if self.n == 0:
             return NO_TEST
+        m = int(ts // SLOT)
+        if m == self.head:
+            if self.skip_minute != m or self.skip_n != self.n:
+                self._skip_bounds(m)
+            if self.tot[m % RING] < self.skip_head:
+                return NO_TEST
         r = self.rate(ts)
         warm = self.warming
         best = NO_TEST
@@ -274,6 +296,24 @@ class WindowCounts:
         if best is NO_TEST:
             return NO_TEST
         return best._replace(surprise=max(0.0, surprise(lp_best) - LOG10_WIDTHS))
+
+    def _skip_bounds(self, m: int) -> None:
+        """The counts below which no window of minute ``m`` can fire (any time in it).
+
+        The skip rule of :meth:`volume` at the smallest span of the minute: a
+        smaller expected count only raises ``x - mu`` relative to its bound.
+        """
+        r = self.rate(m * SLOT)
+        warm = self.warming
+        out = []
+        for i, w in enumerate(WIDTHS):
+            mu = max(r, 0.02) * (w - 0.9)
+            a = max(self.alpha[i], WARM_ALPHA) if warm else self.alpha[i]
+            need = self.warm_excess if warm else 2.0
+            out.append(mu + max(need, Z_SKIP * math.sqrt(mu + a * mu * mu) + 1.0))
+        self.skip, self.skip_minute, self.skip_n = out, m, self.n
+        # The head minute's count below which every window stays below its bound.
+        self.skip_head = min(lo - x for lo, x in zip(out, self.wtot, strict=True))
 
     def negative(self, ts: float, p0: float) -> WindowTest:
         """The negative-count test of the windows ending at ``ts`` against share ``p0``."""
