@@ -92,6 +92,9 @@ NO_TEST = WindowTest(0.0, 0, 0.0, 0.0)
 class WindowCounts:
     """Per-minute counts of one key and the multi-window count tests (module docstring)."""
 
+    U_MAX = 1.5  # a window's squared residual teaches the dispersion at most this much
+    HOT_WEIGHT = 0.0  # ... and during an alarm, with this weight
+
     def __init__(
         self,
         bucket_seconds: int = 300,
@@ -184,6 +187,10 @@ class WindowCounts:
     # -- counting ------------------------------------------------------------------
     def add(self, ts: float, negative: bool) -> None:
         """Count one mention at event time ``ts`` (older than the ring: ignored)."""
+        self.add_count(ts, 1, 1 if negative else 0)
+
+    def add_count(self, ts: float, total: int, negative: int = 0) -> None:
+        """Count ``total`` mentions (``negative`` of them negative) at event time ``ts``."""
         m = int(ts // SLOT)
         head = self.head
         if m > head:
@@ -191,18 +198,16 @@ class WindowCounts:
         elif m < head:
             if m <= head - RING:
                 return
-            # A late mention: the windows that hold its minute grow.
+            # Late mentions: the windows that hold their minute grow.
             wt, wn = self.wtot, self.wneg
             for j, w in enumerate(WIDTHS):
                 if m > head - w:
-                    wt[j] += 1
-                    if negative:
-                        wn[j] += 1
+                    wt[j] += total
+                    wn[j] += negative
             self.skip_minute = -1
         i = m % RING
-        self.tot[i] += 1
-        if negative:
-            self.neg[i] += 1
+        self.tot[i] += total
+        self.neg[i] += negative
 
     def _move(self, m: int) -> None:
         """Make minute ``m`` (later than ``head``) the newest: zero the skipped minutes.
@@ -364,7 +369,8 @@ class WindowCounts:
             xw = x
         slow = 0.1 if hot else 1.0
         # Dispersions of the windows ending at the bucket's end (before learning).
-        if self.n >= 12 and not hot and r > 0.0:
+        dw_hot = self.HOT_WEIGHT if hot else 1.0
+        if self.n >= 12 and dw_hot > 0.0 and r > 0.0:
             end_m = int((start + bs) // SLOT) - 1
             for i, w in enumerate(WIDTHS):
                 if self.n * minutes < w:
@@ -372,8 +378,8 @@ class WindowCounts:
                 xs, _ = self._sums(end_m, w)
                 muw = r * w
                 u = ((xs - muw) ** 2 - muw) / (muw * muw)
-                u = min(1.5, max(-0.2, u))
-                rate = max(1.0 / (self.n + 24.0), self.disp_rate)
+                u = min(self.U_MAX, max(-0.2, u))
+                rate = max(1.0 / (self.n + 24.0), self.disp_rate) * dw_hot
                 self.alpha[i] = max(0.01, self.alpha[i] + rate * (u - self.alpha[i]))
         # Share overdispersion (intra-class correlation) from the bucket.
         if x >= 2 and not hot and self.n >= 12:

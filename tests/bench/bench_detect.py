@@ -247,8 +247,20 @@ def episode(
 # -- NAB ---------------------------------------------------------------------------------
 
 
-def nab_curve(cfg: MonitorConfig, quick: bool) -> dict[str, Any]:
-    from detectors.series import score_series
+def nab_curve(cfg: MonitorConfig, quick: bool, live: bool = False) -> dict[str, Any]:
+    """NAB on the dev half: ``score-series`` (the log-ratio detector), or with ``live``
+    the live volume decision (the window count tests), gated as the lifecycle gates."""
+    from detectors.base import AlertGate
+    from detectors.series import parse_timestamp, score_series, window_scores
+
+    def live_scores(rows: list[tuple[str, float]], cfg: MonitorConfig) -> list[float]:
+        gate = AlertGate(cfg.volume_threshold, 1800.0, 900.0)
+        return [
+            gate.apply(parse_timestamp(st), sc)
+            for (st, _), sc in zip(rows, window_scores(rows, cfg), strict=True)
+        ]
+
+    scorer = live_scores if live else score_series
 
     spec = importlib.util.spec_from_file_location("score_nab", NAB / "score_nab.py")
     assert spec is not None
@@ -259,10 +271,7 @@ def nab_curve(cfg: MonitorConfig, quick: bool) -> dict[str, Any]:
     for path in sorted((NAB / "data").glob("*.csv")):
         with path.open(newline="") as f:
             rows = [(r["timestamp"], float(r["value"])) for r in csv.DictReader(f)]
-        data["realTweets/" + path.name] = (
-            [nab.parse_ts(r[0]) for r in rows],
-            score_series(rows, cfg),
-        )
+        data["realTweets/" + path.name] = ([nab.parse_ts(r[0]) for r in rows], scorer(rows, cfg))
     keys = sorted(data)
     prof = {p: cfg.volume_threshold for p in nab.PROFILE_ORDER}
     fixed = nab.evaluate(data, nab.WINDOWS, prof)["standard"]
@@ -390,7 +399,7 @@ def report(g: dict[str, Any]) -> dict[str, Any]:
     sl = [x for x, _ in g["slow"] if x is not None]
     print("\n== quiet weeks: incidents per brand-week (steady weeks 2-3; week 1 apart) ==")
     print(
-        "family daily   od  replies | vol   neg  backlog  all | week1 all | neg-on-nuis "
+        "family daily   od  replies | vol   neg  backlog  all | wk1 v/n/b | neg-on-nuis "
         "vol-on-nuis(FYI) shift | state KB"
     )
     tot_all, tot_weeks, neg_nuis, sizes = 0, 0, 0, []
@@ -405,7 +414,9 @@ def report(g: dict[str, Any]) -> dict[str, Any]:
         print(
             f"{w.family:6s} {w.daily:6.0f} {w.od:4.1f} {rep:7s} | {per['volume_surge']:4.1f} "
             f"{per['negative_burst']:5.1f} {per['backlog']:7.1f} {a:5.1f} | "
-            f"{sum(o['week1'].values()):5d}     | {o['neg_on_nuisance']:5d} "
+            f"{o['week1'].get('volume_surge', 0)}/{o['week1'].get('negative_burst', 0)}/"
+            f"{o['week1'].get('backlog', 0)}".rjust(9)
+            + f" | {o['neg_on_nuisance']:5d} "
             f"{o['vol_on_nuisance']:12d} {o['shift']:10d} | {o['state_bytes'] / 1024:6.1f}"
         )
     fpw = tot_all / max(1, tot_weeks)
@@ -464,20 +475,26 @@ def main() -> None:
             )
     if not args.no_nab and (NAB / "data").is_dir():
         cfg = config_for(args.sensitivity)
-        n = nab_curve(cfg, args.quick)
-        print("\n== NAB realTweets dev half (standard profile) ==")
-        f = n["fixed"]
-        print(
-            f"  fixed live threshold {cfg.volume_threshold}: {f['normalized']:.2f} "
-            f"windows {f['windows_detected']}/{f['windows_total']} fp_rows {f['fp_rows']}"
-        )
-        print(
-            f"  leave-one-series-out pooled: {n['loso']['normalized']:.2f} "
-            f"(thresholds {', '.join(f'{v:.3f}' for v in n['loso_thr'].values())})"
-        )
-        print("  threshold  score  windows  fp_rows")
-        for thr, sc, wd, fp in n["curve"]:
-            print(f"  {thr:9.2f} {sc:6.2f} {wd:7d} {fp:8d}")
+        for live in (False, True):
+            n = nab_curve(cfg, args.quick, live)
+            what = (
+                "live volume decision (window count tests)"
+                if live
+                else "spikewatch score-series (log-ratio detector)"
+            )
+            print(f"\n== NAB realTweets dev half, standard profile: {what} ==")
+            f = n["fixed"]
+            print(
+                f"  fixed live threshold {cfg.volume_threshold}: {f['normalized']:.2f} "
+                f"windows {f['windows_detected']}/{f['windows_total']} fp_rows {f['fp_rows']}"
+            )
+            print(
+                f"  leave-one-series-out pooled: {n['loso']['normalized']:.2f} "
+                f"(thresholds {', '.join(f'{v:.3f}' for v in n['loso_thr'].values())})"
+            )
+            print("  threshold  score  windows  fp_rows")
+            for thr, sc, wd, fp in n["curve"]:
+                print(f"  {thr:9.2f} {sc:6.2f} {wd:7d} {fp:8d}")
 
 
 def summary_only(g: dict[str, Any]) -> dict[str, Any]:
