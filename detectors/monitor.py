@@ -318,10 +318,11 @@ class KeyMonitor:
         if bucket is None:
             bucket = self.buckets[start] = _Bucket(start)
         bucket.add(em)
-        self.window.add(ts, em.is_negative)
+        neg = em.is_negative
+        self.window.add_count(ts, 1, 1 if neg else 0)
         self.terms.update(em.enrichment.terms, ts)
         if self.config.early_alert:
-            out.extend(self._early(bucket, ts, em.is_negative))
+            out.extend(self._early(bucket, ts, neg))
         return out
 
     def advance(self, ts: float) -> list[Signal]:
@@ -494,11 +495,11 @@ class KeyMonitor:
 
     def _early(self, b: _Bucket, ts: float, negative: bool) -> list[Signal]:
         """The window count tests at this mention (``detectors.window``), once per bucket."""
-        out = []
+        out: list[Signal] = []
         win = self.window
         if "volume_surge" not in b.early:
             t = win.volume(ts)
-            if t.surprise > 0.0:
+            if t is not NO_TEST:
                 out.extend(self._early_signal(b, "volume_surge", win.volume_score(t), ts, t))
         # More mentions at the same negative count only lower the negative
         # score: it can first pass the threshold on a negative mention. Early,
