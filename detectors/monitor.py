@@ -260,6 +260,10 @@ def severity(kind: str, active: bool, ev: dict[str, Any]) -> str:
         return "medium" if share >= 2 * base else "low"
     ratio = float(ev.get("ratio") or 0.0)
     observed = float(ev.get("observed") or 0.0)
+    wexp = float(ev.get("window_expected") or 0.0)
+    if wexp > 0.0:  # a window test decided: its window speaks for the surge
+        wobs = float(ev.get("window_observed") or 0.0)
+        ratio, observed = max(ratio, wobs / wexp), max(observed, wobs)
     if ratio >= 8 and observed >= 100:
         return "critical"
     if ratio >= 4:

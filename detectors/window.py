@@ -61,7 +61,7 @@ from detectors.stats import log_sf_betabinom, log_sf_negbin, surprise
 WIDTHS = (5, 10, 15, 30, 60)  # minutes
 RING = 75  # minutes kept: the widest window plus lateness
 SLOT = 60.0
-WARM_ALPHA = 0.5
+WARM_ALPHA = 0.25
 LOG10_WIDTHS = math.log10(len(WIDTHS))
 Z_SKIP = 2.5  # below this many normal-approximation sds, the exact tail is not computed
 
@@ -94,6 +94,7 @@ class WindowCounts:
 
     U_MAX = 1.5  # a window's squared residual teaches the dispersion at most this much
     HOT_WEIGHT = 0.0  # ... and during an alarm, with this weight
+    PRIOR_BUCKETS = 6.0  # a new hour's profile starts from the known hours' mean, this heavy
 
     def __init__(
         self,
@@ -407,8 +408,13 @@ class WindowCounts:
             self.lvl_exp += lr * (base * dw * minutes - self.lvl_exp)
         # The hour-of-day profile learns the count with weekday and level divided out.
         y = xw / (minutes * dw * lv)
+        if not self.hod_n[h] and self.n:
+            self.hod[h] = self._mean_hod()  # an hour not seen yet starts from the others
         c = self.hod_n[h] = self.hod_n[h] + 1
-        pr = max(1.0 / c, self.profile_rate) * slow
+        # The first bucket of a key sets its hour; a new hour of a known key starts from
+        # the others' mean worth PRIOR_BUCKETS buckets (one bucket is no hour's profile).
+        prior = self.PRIOR_BUCKETS if self.n else 0.0
+        pr = max(1.0 / (c + prior), self.profile_rate) * slow
         self.hod[h] += pr * (y - self.hod[h])
         self.n += 1
 
