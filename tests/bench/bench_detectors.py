@@ -54,7 +54,7 @@ def main() -> None:
     days = (ems[-1].ts - ems[0].ts) / 86400
     print(f"{n} mentions ({days:.1f} days of event time, {signals} signals) in {dt:.2f} s")
     print(f"KeyMonitor: {n / dt:,.0f} mentions/s on one core ({1e6 * dt / n:.1f} us/mention)")
-    print(f"CPU time: {1e6 * cpu / n:.1f} us/mention (the figure to compare: the machine is shared)")
+    print(f"CPU time: {1e6 * cpu / n:.1f} us/mention (compare this: the machine is shared)")
     print(f"pickled state per key: {len(blob):,} bytes (terms tracked: {len(mon.terms)})")
     t0 = time.perf_counter()
     for _ in range(100):
