@@ -134,7 +134,7 @@ class MonitorConfig:
     # Negative bursts (see detectors.negative): clustering of mentions, the
     # shift of the negative odds the slow-burn test looks for, and its alarm level.
     negative_rho: float = 0.01
-    negative_odds_ratio: float = 2.0
+    negative_odds_ratio: float = 4.0
     negative_drift_threshold: float | None = None  # None: the sensitivity's
     terms_capacity: int = 100
     # Quiet runs (module docstring): this many empty buckets due at once are

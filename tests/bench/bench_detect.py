@@ -316,6 +316,8 @@ def grid(args: argparse.Namespace) -> dict[str, Any]:
         weeks, replies = 3, ("none",)
     else:
         dailies, fams, ods = E["daily"], E["family"], E["od"]
+        if args.family:
+            fams = (args.family,)
         nseed = args.seeds
         surges, ramps, shares, reps = E["surge"], E["ramp_min"], E["neg_share"], 1
         weeks, replies = 3, E["replies"]
@@ -453,14 +455,33 @@ def main() -> None:
     ap.add_argument("--sensitivity", default="balanced", help="fewer / balanced / more")
     ap.add_argument("--curve", action="store_true", help="also the other sensitivity settings")
     ap.add_argument("--no-nab", action="store_true")
+    ap.add_argument("--family", default="", help="only this generator family (pg / nbw)")
+    ap.add_argument("--no-grid", action="store_true", help="NAB only")
+    ap.add_argument("--dump", default="", help="pickle the grid's results to this file")
+    ap.add_argument("--merge", nargs="*", default=[], help="report grids dumped by --dump")
     args = ap.parse_args()
     print(
         f"bench_detect: {'TUNING' if args.tuning else 'evaluation'} seeds, "
         f"{'quick' if args.quick else 'full'} mode; settings fixed in gen_counts.EVAL_SETTINGS"
     )
-    g = grid(args)
-    res = report(g)
-    if args.curve:
+    res: dict[str, Any] = {}
+    if args.merge:
+        parts = [pickle.loads(Path(f).read_bytes()) for f in args.merge]  # noqa: S301 - ours
+        g: dict[str, Any] = {"cells": defaultdict(list), "slow": [], "quiet": [], "cpu": 0.0}
+        for p in parts:
+            for k, v in p["cells"].items():
+                g["cells"][k] += v
+            g["slow"] += p["slow"]
+            g["quiet"] += p["quiet"]
+            g["cpu"] += p["cpu"]
+            g["seeds"] = p["seeds"]
+        res = report(g)
+    elif not args.no_grid:
+        g = grid(args)
+        if args.dump:
+            Path(args.dump).write_bytes(pickle.dumps({**g, "cells": dict(g["cells"])}))
+        res = report(g)
+    if args.curve and res:
         print("\n== operating curve: sensitivity -> median delay / false per brand-week ==")
         rows = [(args.sensitivity, res)]
         for sens in ("fewer", "more"):
