@@ -154,7 +154,8 @@ class World:
 
 
 def new_state(cfg: MonitorConfig, care: bool) -> KeyState:
-    return KeyState("b", cfg, BacklogConfig(tz="UTC"))
+    """A brand's state; a care team is on duty 07-21 (it answers the night's queue then)."""
+    return KeyState("b", cfg, BacklogConfig(tz="UTC", service_hours=(7, 21) if care else None))
 
 
 def quiet_weeks(w: World, cfg: MonitorConfig, care: bool, weeks: int) -> dict[str, Any]:
