@@ -17,7 +17,7 @@ EVALUATION seeds (``gen_counts.EVAL_SEEDS``; tuning used ``TUNING_SEEDS`` only):
 * the operating curve of the grid: delay vs false per brand-week for the
   sensitivity settings.
 
-    .venv/bin/python tests/bench/bench_detect.py            # full (~10-20 min on 2 busy cores)
+    .venv/bin/python tests/bench/bench_detect.py            # full: ~10 CPU-min (--family pg|nbw splits it)
     .venv/bin/python tests/bench/bench_detect.py --quick    # CI smoke (~1 min)
     .venv/bin/python tests/bench/bench_detect.py --tuning   # the tuning seeds (for tuning only)
 """
@@ -452,7 +452,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="a short smoke run (CI)")
     ap.add_argument("--tuning", action="store_true", help="tuning seeds instead of evaluation")
-    ap.add_argument("--seeds", type=int, default=3, help="seeds per world (full mode)")
+    ap.add_argument("--seeds", type=int, default=1, help="seeds per world (full mode)")
     ap.add_argument("--sensitivity", default="balanced", help="fewer / balanced / more")
     ap.add_argument("--curve", action="store_true", help="also the other sensitivity settings")
     ap.add_argument("--no-nab", action="store_true")
