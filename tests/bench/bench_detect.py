@@ -17,7 +17,7 @@ EVALUATION seeds (``gen_counts.EVAL_SEEDS``; tuning used ``TUNING_SEEDS`` only):
 * the operating curve of the grid: delay vs false per brand-week for the
   sensitivity settings.
 
-    .venv/bin/python tests/bench/bench_detect.py            # full: ~10 CPU-min (--family pg|nbw splits it)
+    .venv/bin/python tests/bench/bench_detect.py            # full: ~10 CPU-minutes
     .venv/bin/python tests/bench/bench_detect.py --quick    # CI smoke (~1 min)
     .venv/bin/python tests/bench/bench_detect.py --tuning   # the tuning seeds (for tuning only)
 """
