@@ -101,8 +101,34 @@ def in_warmup(evidence: Mapping[str, Any]) -> bool:
     return any(bool(evidence.get(k)) for k in ("warmup", "warming_up", "in_warmup"))
 
 
+def _negative_row(neg: float, share: float, base: float) -> str:
+    if share >= 0.6 and neg >= 50:
+        return "critical"
+    if share >= 3 * base and neg >= 20:
+        return "high"
+    if share >= 2 * base and neg >= 8:
+        return "medium"
+    return "low" if neg >= MIN_NEGATIVES else "none"
+
+
+def _volume_row(n: float, ratio: float) -> str:
+    if ratio >= 8 and n >= 100:
+        return "critical"
+    if ratio >= 4 and n >= 30:
+        return "high"
+    if ratio >= 2 and n >= 10:
+        return "medium"
+    return "low" if n >= MIN_MENTIONS else "none"
+
+
 def impact_severity(kind: str, evidence: Mapping[str, Any], detector_severity: str) -> str:
-    """The severity of the module's table for an *active* signal."""
+    """The severity of the module's table for an *active* signal.
+
+    The table is read on the bucket and, when the detector decided on a window
+    inside the open bucket (``window_*`` evidence), on that window too; the higher
+    row wins, so an early decision on the first mentions of a bucket is judged by
+    the window that made it.
+    """
     if kind == "backlog":
         sev = detector_severity if detector_severity in _RANK else "low"
         sev = _cap(sev, "high")
@@ -110,33 +136,23 @@ def impact_severity(kind: str, evidence: Mapping[str, Any], detector_severity: s
             sev = _cap(sev, "low")
         return sev if _RANK.get(sev, 0) > 0 else "low"
     if kind == "negative_burst":
-        drift = evidence.get("test") == "drift"
-        share = num(evidence, "window_share" if drift else "negative_share")
+        views = [(num(evidence, "negative_count"), num(evidence, "negative_share"))]
+        if evidence.get("test") == "window":  # the window test: its negatives are observed
+            views.append((num(evidence, "window_observed"), num(evidence, "window_share")))
+        elif "window_negative" in evidence:  # the drift test's summed window
+            views.append((num(evidence, "window_negative"), num(evidence, "window_share")))
         base = num(evidence, "baseline_share") or 1e-9
-        neg = num(evidence, "window_negative" if drift else "negative_count")
-        if neg < MIN_NEGATIVES:
+        if max(neg for neg, _ in views) < MIN_NEGATIVES:
             return "none"
-        if share >= 0.6 and neg >= 50:
-            sev = "critical"
-        elif share >= 3 * base and neg >= 20:
-            sev = "high"
-        elif share >= 2 * base and neg >= 8:
-            sev = "medium"
-        else:
-            sev = "low"
+        sev = max((_negative_row(neg, share, base) for neg, share in views), key=_RANK.__getitem__)
     else:
-        ratio = num(evidence, "ratio")
-        n = num(evidence, "observed")
-        if n < MIN_MENTIONS:
+        views = [(num(evidence, "observed"), num(evidence, "ratio"))]
+        if "window_observed" in evidence:  # an early decision inside the open bucket
+            n_w, exp_w = num(evidence, "window_observed"), num(evidence, "window_expected")
+            views.append((n_w, n_w / exp_w if exp_w > 0 else 0.0))
+        if max(n for n, _ in views) < MIN_MENTIONS:
             return "none"
-        if ratio >= 8 and n >= 100:
-            sev = "critical"
-        elif ratio >= 4 and n >= 30:
-            sev = "high"
-        elif ratio >= 2 and n >= 10:
-            sev = "medium"
-        else:
-            sev = "low"
+        sev = max((_volume_row(n, ratio) for n, ratio in views), key=_RANK.__getitem__)
     if num(evidence, "reach") >= REACH_RAISE and _RANK[sev] < _RANK["high"]:
         sev = SEVERITIES[_RANK[sev] + 1]
     if in_warmup(evidence):
