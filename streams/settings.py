@@ -62,6 +62,19 @@ class Settings(BaseSettings):
     slack_api_url: str | None = Field(
         default=None, validation_alias=AliasChoices("SLACK_API_URL", "SPIKEWATCH_SLACK_API_URL")
     )
+    slack_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="Read timeout of one Slack Web API request"
+    )
+    slack_pacing: str = Field(
+        default="kafka",
+        description="Per-channel Slack pacing: 'kafka' (shared by every worker through the "
+        "slack.pacing topic) or 'local' (this process only)",
+    )
+    notify_retention_seconds: float = Field(
+        default=7 * 24 * 3600.0,
+        gt=0,
+        description="Event time after an incident closed before its sent/status rows are deleted",
+    )
 
     @field_validator("kafka_bootstrap_servers")
     @classmethod
