@@ -149,6 +149,7 @@ class NotifyHandler:
         # brand -> {incident id: event time it closed}
         self.closed: dict[str, dict[str, float]] = {}
         self.last_refresh: dict[str, float] = {}
+        self.retry_sent: dict[str, float] = {}  # incident id -> due time a retry event went for
         self._written: dict[str, Any] = {}
 
     # -- rebuilt from the tables when partitions are assigned -----------------------------
@@ -165,6 +166,16 @@ class NotifyHandler:
                 self.closed.setdefault(st.brand, {})[str(iid)] = st.closed_at
         self._gauge()
 
+    def due_retries(self, wall: float) -> list[tuple[str, dict[str, Any]]]:
+        """Incidents whose retry is due and has no retry event out yet (one per due time)."""
+        out = []
+        for iid, r in list(self.pending.items()):
+            due = float(r.get("due", 0.0))
+            if due <= wall and self.retry_sent.get(iid) != due:
+                self.retry_sent[iid] = due
+                out.append((iid, r))
+        return out
+
     def _gauge(self) -> None:
         if self.notify_metrics is not None:
             self.notify_metrics.undelivered.set(len(self.pending))
@@ -172,10 +183,14 @@ class NotifyHandler:
     # -- one event ----------------------------------------------------------------------
 
     def begin(self, d: dict[str, Any]) -> Job | None:
-        inc = Incident.from_dict(d["incident"])
         kind = str(d["type"])
-        if kind == "retry" and inc.id not in self.pending:
-            return None  # delivered meanwhile
+        if kind == "retry":
+            iid = str((d.get("incident") or {}).get("id"))
+            if iid not in self.pending:
+                return None  # delivered meanwhile
+            # The newest incident and event time seen, not the ones the event was sent with.
+            d = {**d, "incident": self.pending[iid]["incident"], "ts": self.pending[iid]["ts"]}
+        inc = Incident.from_dict(d["incident"])
         now = float(d.get("ts") or inc.updated_at)
         sent_before = self.sent_table.get(inc.id)
         status_before = self.status_table.get(inc.id)
@@ -193,7 +208,7 @@ class NotifyHandler:
         job = Job(inc, kind, now, sent, st, ctx, sent_before, status_before)
         # While a retry waits its turn, other events do not hammer Slack meanwhile.
         retry = self.pending.get(inc.id)
-        job.deliver = kind == "retry" or retry is None or ctx.wall >= float(retry["due"])
+        job.deliver = retry is None or ctx.wall >= float(retry["due"])
         return job
 
     def plan(self, job: Job, extra: list[Notification] | None = None) -> list[Notification]:
@@ -236,7 +251,8 @@ class NotifyHandler:
             prev = st.retry or {}
             if job.deliver:  # tried now, and Slack did not take it: back off
                 attempt = int(prev.get("attempt", 0)) + 1
-                due = ctx.wall + retry_delay(attempt, RETRY_BASE_SECONDS, RETRY_MAX_SECONDS)
+                # From when Slack gave up on it (a failing call can take its whole deadline).
+                due = self.wall() + retry_delay(attempt, RETRY_BASE_SECONDS, RETRY_MAX_SECONDS)
             else:  # waiting its turn: keep the schedule, carry the newest incident
                 attempt = int(prev.get("attempt", 1))
                 due = float(prev.get("due", ctx.wall))
@@ -251,6 +267,7 @@ class NotifyHandler:
         else:
             st.retry = None
             self.pending.pop(inc.id, None)
+            self.retry_sent.pop(inc.id, None)
         if inc.status == "resolved":
             if st.closed_at is None:
                 st.closed_at = now
@@ -409,11 +426,7 @@ def register(app: faust.App, ctx: Context) -> None:
 
     @app.timer(RETRY_TICK_SECONDS)
     async def retry_undelivered() -> None:
-        wall = time.time()
-        for iid, r in list(handler.pending.items()):
-            if float(r.get("due", 0.0)) > wall or r.get("sent_at_wall", 0.0) > wall - 1.0:
-                continue
-            r["sent_at_wall"] = wall  # in memory only: one retry event per due time
+        for iid, r in handler.due_retries(time.time()):
             await t["incidents"].send(
                 key=str(r["brand"]).encode(),
                 value=json.dumps(

@@ -334,8 +334,12 @@ def test_handler_retry_list_lives_in_the_status_table(slack: SlackFake) -> None:
     assert status["inc-1"]["retry"]["attempt"] == 1
     calls = len(slack.calls)
     handle(h, event(incident(), "tick", T0 + 60))  # not due: Slack is left alone
+    handle(h, event(incident(), "retry", T0 + 60))  # nor by an early retry event
     assert len(slack.calls) == calls
+    assert h.due_retries(1010.0) == []
     wall[0] = 1016.0
+    assert [iid for iid, _ in h.due_retries(1016.0)] == ["inc-1"]
+    assert h.due_retries(1018.0) == []  # one retry event per due time
     handle(h, event(incident(), "retry", T0 + 60))
     assert h.pending["inc-1"]["attempt"] == 2 and h.pending["inc-1"]["due"] == 1046.0
     # A new worker (or a rebalance) rebuilds the list from the table.
