@@ -15,6 +15,7 @@ from prometheus_client import CollectorRegistry
 from alerts.dedup import Decision, DeliveryResult, Notification, SentLog, needs_send
 from alerts.escalation import main_key
 from alerts.incidents import Incident
+from alerts.notify import StatusState
 from alerts.notify_stages import (
     HEALING_ERRORS,
     PERMANENT_ERRORS,
@@ -30,7 +31,6 @@ from alerts.notify_stages import (
     suppress,
     throttle,
 )
-from alerts.notify import StatusState
 from alerts.policy import parse_policy
 from alerts.slack_delivery import SlackDelivery, explain_auth_error
 from alerts.status import load_status_config
@@ -197,11 +197,14 @@ def test_pipeline_records_only_what_slack_accepted_and_replay_sends_nothing(
     slack.fail_next(1, "ok_false", error="not_in_channel", method="chat.postMessage")
     ctx = run(d, incident(), sent)
     errors = [r.error for _, r in ctx.results]
-    assert errors[0] == "not_in_channel" and set(errors[1:]) == {"parent_not_sent"}
-    assert len(sent) == 0 and len(ctx.undelivered) == len(errors) >= 2
+    assert errors[0] == "not_in_channel"
+    assert set(errors[1:]) == {"parent_not_sent"}
+    assert len(sent) == 0
+    assert len(ctx.undelivered) == len(errors) >= 2
     assert len(slack.calls_to("chat.postMessage")) == 1  # no reply tried without its parent
     ctx = run(d, incident(), sent)  # the bot was invited: delivered
-    assert all(r.ok for _, r in ctx.results) and len(ctx.results) == len(errors)
+    assert all(r.ok for _, r in ctx.results)
+    assert len(ctx.results) == len(errors)
     assert main_key("inc-1", "#care") in sent
     ctx = run(d, incident(), sent)  # a replay
     assert ctx.results == []
@@ -214,7 +217,8 @@ def test_record_hook_sees_each_accepted_message_once(slack: SlackFake) -> None:
     ctx.on_record = lambda n, r: seen.append(n.dedup_key)
     notes = prepare(ctx, plan_stage(incident(), StatusState(), POLICY, STATUS)(ctx, []))
     send_each(ctx, notes)
-    assert seen == [n.dedup_key for n in notes] and len(seen) >= 2
+    assert seen == [n.dedup_key for n in notes]
+    assert len(seen) >= 2
 
 
 @pytest.mark.parametrize("trial", range(4))
@@ -225,7 +229,8 @@ def test_a_post_that_timed_out_is_adopted_not_doubled(slack: SlackFake, trial: i
     slack.fail_next(1, "slow", method="chat.postMessage", hang_seconds=1.6)
     ctx = run(d, incident(f"inc-{trial}"), sent)
     assert ctx.results[0][1].error == "timeout"
-    assert len(sent) == 0 and ctx.undelivered
+    assert len(sent) == 0
+    assert ctx.undelivered
     time.sleep(0.8)  # the fake finishes its late answer
     ctx = run(d, incident(f"inc-{trial}"), sent)
     assert ctx.results[0][1].ok
@@ -234,7 +239,8 @@ def test_a_post_that_timed_out_is_adopted_not_doubled(slack: SlackFake, trial: i
     assert len(posts) == 1  # only the slow one
     assert d.counts["adopted"] == 1
     entry = sent.get(main_key(f"inc-{trial}", "#care"))
-    assert entry is not None and entry.message_ts == tops(slack)[0].ts
+    assert entry is not None
+    assert entry.message_ts == tops(slack)[0].ts
     assert slack.calls_to("chat.update"), "the adopted message is brought up to date"
 
 
@@ -242,7 +248,8 @@ def test_lookup_matches_the_incident_not_another_one(slack: SlackFake) -> None:
     d = delivery(slack)
     run(d, incident("inc-a"), SentLog())
     ctx = run(d, incident("inc-b"), SentLog())
-    assert ctx.results[0][1].ok and d.counts["adopted"] == 0
+    assert ctx.results[0][1].ok
+    assert d.counts["adopted"] == 0
     assert len(tops(slack)) == 2
 
 
@@ -253,7 +260,8 @@ def test_failed_lookup_never_risks_a_second_copy(slack: SlackFake) -> None:
     slack.fail_next(5, "500", method="conversations.history", status=503)
     d2 = delivery(slack, max_wait_seconds=0.5)
     ctx = run(d2, incident(), SentLog())
-    assert not ctx.results[0][1].ok and heals(ctx.results[0][1])
+    assert not ctx.results[0][1].ok
+    assert heals(ctx.results[0][1])
     assert len(tops(slack)) == 1
 
 
@@ -263,7 +271,8 @@ def test_invalid_auth_spell_then_every_incident_is_delivered(slack: SlackFake) -
     slack.fail_for(0.6, "ok_false", error="invalid_auth")
     for iid, log_ in logs.items():
         ctx = run(d, incident(iid), log_)
-        assert ctx.undelivered and ctx.results[0][1].error == "invalid_auth"
+        assert ctx.undelivered
+        assert ctx.results[0][1].error == "invalid_auth"
     time.sleep(0.7)
     for iid, log_ in logs.items():
         assert run(d, incident(iid), log_).results[0][1].ok
@@ -294,8 +303,10 @@ def test_auth_test_explained_without_the_token(
     assert "revoked" in explain_auth_error("token_revoked")
     assert "reached" in explain_auth_error("timeout")
     good = delivery(slack)
-    assert good.auth_test().ok and good.identity["team"] == "fake"
-    assert "wrong-ToKeN" not in caplog.text and TOKEN not in caplog.text
+    assert good.auth_test().ok
+    assert good.identity["team"] == "fake"
+    assert "wrong-ToKeN" not in caplog.text
+    assert TOKEN not in caplog.text
 
 
 # -- the handler over plain dicts: retry list, retention --------------------------------------
@@ -330,7 +341,8 @@ def test_handler_retry_list_lives_in_the_status_table(slack: SlackFake) -> None:
     )
     slack.fail_for(60, "ok_false", error="channel_not_found", method="chat.postMessage")
     handle(h, event(incident(), "opened"))
-    assert h.pending["inc-1"]["attempt"] == 1 and h.pending["inc-1"]["due"] == 1015.0
+    assert h.pending["inc-1"]["attempt"] == 1
+    assert h.pending["inc-1"]["due"] == 1015.0
     assert status["inc-1"]["retry"]["attempt"] == 1
     calls = len(slack.calls)
     handle(h, event(incident(), "tick", T0 + 60))  # not due: Slack is left alone
@@ -341,7 +353,8 @@ def test_handler_retry_list_lives_in_the_status_table(slack: SlackFake) -> None:
     assert [iid for iid, _ in h.due_retries(1016.0)] == ["inc-1"]
     assert h.due_retries(1018.0) == []  # one retry event per due time
     handle(h, event(incident(), "retry", T0 + 60))
-    assert h.pending["inc-1"]["attempt"] == 2 and h.pending["inc-1"]["due"] == 1046.0
+    assert h.pending["inc-1"]["attempt"] == 2
+    assert h.pending["inc-1"]["due"] == 1046.0
     # A new worker (or a rebalance) rebuilds the list from the table.
     h2 = NotifyHandler(
         policy=POLICY, status_cfg=STATUS, sender=delivery(slack), sent=sent, status=status
@@ -350,7 +363,8 @@ def test_handler_retry_list_lives_in_the_status_table(slack: SlackFake) -> None:
     assert set(h2.pending) == {"inc-1"}
     slack.clear_faults()
     handle(h2, event(incident(), "retry", T0 + 120))
-    assert h2.pending == {} and "retry" not in status["inc-1"]
+    assert h2.pending == {}
+    assert "retry" not in status["inc-1"]
     assert len(tops(slack)) == 1
     assert handle(h2, event(incident(), "retry", T0 + 130)) is None  # delivered meanwhile
 
@@ -370,7 +384,8 @@ def test_handler_tombstones_closed_incidents_after_retention(slack: SlackFake) -
     done = incident("inc-1", status="resolved")
     done.resolved_at = T0 + 600
     handle(h, event(done, "resolved", T0 + 600))
-    assert status["inc-1"]["closed_at"] == T0 + 600 and "inc-1" in sent
+    assert status["inc-1"]["closed_at"] == T0 + 600
+    assert "inc-1" in sent
     handle(h, event(incident("inc-2"), "opened", T0 + 1800))  # same brand, within retention
     assert "inc-1" in sent
     h2 = NotifyHandler(
@@ -384,5 +399,7 @@ def test_handler_tombstones_closed_incidents_after_retention(slack: SlackFake) -
     h2.rebuild()  # the closed list comes back from the table
     assert h2.closed == {"nordbank": {"inc-1": T0 + 600}}
     handle(h2, event(incident("inc-2"), "tick", T0 + 4300))
-    assert "inc-1" not in sent and "inc-1" not in status
-    assert "inc-2" in sent and json.dumps(status["inc-2"])
+    assert "inc-1" not in sent
+    assert "inc-1" not in status
+    assert "inc-2" in sent
+    assert json.dumps(status["inc-2"])
