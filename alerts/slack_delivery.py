@@ -246,6 +246,7 @@ class SlackDelivery:
         clock: Callable[[], float] = time.monotonic,
         pacer: Callable[[str], None] | None = None,
         lookup_pages: int = 3,
+        user_agent_suffix: str | None = None,
     ) -> None:
         if not isinstance(token, str) or not token.strip():
             raise ValueError("token must be a non-empty string (use ConsoleDelivery for a dry run)")
@@ -279,6 +280,7 @@ class SlackDelivery:
             base_url=url,
             timeout=timeout,  # type: ignore[arg-type]  # urllib takes a float
             retry_handlers=[_RetryHandler(self)],
+            user_agent_suffix=user_agent_suffix,
         )
         self._requests = self._retries = self._errors = None
         if registry is not None:
@@ -343,6 +345,9 @@ class SlackDelivery:
         """
         key = self._channel_ids.get(channel, channel)
         if self.pacer is not None:
+            if key == channel and channel.startswith("#"):
+                cid = self.channel_id(channel)  # one key per channel for every worker
+                key = cid if isinstance(cid, str) else channel
             self.pacer(key)
             return
         interval = self.per_channel_interval

@@ -32,6 +32,7 @@ import asyncio
 import contextvars
 import json
 import logging
+import os
 import time
 import urllib.request
 from collections.abc import Callable, MutableMapping
@@ -47,6 +48,8 @@ from alerts.slack_delivery import explain_auth_error, make_delivery
 from alerts.status import Draft
 from alerts.status_blocks import edit_modal
 from streams.metrics import NotifyMetrics
+from streams.pacing import TOPIC as PACING_TOPIC
+from streams.pacing import KafkaPacer
 
 if TYPE_CHECKING:
     import faust
@@ -74,6 +77,11 @@ def make_sender(
     token = settings.slack_bot_token
     if token is not None:
         kwargs.setdefault("timeout", settings.slack_timeout_seconds)
+        kwargs.setdefault("user_agent_suffix", f"spikewatch/{os.getpid()}")
+        if settings.slack_pacing == "kafka" and "pacer" not in kwargs:
+            from streams.app import bootstrap_servers
+
+            kwargs["pacer"] = KafkaPacer(bootstrap_servers(settings), settings.topic(PACING_TOPIC))
     return make_delivery(
         None if token is None else token.get_secret_value(),
         settings.slack_base_url,

@@ -94,6 +94,13 @@ class Settings(BaseSettings):
             raise ValueError("expected memory:// or rocksdb://")
         return v
 
+    @field_validator("slack_pacing")
+    @classmethod
+    def _pacing(cls, v: str) -> str:
+        if v not in ("kafka", "local"):
+            raise ValueError("expected kafka or local")
+        return v
+
     @field_validator("log_level")
     @classmethod
     def _level(cls, v: str) -> str:

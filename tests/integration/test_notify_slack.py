@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import time
@@ -140,3 +141,50 @@ def test_invalid_auth_spell_then_every_incident_is_delivered(
         f"({len(per_main)} main messages, none twice); "
         f"{w.metric('spikewatch_slack_errors_total', error='invalid_auth'):.0f} refusals counted"
     )
+
+
+CHANNELS = ("#somecare-alerts", "#crisis-room", "#it-care", "#it-crisis")
+
+
+def test_two_workers_keep_a_second_between_posts_in_one_channel(
+    bootstrap: str, spawn_worker: Callable[..., Worker]
+) -> None:
+    # The channels exist before anything is posted, as in a real workspace.
+    with SlackFake(token=TOKEN, channels=CHANNELS) as slack:
+        paced(bootstrap, spawn_worker, slack)
+
+
+def paced(bootstrap: str, spawn_worker: Callable[..., Worker], slack: SlackFake) -> None:
+    a = spawn_worker(env(slack), name="a")
+    b = spawn_worker(env(slack), name="b")
+    storm(bootstrap, a)
+
+    def quiet() -> bool:
+        calls = [c for c in slack.calls if c.method in ("chat.postMessage", "chat.update")]
+        return len(calls) >= 20 and time.monotonic() - calls[-1].at > 8
+
+    wait_for(quiet, 150, "the storm's messages to settle", interval=1)
+    by_channel: dict[str, list[tuple[float, str]]] = {}
+    for c in slack.calls:
+        if c.method in ("chat.postMessage", "chat.update"):
+            ch = SlackFake.channel_id(str(c.params.get("channel")))
+            by_channel.setdefault(ch, []).append((c.at, c.headers.get("user-agent", "")[-12:]))
+    gaps: list[float] = []
+    hand_overs = 0
+    for calls in by_channel.values():
+        calls.sort()
+        for (t1, w1), (t2, w2) in itertools.pairwise(calls):
+            gaps.append(t2 - t1)
+            hand_overs += w1 != w2
+    workers = {w for calls in by_channel.values() for _, w in calls}
+    short = [g for g in gaps if g < 0.9]
+    print(
+        f"\npacing, 2 workers: {len(gaps) + len(by_channel)} posts/updates in "
+        f"{len(by_channel)} channels, {hand_overs} hand-overs between workers, "
+        f"min gap {min(gaps):.3f}s, {len(short)} gaps < 0.9 s"
+    )
+    assert len(workers) == 2, "both workers must have posted"
+    assert hand_overs >= 1, "the two workers must have shared a channel"
+    assert not short, sorted(short)[:10]
+    for w in (a, b):
+        assert "pacing topic not answering" not in w.log_text()
