@@ -211,8 +211,10 @@ class KafkaPacer:
             log.warning("slack pacing topic not answering: pacing %s by this worker only", channel)
             self._warned = True
         with self._cond:
-            last = max(self._local_last.get(channel, 0.0), self._last.get(channel, 0.0))
-        wait = last + self.interval - self._clock()
+            seen = [
+                t for t in (self._local_last.get(channel), self._last.get(channel)) if t is not None
+            ]
+        wait = max(seen) + self.interval - self._clock() if seen else 0.0
         if wait > 0:
             self._sleep(wait)
         self._local_last[channel] = self._clock()
