@@ -48,8 +48,8 @@ from alerts.slack_delivery import explain_auth_error, make_delivery
 from alerts.status import Draft
 from alerts.status_blocks import edit_modal
 from streams.metrics import NotifyMetrics
+from streams.pacing import CLICKS_TOPIC, FirstUseGuard, KafkaPacer
 from streams.pacing import TOPIC as PACING_TOPIC
-from streams.pacing import KafkaPacer
 
 if TYPE_CHECKING:
     import faust
@@ -333,6 +333,14 @@ def register(app: faust.App, ctx: Context) -> None:
         metrics=metrics,
         notify_metrics=notify_metrics,
     )
+
+    if ctx.settings.slack_signing_secret is not None:
+        from streams.app import bootstrap_servers
+
+        # The click replay guard across workers (streams/web.py asks it after its own).
+        ctx.click_guard = FirstUseGuard(  # type: ignore[attr-defined]
+            bootstrap_servers(ctx.settings), ctx.settings.topic(CLICKS_TOPIC), decision_timeout=1.5
+        )
 
     @status_table.on_recover
     async def _rebuild() -> None:

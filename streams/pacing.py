@@ -24,12 +24,19 @@ proposal's time: one outstanding proposal per worker), so it starts with the sam
 view. If the broker does not answer within ``decision_timeout`` the pacer falls
 back to this process's own spacing for that call, and says so once.
 
+The same machinery (:class:`SharedLog`: proposals to a one-partition topic, one
+verdict rule applied in log order by every worker) gives :class:`FirstUseGuard`,
+the Slack click replay guard across workers: a signed click is accepted by the
+worker whose claim of its signature comes first in ``slack.clicks``; a captured
+click replayed to any other worker finds the claim there and is refused.
+
 Wall time (``time.time()``) is the shared clock here: the slots are a delivery
 schedule, not a decision about events.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import threading
@@ -41,57 +48,69 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 TOPIC = "slack.pacing"
+CLICKS_TOPIC = "slack.clicks"
 
 
-class KafkaPacer:
-    """``pacer(channel)`` blocks until this worker may call Slack in ``channel``."""
+class SharedLog:
+    """Proposals to a one-partition topic and one verdict rule every worker applies in order.
+
+    Subclasses define :meth:`apply` (decide one record from its own fields and the
+    records before it) and call :meth:`_propose` to wait for their own verdict.
+    """
 
     def __init__(
         self,
         bootstrap: str,
         topic: str,
         *,
-        interval: float = 1.0,
-        tolerance: float = 0.05,
-        lead: float = 0.1,
-        lookback: float = 120.0,
+        lookback: float,
         decision_timeout: float = 3.0,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        if interval <= 0 or tolerance < 0 or tolerance >= interval:
-            raise ValueError("need interval > 0 and 0 <= tolerance < interval")
         self.bootstrap, self.topic = bootstrap, topic
-        self.interval, self.tolerance, self.lead = interval, tolerance, lead
         self.lookback, self.decision_timeout = lookback, decision_timeout
         self._clock, self._sleep = clock, sleep
         self._cond = threading.Condition()
-        self._last: dict[str, float] = {}
         self._verdicts: dict[str, bool] = {}
         self._mine: set[str] = set()
-        self._local_last: dict[str, float] = {}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._producer: Any = None
         self._ready = threading.Event()
-        self._warned = False
-        self.counts = {"accepted": 0, "rejected": 0, "late": 0, "fallback": 0}
+
+    def apply(self, record: dict[str, Any]) -> bool:
+        raise NotImplementedError
+
+    def _verdict(self, rid: str, ok: bool) -> None:
+        """Keep the verdict of one of our own proposals (call holding ``_cond``)."""
+        if rid in self._mine:
+            self._verdicts[rid] = ok
+            self._cond.notify_all()
 
     # -- lifecycle ---------------------------------------------------------------------
 
-    def start(self) -> KafkaPacer:
+    def start(self) -> SharedLog:
         from kafka import KafkaProducer
 
         ensure_topic(self.bootstrap, self.topic)
         self._producer = KafkaProducer(
-            bootstrap_servers=self.bootstrap.split(","),
-            acks=1,
-            linger_ms=0,
+            bootstrap_servers=self.bootstrap.split(","), acks=1, linger_ms=0
         )
-        self._thread = threading.Thread(target=self._read, name="slack-pacing", daemon=True)
+        self._thread = threading.Thread(target=self._read, name=self.topic, daemon=True)
         self._thread.start()
         self._ready.wait(15)
         return self
+
+    def _started(self) -> bool:
+        """Start on first use (from a worker thread: no broker needed at import)."""
+        if self._producer is None and not self._stop.is_set():
+            try:
+                self.start()
+            except Exception:  # no broker: the caller falls back, said once
+                log.exception("%s unavailable", self.topic)
+                self._stop.set()
+        return self._producer is not None
 
     def stop(self) -> None:
         self._stop.set()
@@ -99,21 +118,6 @@ class KafkaPacer:
             self._thread.join(timeout=5)
         if self._producer is not None:
             self._producer.close(timeout=2)
-
-    # -- the shared rule -------------------------------------------------------------------
-
-    def apply(self, record: dict[str, Any]) -> bool:
-        """Accept or reject one proposal, in log order (the same verdict on every worker)."""
-        ch, slot, rid = str(record["c"]), float(record["s"]), str(record["id"])
-        with self._cond:
-            last = self._last.get(ch)
-            ok = last is None or slot >= last + self.interval - 1e-6
-            if ok:
-                self._last[ch] = slot
-            if rid in self._mine:
-                self._verdicts[rid] = ok
-                self._cond.notify_all()
-        return ok
 
     def _read(self) -> None:
         from kafka import KafkaConsumer, TopicPartition
@@ -139,26 +143,85 @@ class KafkaPacer:
                 for recs in consumer.poll(timeout_ms=100).values():
                     for r in recs:
                         try:
-                            rec = json.loads(r.value)
-                            self.apply(rec)
+                            self.apply(json.loads(r.value))
                         except (ValueError, KeyError, TypeError):
-                            log.warning("bad pacing record at offset %s", r.offset)
-        except Exception:  # the pacer falls back to local spacing
-            log.exception("slack pacing reader stopped; pacing falls back to this process")
+                            log.warning("bad record in %s at offset %s", self.topic, r.offset)
+        except Exception:  # the callers fall back (pacing) or refuse (clicks)
+            log.exception("%s reader stopped", self.topic)
         finally:
             self._ready.set()
             consumer.close()
 
-    # -- the call ------------------------------------------------------------------------
+    def _propose(self, key: str, record: dict[str, Any]) -> bool | None:
+        """Write ``record`` (with a fresh ``id``), wait for its verdict; ``None``: no answer."""
+        rid = uuid.uuid4().hex
+        with self._cond:
+            self._mine.add(rid)
+        deadline = self._clock() + self.decision_timeout
+        try:
+            value = json.dumps({**record, "id": rid}).encode()
+            self._producer.send(self.topic, key=key.encode(), value=value)
+            self._producer.flush(timeout=self.decision_timeout)
+        except Exception:  # any producer failure: no verdict
+            with self._cond:
+                self._mine.discard(rid)
+            return None
+        with self._cond:
+            while rid not in self._verdicts:
+                left = deadline - self._clock()
+                if left <= 0:
+                    self._mine.discard(rid)
+                    return None
+                self._cond.wait(min(left, 0.5))
+            self._mine.discard(rid)
+            return self._verdicts.pop(rid)
+
+
+class KafkaPacer(SharedLog):
+    """``pacer(channel)`` blocks until this worker may call Slack in ``channel``."""
+
+    def __init__(
+        self,
+        bootstrap: str,
+        topic: str,
+        *,
+        interval: float = 1.0,
+        tolerance: float = 0.05,
+        lead: float = 0.1,
+        lookback: float = 120.0,
+        decision_timeout: float = 3.0,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if interval <= 0 or tolerance < 0 or tolerance >= interval:
+            raise ValueError("need interval > 0 and 0 <= tolerance < interval")
+        super().__init__(
+            bootstrap,
+            topic,
+            lookback=lookback,
+            decision_timeout=decision_timeout,
+            clock=clock,
+            sleep=sleep,
+        )
+        self.interval, self.tolerance, self.lead = interval, tolerance, lead
+        self._last: dict[str, float] = {}
+        self._local_last: dict[str, float] = {}
+        self._warned = False
+        self.counts = {"accepted": 0, "rejected": 0, "late": 0, "fallback": 0}
+
+    def apply(self, record: dict[str, Any]) -> bool:
+        """Accept or reject one proposal, in log order (the same verdict on every worker)."""
+        ch, slot, rid = str(record["c"]), float(record["s"]), str(record["id"])
+        with self._cond:
+            last = self._last.get(ch)
+            ok = last is None or slot >= last + self.interval - 1e-6
+            if ok:
+                self._last[ch] = slot
+            self._verdict(rid, ok)
+        return ok
 
     def __call__(self, channel: str) -> None:
-        if self._producer is None and not self._stop.is_set():
-            try:
-                self.start()  # on first use, from the Slack thread: no broker at import
-            except Exception:  # no broker: local spacing, said once
-                log.exception("slack pacing topic unavailable")
-                self._stop.set()
-        if self._producer is None:
+        if not self._started():
             self._fallback(channel)
             return
         for _ in range(50):
@@ -166,10 +229,7 @@ class KafkaPacer:
                 last = self._last.get(channel)
             now = self._clock()
             slot = now + self.lead if last is None else max(now + self.lead, last + self.interval)
-            rid = uuid.uuid4().hex
-            with self._cond:
-                self._mine.add(rid)
-            verdict = self._propose(channel, slot, rid)
+            verdict = self._propose(channel, {"c": channel, "s": slot})
             if verdict is None:
                 self._fallback(channel)
                 return
@@ -187,24 +247,6 @@ class KafkaPacer:
             return
         self._fallback(channel)
 
-    def _propose(self, channel: str, slot: float, rid: str) -> bool | None:
-        deadline = self._clock() + self.decision_timeout
-        try:
-            value = json.dumps({"c": channel, "s": slot, "id": rid}).encode()
-            self._producer.send(self.topic, key=channel.encode(), value=value)
-            self._producer.flush(timeout=self.decision_timeout)
-        except Exception:  # any producer failure: fall back
-            return None
-        with self._cond:
-            while rid not in self._verdicts:
-                left = deadline - self._clock()
-                if left <= 0:
-                    self._mine.discard(rid)
-                    return None
-                self._cond.wait(min(left, 0.5))
-            self._mine.discard(rid)
-            return self._verdicts.pop(rid)
-
     def _fallback(self, channel: str) -> None:
         self.counts["fallback"] += 1
         if not self._warned:
@@ -218,6 +260,40 @@ class KafkaPacer:
         if wait > 0:
             self._sleep(wait)
         self._local_last[channel] = self._clock()
+
+
+class FirstUseGuard(SharedLog):
+    """``guard(signature)``: ``True`` only for the first claim of it by any worker.
+
+    Slack signs a click with a timestamp and accepts it for 5 minutes; a claim is
+    kept for ``window`` seconds (of the claims' wall time), so a click captured and
+    replayed to any worker within its validity finds the first claim. ``None``
+    when the topic does not answer (the caller refuses the click: fail closed).
+    Only a hash of the signature goes to Kafka.
+    """
+
+    def __init__(self, bootstrap: str, topic: str, *, window: float = 600.0, **kw: Any) -> None:
+        super().__init__(bootstrap, topic, lookback=window, **kw)
+        self.window = window
+        self._seen: dict[str, float] = {}
+
+    def apply(self, record: dict[str, Any]) -> bool:
+        key, at, rid = str(record["k"]), float(record["t"]), str(record["id"])
+        with self._cond:
+            if len(self._seen) > 10_000:
+                horizon = at - self.window
+                self._seen = {k: t for k, t in self._seen.items() if t >= horizon}
+            first = at - self._seen.get(key, float("-inf")) > self.window
+            if first:
+                self._seen[key] = at
+            self._verdict(rid, first)
+        return first
+
+    def __call__(self, signature: str) -> bool | None:
+        if not self._started():
+            return None
+        key = hashlib.sha256(signature.encode()).hexdigest()[:32]
+        return self._propose(key, {"k": key, "t": self._clock()})
 
 
 def ensure_topic(bootstrap: str, topic: str) -> None:

@@ -188,3 +188,22 @@ def paced(bootstrap: str, spawn_worker: Callable[..., Worker], slack: SlackFake)
     assert not short, sorted(short)[:10]
     for w in (a, b):
         assert "pacing topic not answering" not in w.log_text()
+
+
+def test_a_captured_click_is_refused_by_every_other_worker(
+    spawn_worker: Callable[..., Worker], slack: SlackFake
+) -> None:
+    from tests.integration.test_security import click, send
+
+    secret = "signing-secret-notify-test"
+    workers = [
+        spawn_worker(env(slack, SLACK_SIGNING_SECRET=secret), name=n) for n in ("a", "b", "c")
+    ]
+    body, headers = click(secret, int(time.time()))
+    answers = [send(f"{w.url}/slack/actions", body, headers) for w in workers]
+    print(f"\none signed click sent to 3 workers: {answers}")
+    assert answers[0][0] == 200
+    assert answers[1:] == [(401, "replayed_request")] * 2
+    # A fresh click still goes through at any worker.
+    body2, headers2 = click(secret, int(time.time()), incident="inc-nordbank~volume_surge~2")
+    assert send(f"{workers[2].url}/slack/actions", body2, headers2)[0] == 200

@@ -12,7 +12,7 @@ import uuid
 
 import pytest
 
-from streams.pacing import KafkaPacer
+from streams.pacing import FirstUseGuard, KafkaPacer
 
 pytestmark = [pytest.mark.integration]
 
@@ -46,3 +46,38 @@ def test_two_pacers_share_one_channel_budget(bootstrap: str) -> None:
     assert switches >= 2, "both pacers must have taken turns"
     assert min(gaps) >= 0.3 - 0.03 - 0.01
     assert all(p.counts["fallback"] == 0 for p in pacers)
+
+
+def test_a_click_is_accepted_by_one_worker_only(bootstrap: str) -> None:
+    """Two workers' guards see the same signed click (a replay to the other worker)."""
+    topic = f"t{uuid.uuid4().hex[:10]}.slack.clicks"
+    guards = [FirstUseGuard(bootstrap, topic).start() for _ in "ab"]
+    try:
+        results: list[bool | None] = []
+        lock = threading.Lock()
+
+        def claim(i: int, sig: str) -> None:
+            r = guards[i](sig)
+            with lock:
+                results.append(r)
+
+        for n in range(5):
+            sig = f"v0=signature-{n}"
+            threads = [threading.Thread(target=claim, args=(i, sig)) for i in (0, 1)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(10)
+        later = [guards[1]("v0=signature-0"), guards[0]("v0=signature-3")]
+        # A third worker that starts afterwards reads the claims back.
+        late = FirstUseGuard(bootstrap, topic).start()
+        try:
+            replay_late = late("v0=signature-2")
+        finally:
+            late.stop()
+    finally:
+        for g in guards:
+            g.stop()
+    assert sorted(results, key=str) == [False] * 5 + [True] * 5
+    assert later == [False, False]
+    assert replay_late is False

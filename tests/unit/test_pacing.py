@@ -8,7 +8,7 @@ import random
 
 import pytest
 
-from streams.pacing import KafkaPacer
+from streams.pacing import FirstUseGuard, KafkaPacer
 
 
 def pacer(**kw: float) -> KafkaPacer:
@@ -86,3 +86,15 @@ def test_no_broker_falls_back_to_local_spacing() -> None:
     p("C1")
     assert p.counts["fallback"] == 2
     assert slept == [pytest.approx(1.0)]
+
+
+def test_first_use_guard_accepts_one_claim_per_key_in_its_window() -> None:
+    g = FirstUseGuard("h:1", "t.slack.clicks", window=600.0)
+    claims = [
+        g.apply({"k": "sig1", "t": 100.0, "id": "a"}),
+        g.apply({"k": "sig1", "t": 100.2, "id": "b"}),  # the same click at another worker
+        g.apply({"k": "sig2", "t": 101.0, "id": "c"}),
+        g.apply({"k": "sig1", "t": 650.0, "id": "d"}),  # a replay minutes later
+        g.apply({"k": "sig1", "t": 800.0, "id": "e"}),  # past the window: Slack refuses it anyway
+    ]
+    assert claims == [True, False, True, False, True]
