@@ -214,9 +214,12 @@ class NotifyHandler:
         )
         self._written[inc.id] = sent_before
         job = Job(inc, kind, now, sent, st, ctx, sent_before, status_before)
-        # While a retry waits its turn, other events do not hammer Slack meanwhile.
+        # After a second refusal a retry waits its turn: other events of the incident do
+        # not hammer Slack meanwhile (after one refusal the next event may try at once).
         retry = self.pending.get(inc.id)
-        job.deliver = retry is None or ctx.wall >= float(retry["due"])
+        job.deliver = (
+            retry is None or int(retry.get("attempt", 1)) < 2 or ctx.wall >= float(retry["due"])
+        )
         return job
 
     def plan(self, job: Job, extra: list[Notification] | None = None) -> list[Notification]:

@@ -344,17 +344,20 @@ def test_handler_retry_list_lives_in_the_status_table(slack: SlackFake) -> None:
     assert h.pending["inc-1"]["attempt"] == 1
     assert h.pending["inc-1"]["due"] == 1015.0
     assert status["inc-1"]["retry"]["attempt"] == 1
+    handle(h, event(incident(), "tick", T0 + 30))  # after one refusal the next event tries
+    assert h.pending["inc-1"]["attempt"] == 2
+    assert h.pending["inc-1"]["due"] == 1030.0
     calls = len(slack.calls)
     handle(h, event(incident(), "tick", T0 + 60))  # not due: Slack is left alone
     handle(h, event(incident(), "retry", T0 + 60))  # nor by an early retry event
     assert len(slack.calls) == calls
-    assert h.due_retries(1010.0) == []
-    wall[0] = 1016.0
-    assert [iid for iid, _ in h.due_retries(1016.0)] == ["inc-1"]
-    assert h.due_retries(1018.0) == []  # one retry event per due time
+    assert h.due_retries(1020.0) == []
+    wall[0] = 1031.0
+    assert [iid for iid, _ in h.due_retries(1031.0)] == ["inc-1"]
+    assert h.due_retries(1033.0) == []  # one retry event per due time
     handle(h, event(incident(), "retry", T0 + 60))
-    assert h.pending["inc-1"]["attempt"] == 2
-    assert h.pending["inc-1"]["due"] == 1046.0
+    assert h.pending["inc-1"]["attempt"] == 3
+    assert h.pending["inc-1"]["due"] == 1091.0
     # A new worker (or a rebalance) rebuilds the list from the table.
     h2 = NotifyHandler(
         policy=POLICY, status_cfg=STATUS, sender=delivery(slack), sent=sent, status=status
