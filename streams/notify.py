@@ -413,6 +413,14 @@ def register(app: faust.App, ctx: Context) -> None:
         send_each(nctx, notes)
         metrics.slack_latency(time.perf_counter() - started)
 
+    def _on_loop(
+        loop: asyncio.AbstractEventLoop, here: contextvars.Context
+    ) -> Callable[[Callable[[], None]], None]:
+        def schedule(fn: Callable[[], None]) -> None:
+            loop.call_soon_threadsafe(fn, context=here)
+
+        return schedule
+
     @app.agent(t["incidents"], name="notify")
     async def notify(stream: Any) -> None:
         loop = asyncio.get_running_loop()
@@ -435,9 +443,8 @@ def register(app: faust.App, ctx: Context) -> None:
             if notes:
                 # The sent log goes to the changelog right after each accepted message,
                 # written on the loop in this event's context (its partition).
-                here = contextvars.copy_context()
                 job.ctx.on_record = handler.on_record(
-                    job, lambda fn, c=here: loop.call_soon_threadsafe(fn, context=c)
+                    job, _on_loop(loop, contextvars.copy_context())
                 )
                 await loop.run_in_executor(pool, _timed_send, job.ctx, notes)
             handler.finish(job)
