@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from alerts.dedup import Decision, DeliveryResult, Notification, SentLog, needs_send
+from alerts.escalation import chart_png
 from alerts.incidents import Incident
 from alerts.notify import StatusState, notifications
 from alerts.policy import Policy
@@ -250,7 +251,8 @@ def deliver(ctx: NotifyCtx, notes: list[Notification]) -> list[Notification]:
             # Its parent was planned in this batch but Slack did not take it.
             result = DeliveryResult(ok=False, error="parent_not_sent", attempts=0, retryable=True)
         elif n.action == "chart":
-            result = ctx.sender.upload_chart(n.channel, thread_ts, n.attachment or b"", n.title)
+            # Drawn now (off the event loop), once per chart actually sent.
+            result = ctx.sender.upload_chart(n.channel, thread_ts, chart_png(n), n.title)
         else:
             find = getattr(ctx.sender, "find_posted", None)
             found = find(n) if n.action == "post" and n.metadata and find is not None else None

@@ -119,13 +119,13 @@ def create_app(settings: Settings, deployment: Deployment) -> tuple[faust.App, C
     # faust.web stays on for its server's lifecycle; our own routes replace its /table.
     app = faust.App(settings.app_id, web_enabled=True, **faust_options(settings))
     registry = CollectorRegistry()
-    policy = load_policy(deployment.escalation)
+    policy = load_policy(deployment.escalation, default_timezone=deployment.timezone)
     status_cfg = load_status_config(deployment.status)
     ctx = Context(
         settings=settings,
         deployment=deployment,
         engine=engine_config(deployment),
-        enricher=Enricher(deployment.topics),
+        enricher=Enricher(deployment.topics, languages=deployment.languages),
         metrics=Metrics(
             registry,
             brands=deployment.brands,
