@@ -39,29 +39,50 @@ def _dt(ts: float) -> datetime:
 
 @dataclass
 class StatusState:
-    """Per incident: drafts offered, updates published, reminders sent."""
+    """Per incident: drafts offered, updates published, reminders sent.
+
+    Also what the notify worker needs after a restart or a rebalance: the brand
+    (the key the incident's events are partitioned by), ``closed_at`` (event time
+    the incident was resolved, for retention) and ``retry`` (what Slack has not
+    accepted yet: ``{"ts", "attempt", "due", "incident"}``, tried again with backoff).
+    """
 
     stages: list[str] = field(default_factory=list)
     drafts: dict[str, dict[str, Any]] = field(default_factory=dict)  # "lang:channel" -> Draft
     published: list[dict[str, Any]] = field(default_factory=list)
     next_update_at: float | None = None
+    brand: str | None = None
+    closed_at: float | None = None
+    retry: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "stages": self.stages,
             "drafts": self.drafts,
             "published": self.published[-20:],
             "next_update_at": self.next_update_at,
         }
+        if self.brand is not None:
+            out["brand"] = self.brand
+        if self.closed_at is not None:
+            out["closed_at"] = self.closed_at
+        if self.retry is not None:
+            out["retry"] = self.retry
+        return out
 
     @classmethod
     def from_dict(cls, d: dict[str, Any] | None) -> StatusState:
         d = d or {}
+        closed = d.get("closed_at")
+        retry = d.get("retry")
         return cls(
             stages=list(d.get("stages") or []),
             drafts=dict(d.get("drafts") or {}),
             published=list(d.get("published") or []),
             next_update_at=d.get("next_update_at"),
+            brand=None if d.get("brand") is None else str(d["brand"]),
+            closed_at=None if closed is None else float(closed),
+            retry=dict(retry) if isinstance(retry, dict) else None,
         )
 
 

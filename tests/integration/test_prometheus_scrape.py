@@ -257,6 +257,20 @@ def test_real_worker_fills_every_dashboard_query(
 
         # After the outage a person resolves what the quiet hour did not (the unanswered
         # backlog keeps the incident it joined open), and someone forges a click.
+        def posted() -> set[str]:
+            return {
+                str(m.metadata["event_payload"]["incident_id"])
+                for m in slack.posts()
+                if m.thread_ts is None and isinstance(m.metadata, dict)
+            }
+
+        # Slack is paced at one message a second per channel: let every incident's
+        # message arrive before collecting the buttons.
+        wait_for(
+            lambda: len(posted()) >= w.metric("spikewatch_incidents_opened_total"),
+            90,
+            "every incident posted",
+        )
         incident_ids = values(slack, ACTION_RESOLVE)
         assert incident_ids
         assert {click(w, ACTION_RESOLVE, i) for i in incident_ids} == {200}
