@@ -14,8 +14,8 @@ import asyncio
 import gc
 import hashlib
 import inspect
-from types import SimpleNamespace
 from collections.abc import Iterator
+from types import SimpleNamespace
 from typing import Any
 
 import faust
