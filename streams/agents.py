@@ -164,8 +164,9 @@ def register(app: faust.App, ctx: Context) -> None:
     async def enrich_detect(stream: Any) -> None:
         """Validate, enrich and detect a batch in one pass (one Kafka hop, not two)."""
         # One fetched batch of one partition per event (streams/bulk.py, issue 20); each
-        # record has topic, partition, offset, key and value (raw bytes).
-        async for events in bulk.batches(stream):
+        # record has topic, partition, offset, key and value (raw bytes). Per-mention
+        # metrics are aggregated over the batch (Metrics.batch).
+        async for events in bulk.batches(stream, around=metrics.batch):
             started = time.perf_counter()
             good: list[tuple[Any, Mention]] = []
             now = time.time()

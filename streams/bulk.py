@@ -45,7 +45,8 @@ there and this module must be re-read against the new code.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from contextlib import AbstractContextManager
 from typing import Any, cast
 
 from faust.transport.consumer import CONSUMER_FETCHING
@@ -271,15 +272,23 @@ def install(app: Any, bulk_topics: Iterable[str], max_batch: int = MAX_BATCH) ->
     )
 
 
-async def batches(stream: Any) -> AsyncIterator[list[Any]]:
+async def batches(
+    stream: Any, around: Callable[[], AbstractContextManager[Any]] | None = None
+) -> AsyncIterator[list[Any]]:
     """The record lists of a bulk topic's stream, one per event.
 
     Each record has ``topic``, ``partition``, ``offset``, ``timestamp``, ``key`` and
     ``value`` (raw bytes). A stream fed per record (an app without :func:`install`)
     gives one-record lists of its messages, which have the same attributes. The
     event is acked, and its batch becomes committable, when the caller asks for
-    the next list.
+    the next list. ``around`` (e.g. ``Metrics.batch``) is entered before a list is
+    handed out and left when the caller is done with it.
     """
     async for event in stream.events():
         value = event.value
-        yield value if type(value) is list else [event.message]
+        records = value if type(value) is list else [event.message]
+        if around is None:
+            yield records
+        else:
+            with around():
+                yield records
