@@ -145,6 +145,8 @@ def create_app(settings: Settings, deployment: Deployment) -> tuple[faust.App, C
             value_serializer="raw",
             partitions=settings.partitions,
         )
+    # Batches of up to 4,000 mentions per event: a buffer of a few (streams/bulk.py).
+    bulk.limit_buffer(ctx.topics["mentions"])
     ctx.tables["state"] = _table(app, "state", settings.partitions, "spikewatch_state")
     for name in ("incidents", "sent", "status"):
         ctx.tables[name] = _table(app, name, settings.partitions, "json")

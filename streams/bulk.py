@@ -34,8 +34,9 @@ BENCHMARKS.md). :class:`BulkConsumer` replaces that loop:
 
 Installed per app through Faust's transport (:func:`install`; the app's
 ``transport`` setter, no global patching). :data:`OPTIONS` are the settings
-the path wants: a stream buffer of a few batches (Faust's default of 4,096
-events would be 16 million records) and fetches large enough for a batch.
+the path wants (fetches large enough for a batch); a bulk topic is declared
+with :func:`limit_buffer`: a stream buffer of a few batches, where
+Faust's default of 4,096 events would be 16 million records.
 
 ``tests/unit/test_bulk.py`` pins the source of the upstream methods this
 module re-implements or relies on; a Faust upgrade that changes them fails
@@ -54,15 +55,26 @@ from faust.transport.drivers import aiokafka as aiokafka_driver
 from faust.types import TP, Message
 from mode import Service, ServiceT
 
-__all__ = ["MAX_BATCH", "OPTIONS", "BulkConsumer", "BulkTransport", "batches", "install"]
+__all__ = [
+    "BUFFER_EVENTS",
+    "MAX_BATCH",
+    "OPTIONS",
+    "BulkConsumer",
+    "BulkTransport",
+    "batches",
+    "install",
+]
 
 #: The most records of one partition in one event.
 MAX_BATCH = 4000
 
+#: Events a bulk topic's stream buffers (:func:`limit_buffer`):
+#: 8 batches are up to 32,000 records. Faust's default (``stream_buffer_maxsize``,
+#: 4,096 events) would be 16 million; the other topics keep it.
+BUFFER_EVENTS = 8
+
 #: Faust settings for the bulk path (merged into the worker's ``faust.App`` settings).
 OPTIONS: dict[str, Any] = {
-    # Events per stream buffer: with batches, 8 events are up to 32,000 records.
-    "stream_buffer_maxsize": 8,
     # Bytes per partition per fetch: Faust's default 1 MiB left the loop idle between
     # fetches (issue 20); 2 MiB holds a full batch (4,000 mentions of ~300-500 bytes)
     # without the worker's RSS creeping towards its 300 MB budget (4 MiB: +25 MB).
@@ -259,6 +271,15 @@ class BulkTransport(aiokafka_driver.Transport):
         super().__init__(url, app, **kwargs)
         self.bulk_topics = frozenset(bulk_topics)
         self.max_batch = max_batch
+
+
+def limit_buffer(topic: Any, events: int = BUFFER_EVENTS) -> None:
+    """Buffer at most ``events`` batches for ``topic``'s streams (before any stream starts).
+
+    Set on the topic because ``faust.App.topic()`` accepts ``maxsize=`` but does not
+    pass it on (faust-streaming 0.15.3); agents' channels are clones and inherit it.
+    """
+    topic.maxsize = events
 
 
 def install(app: Any, bulk_topics: Iterable[str], max_batch: int = MAX_BATCH) -> None:

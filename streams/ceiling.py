@@ -30,7 +30,12 @@ def main(argv: list[str] | None = None) -> int:
     settings = load_settings()
     app = faust.App(f"{settings.app_id}-ceiling", web_enabled=False, **faust_options(settings))
     bulk.install(app, [settings.topic("mentions")])
-    topic = app.topic(settings.topic("mentions"), key_serializer="raw", value_serializer="raw")
+    topic = app.topic(
+        settings.topic("mentions"),
+        key_serializer="raw",
+        value_serializer="raw",
+    )
+    bulk.limit_buffer(topic)
     seen: dict[str, Any] = {"n": 0, "t0": None}
 
     @app.agent(topic)

@@ -36,7 +36,12 @@ def main() -> None:
     settings = load_settings()
     app = faust.App(settings.app_id, web_enabled=False, **faust_options(settings))
     bulk.install(app, [settings.topic("mentions")], max_batch=a.max_batch)
-    topic = app.topic(settings.topic("mentions"), key_serializer="raw", value_serializer="raw")
+    topic = app.topic(
+        settings.topic("mentions"),
+        key_serializer="raw",
+        value_serializer="raw",
+    )
+    bulk.limit_buffer(topic)
     counts = app.Table("counts", default=int, partitions=settings.partitions)
     out = open(a.out, "a", buffering=1)  # noqa: SIM115 - lives as long as the process
     seen = {"batches": 0}

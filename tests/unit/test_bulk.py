@@ -92,10 +92,14 @@ def test_the_worker_app_consumes_mentions_in_bulk(tmp_path: Any) -> None:
     from streams.settings import load_deployment, load_settings
 
     settings = load_settings(data_dir=tmp_path, kafka_bootstrap_servers="127.0.0.1:1")
-    app, _ = create_app(settings, load_deployment(None))
+    app, ctx = create_app(settings, load_deployment(None))
     assert isinstance(app.consumer, bulk.BulkConsumer)
     assert app.consumer.bulk_topics == frozenset({settings.topic("mentions")})
-    assert app.conf.stream_buffer_maxsize == bulk.OPTIONS["stream_buffer_maxsize"]
+    assert ctx.topics["mentions"].maxsize == bulk.BUFFER_EVENTS
+    assert ctx.topics["signals"].maxsize is None  # Faust's default buffer
+    agent = app.agents[next(n for n in app.agents if n.endswith("enrich_detect"))]
+    assert agent.channel.maxsize == bulk.BUFFER_EVENTS
+    assert app.conf.consumer_max_fetch_size == bulk.OPTIONS["consumer_max_fetch_size"]
 
 
 def test_a_batch_becomes_committable_only_when_its_message_is_acked() -> None:
