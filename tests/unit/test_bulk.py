@@ -144,3 +144,22 @@ def test_batches_passes_lists_and_wraps_single_messages() -> None:
         return [b async for b in bulk.batches(Stream())]
 
     assert asyncio.run(run()) == [[1, 2, 3], [msg]]
+
+
+def test_batches_slices_a_long_batch_and_acks_after_its_last_slice() -> None:
+    acked: list[int] = []
+
+    class Stream:
+        async def events(self) -> Any:
+            yield SimpleNamespace(value=list(range(2500)), message=None)
+            acked.append(1)  # Faust acks an event when the next one is asked for
+            yield SimpleNamespace(value=[7], message=None)
+            acked.append(2)
+
+    async def run() -> list[tuple[int, int]]:
+        seen = []
+        async for part in bulk.batches(Stream(), slice_records=1000):
+            seen.append((len(part), len(acked)))
+        return seen
+
+    assert asyncio.run(run()) == [(1000, 0), (1000, 0), (500, 0), (1, 1)]
