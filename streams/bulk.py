@@ -21,10 +21,11 @@ BENCHMARKS.md). :class:`BulkConsumer` replaces that loop:
   needs batches of one partition to be acked in order: one agent instance
   (``concurrency=1``), as ours are.
 - A delivery that returns after a seek (a rebalance seeks to the committed
-  offsets) leaves the partition's read offset alone, and records fetched
-  before a seek are dropped: upstream's unconditional write put a stale read
+  offsets) leaves the partition's read offset alone: upstream's unconditional write put a stale read
   offset back, and the next fetch skipped records that came back later, out of
-  order, after another seek (seen in tests/integration/test_bulk.py).
+  order, after another seek (seen in tests/integration/test_bulk.py). Records
+  of a fetch not yet delivered when a seek happens are dropped: the seek moved
+  the position back to them.
 - Other topics keep Faust's per-record delivery, unchanged but for the race:
   ``wait_first(callback, suspend_flow.wait())`` is kept only while the flow is
   suspended or a rebalance is under way; otherwise the callback is awaited
@@ -134,11 +135,11 @@ class BulkConsumer(aiokafka_driver.Consumer):
         over the regrouped map), with getmany's checks: flow, generation, active
         partitions, end-offset tracking, seek back when the flow stopped.
         """
-        epoch = self._seek_epoch
         records, active_partitions = await self._wait_next_records(timeout)
+        # Records a fetch returns are from the current position (aiokafka drops fetches
+        # made before a seek); a seek from here on makes the rest stale (and re-fetched).
+        epoch = self._seek_epoch
         generation_id = self.app.consumer_generation_id
-        if epoch != self._seek_epoch:
-            return  # a seek while fetching: these records may be from before it
         if records is None or self.should_stop:
             return
         if not self.flow_active:

@@ -211,10 +211,12 @@ def test_two_workers_rebalance_mid_batch_under_cpu_load(
 ) -> None:
     topic = f"{prefix}mentions"
     create_topic(bootstrap, topic)
-    produce(bootstrap, topic, records(8000))
+    # 48 batches of 250 taking 1 s each: the first worker alone needs ~50 s, so the
+    # second one joins mid-way even when a loaded machine slows its start.
+    produce(bootstrap, topic, records(12000))
     ends = end_offsets(bootstrap, topic)
     log = tmp_path / "processed"
-    load = [_busy(90), _busy(90)]  # both cores busy, bounded in time
+    load = [_busy(120), _busy(120)]  # both cores busy, bounded in time
     try:
         args = ("--max-batch", "250", "--sleep", "1.0")
         bulk_app(*args, name="a")
@@ -247,3 +249,4 @@ def test_two_workers_rebalance_mid_batch_under_cpu_load(
     for p, offs in twice.items():
         offs.sort()
         assert offs[-1] - offs[0] + 1 <= 250, f"partition {p}: {len(offs)} records redone"
+    print(f"\nrebalance: {len(lines)} processed for 12,000 records; twice: {dict(twice)}")
