@@ -23,9 +23,10 @@ BENCHMARKS.md). :class:`BulkConsumer` replaces that loop:
 - A delivery that returns after a seek (a rebalance seeks to the committed
   offsets) leaves the partition's read offset alone: upstream's unconditional write put a stale read
   offset back, and the next fetch skipped records that came back later, out of
-  order, after another seek (seen in tests/integration/test_bulk.py). Records
-  of a fetch not yet delivered when a seek happens are dropped: the seek moved
-  the position back to them.
+  order, after another seek (seen in tests/integration/test_bulk.py). A fetch
+  that a seek overtook keeps only partitions read from the new position (the
+  others are sought there again); records of a fetch not yet delivered when a
+  seek happens are dropped: the seek moved the position back to them.
 - Other topics keep Faust's per-record delivery, unchanged but for the race:
   ``wait_first(callback, suspend_flow.wait())`` is kept only while the flow is
   suspended or a rebalance is under way; otherwise the callback is awaited
@@ -135,9 +136,11 @@ class BulkConsumer(aiokafka_driver.Consumer):
         over the regrouped map), with getmany's checks: flow, generation, active
         partitions, end-offset tracking, seek back when the flow stopped.
         """
+        before = self._seek_epoch
         records, active_partitions = await self._wait_next_records(timeout)
-        # Records a fetch returns are from the current position (aiokafka drops fetches
-        # made before a seek); a seek from here on makes the rest stale (and re-fetched).
+        if records and before != self._seek_epoch:
+            records = await self._after_seek(records)
+        # A seek from here on makes the rest of this fetch stale (it is fetched again).
         epoch = self._seek_epoch
         generation_id = self.app.consumer_generation_id
         if records is None or self.should_stop:
@@ -167,6 +170,26 @@ class BulkConsumer(aiokafka_driver.Consumer):
             if active_partitions is None or tp in active_partitions or tp in buffered:
                 self.app.monitor.track_tp_end_offset(tp, self.highwater(tp))
                 yield tp, (item if type(item) is list else to_message(tp, item))
+
+    async def _after_seek(self, records: Any) -> dict[TP, list[Any]]:
+        """The records of a fetch that a seek overtook: only those read from the new position.
+
+        The fetch runs on the consumer's thread; it may have drained records from the
+        old position before the seek (stale: delivering them put them out of order and
+        a stale read offset back) or read from the new one. A partition's records are
+        kept when they start at the read offset the seek set; otherwise they are dropped
+        and the partition is sought there again, so nothing is skipped.
+        """
+        kept: dict[TP, list[Any]] = {}
+        for tp, recs in records.items():
+            if not recs:
+                continue
+            r_offset = self._read_offset[tp]
+            if r_offset is None or recs[0].offset == r_offset:
+                kept[tp] = recs
+            else:
+                await self.seek(tp, r_offset)
+        return kept
 
     async def _deliver(self, message: Message) -> None:
         if self.suspend_flow.is_set() or self.app.rebalancing:
@@ -298,8 +321,10 @@ def install(app: Any, bulk_topics: Iterable[str], max_batch: int = MAX_BATCH) ->
 
 
 #: Records handed to the agent body at a time (:func:`batches`): between slices
-#: the event loop serves HTTP (health, /metrics) and the producer.
-SLICE = 1000
+#: the event loop serves HTTP (health, /metrics) and the producer, whose pending
+#: table and Slack bookkeeping records a SIGKILL would otherwise lose for longer
+#: (1,000 at load 10 held the loop ~0.5 s; Faust's take_events gave 500).
+SLICE = 250
 
 
 async def batches(
@@ -315,7 +340,8 @@ async def batches(
 
     A batch longer than ``slice_records`` comes in slices, with a pass of the event
     loop between them: 4,000 mentions are ~0.3 s of work on a free core and several
-    seconds on a loaded one, too long for health checks and scrapes to wait. The
+    seconds on a loaded one, too long for health checks, scrapes and the producer
+    to wait. The
     event is acked, and its batch becomes committable, only when the caller asks
     for the list after its last slice. ``around`` (e.g. ``Metrics.batch``) is
     entered before each list is handed out and left when the caller is done with it.
