@@ -123,7 +123,7 @@ class BulkConsumer(aiokafka_driver.Consumer):
         """One message for a batch: the last record's coordinates, the records as value."""
         last = records[-1]
         message = self._to_message(tp, last)
-        message.value = records
+        message.value = records  # type: ignore[assignment]  # the batch is the event's value
         message.key = None
         message.serialized_value_size = 0
         return message
