@@ -78,6 +78,7 @@ bench-pipeline: setup broker-fetch ## the live pipeline on the real broker: limi
 
 train: setup ## retrain the shipped sentiment models from ../shared/data
 	$(BIN)/python -m detectors.text.train
+	$(BIN)/python tests/unit/test_text_enrich_golden.py --write
 
 broker-start: setup broker-fetch ## start the local Kafka broker (idempotent)
 	bash deploy/kafka/start.sh

@@ -20,6 +20,7 @@ from alerts.escalation import main_key, plan
 from alerts.incidents import Incident
 from alerts.policy import Policy
 from alerts.slack_blocks import escape_mrkdwn
+from alerts.stages import draft_stage
 from alerts.status import (
     Draft,
     IncidentFacts,
@@ -28,7 +29,6 @@ from alerts.status import (
     next_update_at,
     reminder_due,
     render_drafts,
-    stage_for,
 )
 from alerts.status_blocks import draft_blocks, reminder_text
 
@@ -119,8 +119,8 @@ def status_notifications(
     is planned again until Slack accepted it (dedup drops it afterwards).
     """
     out: list[Notification] = []
-    stage = stage_for(inc.status, inc.kind, inc.evidence)
-    if stage not in st.stages and not (stage == "resolved" and not st.stages):
+    stage = draft_stage(inc)
+    if stage is not None and stage not in st.stages and not (stage == "resolved" and not st.stages):
         drafts = render_drafts(facts_for(inc, stage, now), cfg)
         if drafts:
             st.stages.append(stage)
@@ -134,7 +134,7 @@ def status_notifications(
         due = _dt(st.next_update_at)
         # Planned on every event once due; dedup sends it once (the key names the due time).
         if reminder_due(_dt(last), inc.severity, _dt(now), cfg, False, due_at=due):
-            text = reminder_text(facts_for(inc, stage, now), due, cfg)
+            text = reminder_text(facts_for(inc, stage or inc.stage, now), due, cfg)
             out.append(
                 _thread_reply(
                     inc, policy, f"{inc.id}:next-update:{int(st.next_update_at)}", text, []
@@ -146,8 +146,18 @@ def status_notifications(
 def notifications(
     inc: Incident, st: StatusState, sent: SentLog, policy: Policy, cfg: StatusConfig, now: float
 ) -> list[Notification]:
-    """Everything that should go to Slack for ``inc`` at event time ``now``, in order."""
-    return [*plan(inc, policy, now, sent), *status_notifications(inc, st, cfg, policy, now)]
+    """Everything that should go to Slack for ``inc`` at event time ``now``, in order.
+
+    Drafts wait for the incident's main message (the policy's group_wait), so they are
+    written with its settled topic and land in its thread.
+    """
+    planned = plan(inc, policy, now, sent)
+    posted = main_key(inc.id, policy.primary_channel(inc.brand)) in sent or any(
+        n.action == "post" for n in planned
+    )
+    if not posted:
+        return planned
+    return [*planned, *status_notifications(inc, st, cfg, policy, now)]
 
 
 def approve(
@@ -197,7 +207,12 @@ def published_note(
     nxt = ""
     if pub.next_update_at is not None:
         nxt = f"; next update due {pub.next_update_at.astimezone(cfg.zone):%H:%M %Z}"
-    who = escape_mrkdwn(pub.approved_by)
+    # A Slack user id shows as the person's name (<@U…>); anything else as written.
+    who = (
+        f"<@{pub.approved_by}>"
+        if pub.approved_by[:1] in ("U", "W") and pub.approved_by.isalnum()
+        else escape_mrkdwn(pub.approved_by)
+    )
     text = (
         f":mega: Published ({pub.lang}, {pub.channel}) by {who}{nxt}:\n>{escape_mrkdwn(pub.text)}"
     )

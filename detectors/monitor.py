@@ -472,6 +472,8 @@ class KeyMonitor:
         ev["partial"] = partial
         if warming:
             ev["warming_up"] = True
+        elif active and kind == "volume_surge" and self._young(b):
+            ev["warmup"] = True  # passed the warm-up gate; alerts/impact.py caps it at medium
         return Signal(self.key, kind, ts, round(score, 6), active, severity(kind, active, ev), ev)
 
     def _threshold(self, kind: str) -> float:
@@ -590,7 +592,14 @@ class KeyMonitor:
         ev["partial"] = False
         if warming:
             ev["warming_up"] = True
+        elif active and kind == "volume_surge" and self._young(b):
+            ev["warmup"] = True  # passed the warm-up gate; alerts/impact.py caps it at medium
         return Signal(self.key, kind, ts, round(score, 6), active, severity(kind, active, ev), ev)
+
+    def _young(self, b: _Bucket) -> bool:
+        """Is the bucket inside the key's warm-up period (the day shape not learnt yet)?"""
+        start = self.first_start
+        return start is not None and b.start < start + self.config.volume_warmup_seconds
 
     def stats(self) -> dict[str, int]:
         """Counters for metrics: mentions counted late and dropped."""

@@ -289,7 +289,7 @@ def register(app: faust.App, ctx: Context) -> None:
                 value=json.dumps(
                     {
                         "type": action,
-                        "ts": max(cur.updated_at, float(d.get("ts") or 0)),
+                        "ts": cur.now,  # the brand's event time, not the click's wall time
                         "incident": cur.to_dict(),
                         "command": d,
                     },

@@ -123,13 +123,13 @@ def create_app(settings: Settings, deployment: Deployment) -> tuple[faust.App, C
     # ``mentions`` arrives as one event per fetched batch (streams/bulk.py, issue 20).
     bulk.install(app, [settings.topic("mentions")])
     registry = CollectorRegistry()
-    policy = load_policy(deployment.escalation)
+    policy = load_policy(deployment.escalation, default_timezone=deployment.timezone)
     status_cfg = load_status_config(deployment.status)
     ctx = Context(
         settings=settings,
         deployment=deployment,
         engine=engine_config(deployment),
-        enricher=Enricher(deployment.topics),
+        enricher=Enricher(deployment.topics, languages=deployment.languages),
         metrics=Metrics(
             registry,
             brands=deployment.brands,

@@ -262,7 +262,7 @@ def validate(dep: Deployment) -> None:
     from detectors.backlog import BacklogConfig
 
     try:
-        load_policy(dep.escalation)  # issue 16: default_timezone=dep.timezone
+        load_policy(dep.escalation, default_timezone=dep.timezone)
     except (PolicyError, OSError) as exc:
         raise SettingsError(f"escalation: {exc}") from None
     try:

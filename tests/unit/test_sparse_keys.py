@@ -94,7 +94,9 @@ def test_an_inactive_signal_without_an_incident_changes_nothing() -> None:
     eng = Engine()
     assert eng.signal(calm) == []
     assert eng.incidents == {}
-    hot = Signal("nordbank", "volume_surge", 1300.0, 0.9, True, "medium", {"observed": 40.0})
+    hot = Signal(
+        "nordbank", "volume_surge", 1300.0, 0.9, True, "medium", {"observed": 40.0, "ratio": 5.0}
+    )
     assert [e.type for e in eng.signal(hot)] == ["opened"]
     later = Signal("nordbank", "volume_surge", 4000.0, 0.1, False, "none", {"observed": 0.0})
     assert [e.type for e in eng.signal(later)] == ["resolved"]  # an incident still listens
