@@ -110,7 +110,7 @@ def faust_options(settings: Settings) -> dict[str, Any]:
         "broker_commit_every": 1000,
         "broker_commit_interval": 1.0,
         "table_cleanup_interval": 3600.0,
-        # The bulk intake of ``mentions`` (issue 20): stream buffer and fetch size.
+        # The bulk intake of ``mentions`` (issue 20): fetch size, wait for a batch in flight.
         **bulk.OPTIONS,
     }
 
