@@ -29,6 +29,7 @@ from alerts.incidents import Command, Incident, on_command, on_signal
 from detectors.keystate import KeyState
 from detectors.mention import EnrichedMention, InvalidMention, Mention, parse_mention
 from detectors.signals import Signal
+from streams import bulk
 from streams.web import dead_letter
 
 if TYPE_CHECKING:
@@ -43,9 +44,9 @@ BATCH_WITHIN = 0.05
 FLUSH_SECONDS = 1.0
 
 
-def _where(event: Any) -> dict[str, Any]:
-    msg = event.message
-    return {"topic": msg.topic, "partition": msg.partition, "offset": msg.offset}
+def _where(rec: Any) -> dict[str, Any]:
+    """A record's coordinates (an aiokafka record of a bulk batch, or a Faust message)."""
+    return {"topic": rec.topic, "partition": rec.partition, "offset": rec.offset}
 
 
 def check_time(m: Mention, now: float, max_age_days: float, max_future: float) -> None:
@@ -162,7 +163,10 @@ def register(app: faust.App, ctx: Context) -> None:
     @app.agent(t["mentions"], name="enrich_detect")
     async def enrich_detect(stream: Any) -> None:
         """Validate, enrich and detect a batch in one pass (one Kafka hop, not two)."""
-        async for events in stream.take_events(BATCH, within=BATCH_WITHIN):
+        # One fetched batch of one partition per event (streams/bulk.py, issue 20); each
+        # record has topic, partition, offset, key and value (raw bytes). Per-mention
+        # metrics are aggregated over the batch (Metrics.batch).
+        async for events in bulk.batches(stream, around=metrics.batch):
             started = time.perf_counter()
             good: list[tuple[Any, Mention]] = []
             now = time.time()
@@ -205,7 +209,7 @@ def register(app: faust.App, ctx: Context) -> None:
                     st, urgent = done
                     was = touched.get(m.brand)
                     urgent = urgent or (was is not None and was[2])
-                    touched[m.brand] = (st, ev.message.partition, urgent)
+                    touched[m.brand] = (st, ev.partition, urgent)
                 newest[m.brand] = max(newest.get(m.brand, 0.0), em.ts)
             _persist_batch(touched)
             for brand, ts in newest.items():

@@ -25,7 +25,7 @@ from alerts.policy import Policy, load_policy
 from alerts.status import StatusConfig, load_status_config
 from detectors.backlog import BacklogConfig
 from detectors.text import Enricher
-from streams import agents, codec, notify, web
+from streams import agents, bulk, codec, notify, web
 from streams.metrics import Metrics
 from streams.settings import Deployment, Settings
 
@@ -110,6 +110,8 @@ def faust_options(settings: Settings) -> dict[str, Any]:
         "broker_commit_every": 1000,
         "broker_commit_interval": 1.0,
         "table_cleanup_interval": 3600.0,
+        # The bulk intake of ``mentions`` (issue 20): fetch size, wait for a batch in flight.
+        **bulk.OPTIONS,
     }
 
 
@@ -118,6 +120,8 @@ def create_app(settings: Settings, deployment: Deployment) -> tuple[faust.App, C
     codec.register()
     # faust.web stays on for its server's lifecycle; our own routes replace its /table.
     app = faust.App(settings.app_id, web_enabled=True, **faust_options(settings))
+    # ``mentions`` arrives as one event per fetched batch (streams/bulk.py, issue 20).
+    bulk.install(app, [settings.topic("mentions")])
     registry = CollectorRegistry()
     policy = load_policy(deployment.escalation, default_timezone=deployment.timezone)
     status_cfg = load_status_config(deployment.status)
@@ -146,6 +150,8 @@ def create_app(settings: Settings, deployment: Deployment) -> tuple[faust.App, C
             value_serializer="raw",
             partitions=settings.partitions,
         )
+    # Batches of up to 4,000 mentions per event: a buffer of a few (streams/bulk.py).
+    bulk.limit_buffer(ctx.topics["mentions"])
     ctx.tables["state"] = _table(app, "state", settings.partitions, "spikewatch_state")
     for name in ("incidents", "sent", "status"):
         ctx.tables[name] = _table(app, name, settings.partitions, "json")
