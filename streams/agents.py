@@ -19,13 +19,15 @@ detectors themselves).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
+from collections.abc import Iterator, MutableMapping
 from typing import TYPE_CHECKING, Any
 
-from alerts.engine import route_key
-from alerts.incidents import Command, Incident, on_command, on_signal
+from alerts.engine import DetectStage, IncidentStage
+from alerts.incidents import Command, Incident, on_command
 from detectors.keystate import KeyState
 from detectors.mention import EnrichedMention, InvalidMention, Mention, parse_mention
 from detectors.signals import Signal
@@ -41,6 +43,41 @@ log = logging.getLogger(__name__)
 BATCH = 500
 BATCH_WITHIN = 0.05
 FLUSH_SECONDS = 1.0
+IDLE_TICK_SECONDS = 1.0
+
+
+class IncidentsView(MutableMapping[str, Incident]):
+    """The ``incidents`` table (JSON dicts, ``None`` for gone) seen as ``key -> Incident``."""
+
+    def __init__(self, table: Any) -> None:
+        self.table = table
+
+    def __getitem__(self, key: str) -> Incident:
+        d = self.table.get(key)
+        if not d:
+            raise KeyError(key)
+        return Incident.from_dict(d)
+
+    def __setitem__(self, key: str, inc: Incident) -> None:
+        self.table[key] = inc.to_dict()
+
+    def __delitem__(self, key: str) -> None:
+        if not self.table.get(key):
+            raise KeyError(key)
+        self.table[key] = None
+
+    def __iter__(self) -> Iterator[str]:
+        return (k for k, v in self.table.items() if v)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+def partition_of(key: bytes, partitions: int) -> int:
+    """The partition Kafka's default partitioner (murmur2, as every client we use) picks."""
+    from aiokafka.partitioner import murmur2
+
+    return int((murmur2(key) & 0x7FFFFFFF) % partitions)
 
 
 def _where(event: Any) -> dict[str, Any]:
@@ -109,33 +146,13 @@ def register(app: faust.App, ctx: Context) -> None:
         state_table.send_changelog(partition, brand, st)
         last_flush[brand] = time.monotonic()
 
-    async def _detect(ev: Any, em: EnrichedMention) -> tuple[KeyState, bool] | None:
-        """Dedup, detectors and response times for one enriched mention; emit its signals.
+    detect = DetectStage(ctx.engine, state_table.data)
+    lock = asyncio.Lock()  # the agent's batches and the idle tick take turns with the states
+    seen_offset: dict[int, int] = {}  # partition of ``mentions`` -> last offset processed
+    watermark = [-1.0]  # the largest event time this worker has processed
 
-        Returns the brand's state and whether it must reach the changelog at the end
-        of the batch (new, or it emitted signals); ``None`` for a duplicate.
-        The ``detect`` stage histogram counts one observation per mention that is not
-        a duplicate (tests and dashboards read it as "mentions through detect").
-        """
-        started = time.perf_counter()
-        brand = em.mention.brand
-        st: KeyState | None = state_table.get(brand)
-        fresh = st is None
-        if st is None:
-            st = KeyState(brand, ctx.engine.monitor, ctx.engine.backlog)
-            state_table.data[brand] = st  # the batch's next mentions find it
-        obs = st.observe(em)
-        if obs.duplicate:
-            metrics.invalid("duplicate")
-            raw = ev.value if isinstance(ev.value, bytes) else bytes(ev.value or b"")
-            detail = f"id {em.mention.id[:80]!r} seen before"
-            await t["mentions.dead"].send(
-                key=ev.key, value=dead_letter("duplicate", detail, raw, **_where(ev))
-            )
-            return None
-        for r in obs.responses:
-            metrics.response_time(r.brand, r.channel, r.response_seconds, r.within_promise)
-        for sig in obs.signals:
+    async def _send_signals(brand: str, st: KeyState, sigs: list[Signal]) -> None:
+        for sig in sigs:
             metrics.observe_signal(sig)
             if sig.kind == "backlog":
                 for ch, s in st.responses.stats(sig.ts).items():
@@ -149,8 +166,90 @@ def register(app: faust.App, ctx: Context) -> None:
             await t["signals"].send(
                 key=brand.encode(), value=json.dumps(sig.to_dict(), ensure_ascii=False).encode()
             )
+
+    async def _detect(ev: Any, em: EnrichedMention) -> tuple[KeyState, bool] | None:
+        """Dedup, detectors and response times for one enriched mention; emit its signals.
+
+        Returns the brand's state and whether it must reach the changelog at the end
+        of the batch (new, or it emitted signals); ``None`` for a duplicate.
+        The ``detect`` stage histogram counts one observation per mention that is not
+        a duplicate (tests and dashboards read it as "mentions through detect").
+        """
+        started = time.perf_counter()
+        brand = em.mention.brand
+        fresh = brand not in state_table.data
+        sigs: list[Signal] = []
+        obs = detect.mention(em, sigs.append)
+        st = state_table.data[brand]
+        await _send_signals(brand, st, sigs)  # ticks before the mention, even for a duplicate
+        if obs.duplicate:
+            metrics.invalid("duplicate")
+            raw = ev.value if isinstance(ev.value, bytes) else bytes(ev.value or b"")
+            detail = f"id {em.mention.id[:80]!r} seen before"
+            await t["mentions.dead"].send(
+                key=ev.key, value=dead_letter("duplicate", detail, raw, **_where(ev))
+            )
+            return (st, True) if sigs else None
+        for r in obs.responses:
+            metrics.response_time(r.brand, r.channel, r.response_seconds, r.within_promise)
         metrics.observe_stage("detect", time.perf_counter() - started)
-        return st, fresh or bool(obs.signals)
+        return st, fresh or bool(sigs)
+
+    async def _caught_up(partition: int) -> bool:
+        """Nothing of ``mentions`` on this partition is left to read (as far as we know)."""
+        tp = next(
+            (
+                tp
+                for tp in app.consumer.assignment()
+                if tp.topic == mentions_topic and tp.partition == partition
+            ),
+            None,
+        )
+        if tp is None:
+            return False  # not ours
+        hw = app.consumer.highwater(tp)
+        if hw is None:
+            return False
+        done = seen_offset.get(partition)
+        if done is None:
+            try:
+                pos = await app.consumer.position(tp)
+            except Exception:  # not known yet (assignment in progress)
+                return False
+            return pos is not None and pos >= hw
+        return done + 1 >= hw
+
+    async def _tick_idle() -> None:
+        """Move the brands of caught-up partitions on to this worker's watermark.
+
+        A brand that fell silent still gets its buckets closed (and its incident
+        resolved) in event time, as the backtest does for every brand; partitions
+        with records still unread wait, so no brand is moved past a mention of its own.
+        """
+        if watermark[0] < 0:
+            return
+        n_part = settings.partitions
+        touched: dict[str, tuple[KeyState, int, bool]] = {}
+        ready: dict[int, bool] = {}
+        for brand in list(state_table.data.keys()):
+            st = state_table.data.get(brand)
+            if st is None or st.clock is None:
+                continue
+            p = partition_of(brand.encode(), n_part)
+            if p not in ready:
+                ready[p] = await _caught_up(p)
+            if not ready[p]:
+                continue
+            sigs: list[Signal] = []
+            if detect.advance(brand, watermark[0], sigs.append):
+                await _send_signals(brand, st, sigs)
+                touched[brand] = (st, p, True)
+        _persist_batch(touched)
+
+    @app.timer(IDLE_TICK_SECONDS)
+    async def idle_tick() -> None:
+        async with lock:
+            await _tick_idle()
 
     def _persist_batch(touched: dict[str, tuple[KeyState, int, bool]]) -> None:
         """End of a batch: write the states that must go, and the ones not written lately."""
@@ -159,57 +258,68 @@ def register(app: faust.App, ctx: Context) -> None:
             if urgent or now - last_flush.get(brand, 0.0) >= FLUSH_SECONDS:
                 _persist(brand, st, partition)
 
+    mentions_topic = settings.topic("mentions")
+
     @app.agent(t["mentions"], name="enrich_detect")
     async def enrich_detect(stream: Any) -> None:
         """Validate, enrich and detect a batch in one pass (one Kafka hop, not two)."""
         async for events in stream.take_events(BATCH, within=BATCH_WITHIN):
-            started = time.perf_counter()
-            good: list[tuple[Any, Mention]] = []
-            now = time.time()
-            for ev in events:
-                raw = ev.value if isinstance(ev.value, bytes) else bytes(ev.value or b"")
-                try:
-                    m = parse_mention(raw)
-                    if brands and m.brand not in brands:
-                        raise InvalidMention(
-                            "unknown_brand", f"brand {m.brand[:64]!r} is not configured"
-                        )
-                    check_time(m, now, max_age, max_future)
-                except InvalidMention as exc:
-                    metrics.invalid(exc.reason)
-                    where = _where(ev)
-                    log.warning("invalid record %s (%s) at %s", exc.reason, exc.detail, where)
-                    await t["mentions.dead"].send(
-                        key=ev.key, value=dead_letter(exc.reason, exc.detail, raw, **where)
+            async with lock:
+                await _batch(events)
+                await _tick_idle()
+
+    async def _batch(events: list[Any]) -> None:
+        started = time.perf_counter()
+        good: list[tuple[Any, Mention]] = []
+        now = time.time()
+        for ev in events:
+            raw = ev.value if isinstance(ev.value, bytes) else bytes(ev.value or b"")
+            try:
+                m = parse_mention(raw)
+                if brands and m.brand not in brands:
+                    raise InvalidMention(
+                        "unknown_brand", f"brand {m.brand[:64]!r} is not configured"
                     )
-                    continue
-                good.append((ev, m))
-            metrics.observe_stage("validate", time.perf_counter() - started)
-            if not good:
+                check_time(m, now, max_age, max_future)
+            except InvalidMention as exc:
+                metrics.invalid(exc.reason)
+                where = _where(ev)
+                log.warning("invalid record %s (%s) at %s", exc.reason, exc.detail, where)
+                await t["mentions.dead"].send(
+                    key=ev.key, value=dead_letter(exc.reason, exc.detail, raw, **where)
+                )
                 continue
-            started = time.perf_counter()
-            enrichments = ctx.enricher.enrich_batch([m for _, m in good])
-            metrics.observe_stage("enrich", time.perf_counter() - started)
-            newest: dict[str, float] = {}
-            touched: dict[str, tuple[KeyState, int, bool]] = {}
-            for (ev, m), e in zip(good, enrichments, strict=True):
-                em = EnrichedMention(m, e)
-                metrics.mention_consumed(m.brand, m.source, e.lang, e.sentiment)
-                if publish_enriched:
-                    await t["mentions.enriched"].send(
-                        key=m.brand.encode(),
-                        value=json.dumps(em.to_dict(), ensure_ascii=False).encode(),
-                    )
-                done = await _detect(ev, em)
-                if done is not None:
-                    st, urgent = done
-                    was = touched.get(m.brand)
-                    urgent = urgent or (was is not None and was[2])
-                    touched[m.brand] = (st, ev.message.partition, urgent)
-                newest[m.brand] = max(newest.get(m.brand, 0.0), em.ts)
-            _persist_batch(touched)
-            for brand, ts in newest.items():
-                metrics.event_time(brand, ts, now=time.time())
+            good.append((ev, m))
+        for ev in events:
+            p, o = ev.message.partition, ev.message.offset
+            seen_offset[p] = max(seen_offset.get(p, -1), o)
+        metrics.observe_stage("validate", time.perf_counter() - started)
+        if not good:
+            return
+        started = time.perf_counter()
+        enrichments = ctx.enricher.enrich_batch([m for _, m in good])
+        metrics.observe_stage("enrich", time.perf_counter() - started)
+        newest: dict[str, float] = {}
+        touched: dict[str, tuple[KeyState, int, bool]] = {}
+        for (ev, m), e in zip(good, enrichments, strict=True):
+            em = EnrichedMention(m, e)
+            metrics.mention_consumed(m.brand, m.source, e.lang, e.sentiment)
+            if publish_enriched:
+                await t["mentions.enriched"].send(
+                    key=m.brand.encode(),
+                    value=json.dumps(em.to_dict(), ensure_ascii=False).encode(),
+                )
+            done = await _detect(ev, em)
+            if done is not None:
+                st, urgent = done
+                was = touched.get(m.brand)
+                urgent = urgent or (was is not None and was[2])
+                touched[m.brand] = (st, ev.message.partition, urgent)
+            newest[m.brand] = max(newest.get(m.brand, 0.0), em.ts)
+            watermark[0] = max(watermark[0], em.ts)
+        _persist_batch(touched)
+        for brand, ts in newest.items():
+            metrics.event_time(brand, ts, now=time.time())
 
     @app.agent(
         app.topic(
@@ -230,20 +340,12 @@ def register(app: faust.App, ctx: Context) -> None:
                 await _signal(Signal.from_dict(d))
             metrics.observe_stage("incidents", time.perf_counter() - started)
 
-    def _is_open(key: str) -> bool:
-        d = incident_table.get(key)
-        return bool(d) and d.get("status") != "resolved"
+    lifecycle = IncidentStage(ctx.engine.lifecycle, IncidentsView(incident_table))
 
     async def _signal(sig: Signal) -> None:
-        k = route_key(sig, ctx.engine.lifecycle, _is_open)
-        cur_d = incident_table.get(k)
-        cur = Incident.from_dict(cur_d) if cur_d else None
-        new, events = on_signal(cur, sig, ctx.engine.lifecycle)
+        new, events = lifecycle.signal(sig)
         if new is None:
-            if cur_d is not None:
-                incident_table[k] = None
             return
-        incident_table[k] = new.to_dict()
         if events:
             _track(new)
         for e in events:

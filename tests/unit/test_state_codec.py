@@ -78,8 +78,8 @@ def test_every_class_in_a_live_state_is_registered_and_round_trips(
 def test_round_trip_gives_the_same_signals_afterwards(trained: tuple[Engine, list[Any]]) -> None:
     eng, rest = trained
     clone = Engine(eng.config, eng.enricher)
-    clone.keys = {b: loads_state(dumps_state(st)) for b, st in eng.keys.items()}
-    clone.incidents = dict(eng.incidents)
+    clone.keys.update({b: loads_state(dumps_state(st)) for b, st in eng.keys.items()})
+    clone.incidents.update(eng.incidents)
     a = [(e.type, e.incident.id, e.incident.evidence) for e in eng.run(rest)]
     b = [(e.type, e.incident.id, e.incident.evidence) for e in clone.run(rest)]
     assert a == b
