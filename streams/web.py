@@ -14,6 +14,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
+from aiohttp.web_protocol import RequestHandler
 from mode import Service
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
@@ -29,6 +30,12 @@ log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 8 * 1024 * 1024
 MAX_BATCH = 5000
 INGEST_ACK_SECONDS = 20.0
+HEADER_SECONDS = 10.0  # a request's headers must arrive within this of its first byte
+BODY_SECONDS = 30.0  # and its body within this once the headers are in
+KEEPALIVE_SECONDS = 15.0  # an idle connection (no request yet, or between requests) closes
+# Kafka's default ``message.max.bytes``/``max.request.size`` is 1,000,000 bytes; a record with
+# its key and batch overhead must fit, so larger ones can never be stored: 413, not "retry".
+RECORD_OVERHEAD_BYTES = 512
 
 
 MAX_DEAD_ORIGINAL_BYTES = 64 * 1024
@@ -80,6 +87,52 @@ def _dump(obj: Any) -> bytes:
         return b"<unserializable>"
 
 
+class _TimedHandler(RequestHandler):  # type: ignore[misc]
+    """aiohttp's connection handler with a deadline for request headers (slow clients)."""
+
+    _sw_since: float | None = None
+    _sw_timer: asyncio.TimerHandle | None = None
+
+    def data_received(self, data: bytes) -> None:
+        before = self._request_count
+        super().data_received(data)
+        if self._request_count != before:
+            self._sw_since = None
+        elif self._sw_since is None and getattr(self, "_current_request", None) is None:
+            loop = asyncio.get_running_loop()
+            self._sw_since = loop.time()
+            self._sw_timer = loop.call_later(HEADER_SECONDS, self._sw_check)
+
+    def _sw_check(self) -> None:
+        since = self._sw_since
+        if since is None or getattr(self, "_current_request", None) is not None:
+            return
+        if asyncio.get_running_loop().time() - since >= HEADER_SECONDS - 0.01:
+            log.info(
+                "HTTP client sent no complete request headers in %.0fs: closed", HEADER_SECONDS
+            )
+            self.force_close()
+
+    def connection_lost(self, exc: BaseException | None) -> None:
+        if self._sw_timer is not None:
+            self._sw_timer.cancel()
+        super().connection_lost(exc)
+
+
+class _TimedServer(web.Server):  # type: ignore[misc]
+    def __call__(self) -> RequestHandler:
+        return _TimedHandler(self, loop=self._loop, **self._kwargs)
+
+
+class _TimedRunner(web.AppRunner):
+    """An AppRunner whose connections get :class:`_TimedHandler`."""
+
+    async def _make_server(self) -> web.Server:
+        server = await super()._make_server()
+        server.__class__ = _TimedServer
+        return server
+
+
 class WebServer(Service):
     """aiohttp server run as a Faust runtime service."""
 
@@ -100,7 +153,9 @@ class WebServer(Service):
         return wa
 
     async def on_start(self) -> None:
-        self._runner = web.AppRunner(self.routes(), access_log=None)
+        self._runner = _TimedRunner(
+            self.routes(), access_log=None, keepalive_timeout=KEEPALIVE_SECONDS
+        )
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.ctx.settings.web_host, self.ctx.settings.web_port)
         await site.start()
@@ -150,9 +205,15 @@ class WebServer(Service):
         if not self._authorized(request):
             return web.json_response({"error": "missing or wrong bearer token"}, status=401)
         try:
-            body = await request.read()
+            body = await asyncio.wait_for(request.read(), BODY_SECONDS)
         except web.HTTPRequestEntityTooLarge:
-            return web.json_response({"error": "body too large"}, status=413)
+            return web.json_response(
+                {"error": "body too large", "limit_bytes": MAX_BODY_BYTES}, status=413
+            )
+        except TimeoutError:
+            return web.json_response(
+                {"error": f"body not received within {BODY_SECONDS:.0f}s"}, status=408
+            )
         records = split_body(body, request.content_type or "")
         topics = self.ctx.topics
         if records is None:
@@ -167,6 +228,18 @@ class WebServer(Service):
             return web.json_response(
                 {"error": f"at most {MAX_BATCH} records a request"}, status=413
             )
+        limit = self.record_limit()
+        for i, raw in enumerate(records):
+            if len(raw) > limit:
+                return web.json_response(
+                    {
+                        "error": f"record {i} is {len(raw)} bytes; Kafka takes at most "
+                        f"{limit} bytes a record: split or shorten it (no retry helps)",
+                        "index": i,
+                        "limit_bytes": limit,
+                    },
+                    status=413,
+                )
         accepted, rejected = 0, []
         out: list[tuple[str, bytes | None, bytes]] = []  # (topic, key, value) to send
         now = time.time()
@@ -201,6 +274,11 @@ class WebServer(Service):
             )
         status = 202 if accepted else 400
         return web.json_response({"accepted": accepted, "rejected": rejected}, status=status)
+
+    def record_limit(self) -> int:
+        """The largest mention (bytes) the producer and the broker's default will take."""
+        max_request = int(getattr(self.fapp.conf, "producer_max_request_size", 1_000_000))
+        return min(max_request, 1_000_000) - RECORD_OVERHEAD_BYTES
 
     def _edge_checks(self, m: Mention, now: float) -> None:
         """What the enrich agent would refuse anyway, refused here so the client learns it."""
