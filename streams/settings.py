@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
@@ -48,6 +48,10 @@ class Settings(BaseSettings):
     ingest_token: SecretStr | None = None
     publish_enriched: bool = Field(
         default=False, description="Also write every enriched mention to mentions.enriched"
+    )
+    processing_guarantee: Literal["at_least_once", "exactly_once"] = Field(
+        default="at_least_once",
+        description="Faust's guarantee: exactly_once = Kafka transactions over state and offsets",
     )
     max_event_age_days: float = Field(default=30.0, gt=0)
     max_event_future_seconds: float = Field(default=600.0, ge=0)
