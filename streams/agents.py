@@ -120,19 +120,28 @@ def register(app: faust.App, ctx: Context) -> None:
 
     @app.timer(5.0)
     async def consumer_lag() -> None:
-        """Records not yet read, per assigned partition of our source topics."""
+        """Records not yet processed, per assigned partition of our source topics.
+
+        Measured from the offset Faust last committed (it commits only what the
+        agents acknowledged), not from the fetch position: records fetched into a
+        stream's buffer but stuck there are lag too (the audit's stalled partition
+        showed 0 with the fetch position).
+        """
         consumer = app.consumer
+        committed_offsets = getattr(consumer, "_committed_offset", {})
         for tp in consumer.assignment():
             if tp.topic not in source_topics:
                 continue
             try:
                 hw = consumer.highwater(tp)
-                pos = await consumer.position(tp)
+                done = committed_offsets.get(tp)
+                if done is None:
+                    done = await consumer.position(tp)
             except Exception as exc:
                 log.debug("lag of %s unknown: %s", tp, exc)
                 continue
-            if hw is not None and pos is not None:
-                metrics.consumer_lag(tp.topic, tp.partition, max(0, hw - pos))
+            if hw is not None and done is not None:
+                metrics.consumer_lag(tp.topic, tp.partition, max(0, hw - done))
 
     last_flush: dict[str, float] = {}
 
