@@ -32,6 +32,11 @@ test: setup ## run every test (unit, integration on the real broker, Prometheus)
 test-unit: setup ## run the fast tests only (no broker)
 	$(BIN)/pytest -p no:cacheprovider tests/unit detectors alerts
 
+TRIALS ?= 20
+test-crash: setup ## crash trials: SIGKILL a worker while it posts, compare with a reference (TRIALS=20 LOAD=--load)
+	bash deploy/kafka/start.sh
+	$(BIN)/python -m tests.crash.trials --trials $(TRIALS) $(LOAD) --json var/crash-trials.json
+
 lint: setup ## ruff and mypy
 	$(BIN)/ruff check .
 	$(BIN)/mypy
@@ -61,4 +66,4 @@ clean: ## stop the broker and remove local state (keeps the Maven jar cache)
 	-bash deploy/kafka/stop.sh
 	rm -rf var .pytest_cache
 
-.PHONY: help setup demo test test-unit lint bench bench-pipeline train broker-start broker-stop clean
+.PHONY: help setup demo test test-unit test-crash lint bench bench-pipeline train broker-start broker-stop clean
