@@ -154,6 +154,40 @@ def register(app: faust.App, ctx: Context) -> None:
         state_table.data[brand] = st
         state_table.send_changelog(partition, brand, st)
         last_flush[brand] = time.monotonic()
+        dirty.pop(brand, None)
+
+    dirty: dict[str, tuple[KeyState, int]] = {}  # processed but not yet in the changelog
+
+    async def _flush_before_commit() -> None:
+        """Every state the committed offsets cover reaches the changelog first.
+
+        Called by the consumer's commit (see :func:`_hook_commit`): the restored
+        state is then never older than the replay point, and with exactly-once the
+        changelog records join the transaction that commits the offsets. What a
+        replay reads again (at most the batch in flight) is already in the dedup
+        window of the restored state.
+        """
+        async with lock:
+            for brand, (st, partition) in list(dirty.items()):
+                _persist(brand, st, partition)
+        await app.producer.flush()
+
+    def _hook_commit() -> None:
+        consumer = app.consumer
+        if getattr(consumer, "_spikewatch_hooked", False):
+            return
+        original = consumer.commit
+
+        async def commit(*args: Any, **kwargs: Any) -> bool:
+            try:
+                await _flush_before_commit()
+            except Exception as exc:  # the commit then covers less; never crash here
+                log.warning("state flush before commit failed: %s", type(exc).__name__)
+                return False
+            return bool(await original(*args, **kwargs))
+
+        consumer.commit = commit
+        consumer._spikewatch_hooked = True
 
     detect = DetectStage(ctx.engine, state_table.data)
     lock = asyncio.Lock()  # the agent's batches and the idle tick take turns with the states
@@ -257,6 +291,7 @@ def register(app: faust.App, ctx: Context) -> None:
 
     @app.timer(IDLE_TICK_SECONDS)
     async def idle_tick() -> None:
+        _hook_commit()
         async with lock:
             await _tick_idle()
 
@@ -266,6 +301,8 @@ def register(app: faust.App, ctx: Context) -> None:
         for brand, (st, partition, urgent) in touched.items():
             if urgent or now - last_flush.get(brand, 0.0) >= FLUSH_SECONDS:
                 _persist(brand, st, partition)
+            else:
+                dirty[brand] = (st, partition)
 
     mentions_topic = settings.topic("mentions")
 
@@ -273,6 +310,7 @@ def register(app: faust.App, ctx: Context) -> None:
     async def enrich_detect(stream: Any) -> None:
         """Validate, enrich and detect a batch in one pass (one Kafka hop, not two)."""
         async for events in stream.take_events(BATCH, within=BATCH_WITHIN):
+            _hook_commit()
             async with lock:
                 await _batch(events)
                 await _tick_idle()

@@ -142,6 +142,7 @@ class WebServer(Service):
         self._runner: web.AppRunner | None = None
         self.port = ctx.settings.web_port
         self._signatures: dict[str, float] = {}  # Slack signatures seen -> when (replay guard)
+        self._producer: Any = None  # a plain producer for the edge under exactly-once
         super().__init__(**kw)
 
     def routes(self) -> web.Application:
@@ -152,7 +153,34 @@ class WebServer(Service):
         wa.router.add_post("/slack/actions", self.slack_actions)
         return wa
 
+    async def _start_edge_producer(self) -> None:
+        """Under exactly-once, Faust's producer sends inside per-partition transactions
+        that commit with the agents' offsets: a record from /ingest would be
+        acknowledged to the client before it is committed (lost if the worker died
+        first), and partitions this worker does not own have no transaction at all.
+        The edge then writes with a plain idempotent producer, acks=all."""
+        if self.ctx.settings.processing_guarantee != "exactly_once":
+            return
+        from aiokafka import AIOKafkaProducer
+
+        from streams.app import bootstrap_servers
+
+        self._producer = AIOKafkaProducer(
+            bootstrap_servers=bootstrap_servers(self.ctx.settings).split(","),
+            acks="all",
+            enable_idempotence=True,
+            linger_ms=10,
+        )
+        await self._producer.start()
+
+    async def _send(self, name: str, key: bytes | None, value: bytes) -> Any:
+        """Queue one record for topic ``name``; returns an awaitable acknowledgement."""
+        if self._producer is not None:
+            return await self._producer.send(self.ctx.settings.topic(name), value, key=key)
+        return await self.ctx.topics[name].send(key=key, value=value)
+
     async def on_start(self) -> None:
+        await self._start_edge_producer()
         self._runner = _TimedRunner(
             self.routes(), access_log=None, keepalive_timeout=KEEPALIVE_SECONDS
         )
@@ -168,6 +196,8 @@ class WebServer(Service):
     async def on_stop(self) -> None:
         if self._runner is not None:
             await self._runner.cleanup()
+        if self._producer is not None:
+            await self._producer.stop()
 
     def _first_use(self, signature: str, now: float) -> bool:
         """``False`` for a Slack signature already used within its 5-minute validity."""
@@ -215,11 +245,12 @@ class WebServer(Service):
                 {"error": f"body not received within {BODY_SECONDS:.0f}s"}, status=408
             )
         records = split_body(body, request.content_type or "")
-        topics = self.ctx.topics
         if records is None:
             self.ctx.metrics.invalid("invalid_json")
-            await topics["mentions.dead"].send(
-                value=dead_letter("invalid_json", "request body is not JSON", body, via="http")
+            await self._send(
+                "mentions.dead",
+                None,
+                dead_letter("invalid_json", "request body is not JSON", body, via="http"),
             )
             return web.json_response(
                 {"accepted": 0, "rejected": [{"index": 0, "reason": "invalid_json"}]}, status=400
@@ -292,7 +323,7 @@ class WebServer(Service):
 
     async def _send_all(self, out: list[tuple[str, bytes | None, bytes]]) -> None:
         """Send in order and wait until the broker acknowledged every record."""
-        acks = [await self.ctx.topics[t].send(key=k, value=v) for t, k, v in out]
+        acks = [await self._send(t, k, v) for t, k, v in out]
         await asyncio.gather(*acks)
 
     async def slack_actions(self, request: web.Request) -> web.Response:
@@ -330,8 +361,8 @@ class WebServer(Service):
             )
             view_id = res.ts if res.ok else None
         brand, value = command_record(it, view_id=view_id)
-        await self.ctx.topics["incident.commands"].send(
-            key=brand.encode(), value=json.dumps(value, ensure_ascii=False).encode()
+        await self._send(
+            "incident.commands", brand.encode(), json.dumps(value, ensure_ascii=False).encode()
         )
         self.ctx.metrics.interaction(it.kind)
         return web.Response(status=200, text="")
