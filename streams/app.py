@@ -142,7 +142,12 @@ def create_app(settings: Settings, deployment: Deployment) -> tuple[faust.App, C
         deployment=deployment,
         engine=engine_config(deployment),
         enricher=Enricher(deployment.topics),
-        metrics=Metrics(registry, brands=deployment.brands, sources=deployment.sources),
+        metrics=Metrics(
+            registry,
+            brands=deployment.brands,
+            sources=deployment.sources,
+            detailed=settings.detailed_metrics,
+        ),
         registry=registry,
         policy=policy,
         status_cfg=status_cfg,

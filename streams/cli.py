@@ -12,13 +12,61 @@ import json
 import sys
 from pathlib import Path
 
-from streams.settings import SettingsError, load_deployment, load_settings
+from streams.settings import Settings, SettingsError, load_deployment, load_settings
 
 
 def _config_path(args: argparse.Namespace) -> Path | None:
     if getattr(args, "config", None):
         return Path(args.config)
     return load_settings().config
+
+
+def broker_unreachable(bootstrap: str, timeout: float = 10.0) -> str | None:
+    """``None`` when one bootstrap server answers Kafka's ApiVersions request within ``timeout``
+    seconds in all, else one line saying which could not be reached and why.
+
+    A TCP connect alone is not enough: a proxy or a firewall may accept it and then stay silent.
+    """
+    import socket
+    import struct
+    import time
+
+    client = b"spikewatch-preflight"
+    # ApiVersions (key 18) v0: size, api_key, api_version, correlation_id, client_id
+    body = struct.pack(">hhih", 18, 0, 4242, len(client)) + client
+    request = struct.pack(">i", len(body)) + body
+    deadline = time.monotonic() + timeout
+    why = []
+    for part in bootstrap.split(","):
+        host, _, port = part.strip().rpartition(":")
+        left = deadline - time.monotonic()
+        if left <= 0:
+            why.append(f"{part.strip()}: not tried (time up)")
+            continue
+        try:
+            with socket.create_connection((host.strip("[]"), int(port)), timeout=left) as s:
+                s.settimeout(max(0.1, deadline - time.monotonic()))
+                s.sendall(request)
+                head = s.recv(8)
+                if len(head) == 8 and struct.unpack(">ii", head)[1] == 4242:
+                    return None
+                why.append(f"{part.strip()}: answered, but not as Kafka")
+        except TimeoutError:
+            why.append(f"{part.strip()}: no answer within {timeout:g} s")
+        except OSError as exc:
+            why.append(f"{part.strip()}: {exc.strerror or exc.__class__.__name__}")
+    return (
+        f"cannot reach the Kafka broker ({'; '.join(why)}); set SPIKEWATCH_KAFKA_BOOTSTRAP_SERVERS "
+        f"or start the local one (spikewatch broker start, or worker --start-broker)"
+    )
+
+
+def _check_broker(settings: Settings) -> None:
+    from streams.app import bootstrap_servers
+
+    problem = broker_unreachable(bootstrap_servers(settings))
+    if problem:
+        raise SettingsError(problem)
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
@@ -28,7 +76,32 @@ def cmd_worker(args: argparse.Namespace) -> int:
     if args.web_port is not None:
         overrides["web_port"] = args.web_port
     settings = load_settings(**overrides)
-    return run_worker(settings, load_deployment(_config_path(args)), start_broker=args.start_broker)
+    deployment = load_deployment(_config_path(args))
+    if not (args.start_broker and settings.kafka_bootstrap_servers is None):
+        _check_broker(settings)
+    return run_worker(settings, deployment, start_broker=args.start_broker)
+
+
+def cmd_config(args: argparse.Namespace) -> int:
+    """``config check FILE``: validate everything and print the effective configuration."""
+    import yaml
+
+    from streams.config import DeploymentFile
+
+    settings = load_settings()
+    path = Path(args.file) if args.file else settings.config
+    dep = load_deployment(path)
+    effective = {
+        "environment": settings.model_dump(mode="json"),  # SecretStr prints as **********
+        "deployment": {
+            **DeploymentFile.model_validate(dep.raw).model_dump(mode="json"),
+            "escalation": str(dep.escalation) if dep.escalation else None,
+            "topics": str(dep.topics) if dep.topics else None,
+        },
+    }
+    print(f"# {path or 'built-in defaults'}: OK (secrets masked)")
+    print(yaml.safe_dump(effective, sort_keys=False, allow_unicode=True), end="")
+    return 0
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
@@ -36,6 +109,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     from streams.ingest import replay
 
     settings = load_settings()
+    _check_broker(settings)
     n = replay(
         Path(args.file),
         bootstrap_servers(settings),
@@ -96,7 +170,7 @@ def cmd_sentiment(args: argparse.Namespace) -> int:
 def cmd_simulate(args: argparse.Namespace) -> int:
     from detectors.simulate import simulate_main
 
-    return simulate_main(args.rest)
+    return simulate_main(args.passthrough)
 
 
 def cmd_templates(args: argparse.Namespace) -> int:
@@ -159,14 +233,19 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--lang", default="auto", choices=["auto", "fi", "en", "sv"])
     s.set_defaults(func=cmd_sentiment)
 
+    # simulate parses its own options (detectors.simulate): main() hands it the rest of the line.
     s = sub.add_parser("simulate", help="generate labelled mention streams", add_help=False)
-    s.add_argument("rest", nargs=argparse.REMAINDER)
-    s.set_defaults(func=cmd_simulate)
+    s.set_defaults(func=cmd_simulate, passthrough=[])
 
     s = sub.add_parser("templates", help="check or approve status-update templates")
     s.add_argument("action", choices=["check", "approve"])
     s.add_argument("rest", nargs=argparse.REMAINDER)
     s.set_defaults(func=cmd_templates)
+
+    s = sub.add_parser("config", help="validate the configuration and print it, secrets masked")
+    s.add_argument("action", choices=["check"])
+    s.add_argument("file", nargs="?", help="deployment YAML (default: SPIKEWATCH_CONFIG)")
+    s.set_defaults(func=cmd_config)
 
     s = sub.add_parser("broker", help="the local Kafka broker")
     s.add_argument("action", choices=["fetch", "start", "stop", "status", "reset"])
@@ -175,7 +254,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, rest = parser.parse_known_args(argv)
+    if getattr(args, "passthrough", None) is None:
+        if rest:
+            parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    else:
+        args.passthrough = rest
     try:
         return int(args.func(args))
     except SettingsError as exc:

@@ -99,12 +99,21 @@ from prometheus_client import (
     Gauge,
     Histogram,
     ProcessCollector,
+    disable_created_metrics,
 )
 
 from detectors.signals import Signal
 
+# issue 19: no *_created series (29% of a default scrape, and nothing reads them).
+disable_created_metrics()  # type: ignore[no-untyped-call]
+
 PREFIX = "spikewatch"
 OTHER = "other"
+# issue 19, the metrics budget: without detailed metrics (the worker's default,
+# SPIKEWATCH_DETAILED_METRICS=false) the per-brand breakdowns by source/channel, language,
+# opened-incident severity and the per-brand incident durations fold to this one value, so a brand
+# costs 40 series instead of 231; the label names stay, so every query keeps working.
+ALL = "all"
 
 INTERACTIONS: tuple[str, ...] = (
     "command",
@@ -202,6 +211,7 @@ class Metrics:
         *,
         brands: Sequence[str],
         sources: Sequence[str] = DEFAULT_SOURCES,
+        detailed: bool = True,
     ) -> None:
         if isinstance(brands, str) or isinstance(sources, str):
             raise ValueError("brands and sources are sequences of names, not one string")
@@ -213,6 +223,13 @@ class Metrics:
             with suppress(ValueError):  # the caller registered one already
                 ProcessCollector(registry=reg)
         self._last_event: dict[str, float] = {}
+        # the metrics budget (see ALL)
+        self.detailed = detailed
+        self._channels = self.sources if detailed else (ALL,)
+        self._langs = LANGS if detailed else (ALL,)
+        self._opened_severities = SEVERITIES if detailed else (ALL,)
+        self._duration_brands = self.brands if detailed else (ALL,)
+        self._backlog_parts: dict[str, dict[str, tuple[float, float, float]]] = {}
 
         def counter(name: str, doc: str, labels: Sequence[str]) -> Counter:
             return Counter(f"{PREFIX}_{name}", doc, labels, registry=reg)
@@ -328,7 +345,7 @@ class Metrics:
 
     def _create_label_sets(self) -> None:
         """Create every series at start-up so it exists (at 0) before the first event."""
-        for b, s, lang, sent in product(self.brands, self.sources, LANGS, SENTIMENTS):
+        for b, s, lang, sent in product(self.brands, self._channels, self._langs, SENTIMENTS):
             self.mentions_consumed.labels(b, s, lang, sent)
         for r in REASONS:
             self.invalid_records.labels(r)
@@ -346,17 +363,18 @@ class Metrics:
                 self.detector_observed.labels(b, k)
                 self.detector_expected.labels(b, k)
                 self.detector_score.labels(b, k)
-                self.incident_duration.labels(b, k)
-                for sev in SEVERITIES:
+                for sev in self._opened_severities:
                     self.incidents_opened.labels(b, k, sev)
             for sev in SEVERITIES:
                 self.open_incidents_gauge.labels(b, sev)
-            for ch in self.sources:
+            for ch in self._channels:
                 self.first_response.labels(b, ch)
                 self.responses_within_promise.labels(b, ch)
                 self.backlog_open.labels(b, ch)
                 self.backlog_inflow.labels(b, ch)
                 self.backlog_answered.labels(b, ch)
+        for b, k in product(self._duration_brands, KINDS):
+            self.incident_duration.labels(b, k)
         for ck, res in product(ALERT_ACTIONS, RESULTS):
             self.alerts.labels(ck, res)
         for res in RESULTS:
@@ -370,13 +388,18 @@ class Metrics:
         return v if v in self.brands else OTHER
 
     def source(self, value: str | None) -> str:
-        """The source/channel label for ``value``: a configured source or ``"other"``."""
+        """The source/channel label for ``value``: a configured source or ``"other"``
+        (:data:`ALL` without detailed metrics)."""
+        if not self.detailed:
+            return ALL
         v = (value or "").strip().lower()
         return v if v in self.sources else OTHER
 
-    @staticmethod
-    def lang(value: str | None) -> str:
-        """``fi``, ``en``, ``sv`` or ``"other"`` (region subtags such as ``fi-FI`` fold in)."""
+    def lang(self, value: str | None) -> str:
+        """``fi``, ``en``, ``sv`` or ``"other"`` (region subtags such as ``fi-FI`` fold in;
+        :data:`ALL` without detailed metrics)."""
+        if not self.detailed:
+            return ALL
         v = (value or "").strip().lower().split("-", 1)[0].split("_", 1)[0]
         return v if v in LANGS else OTHER
 
@@ -399,7 +422,10 @@ class Metrics:
     ) -> None:
         """Count one enriched mention."""
         self.mentions_consumed.labels(
-            self.brand(brand), self.source(source), self.lang(lang), self.sentiment(sentiment)
+            self.brand(brand),
+            self.source(source),
+            self.lang(lang),
+            self.sentiment(sentiment),
         ).inc()
 
     def invalid(self, reason: str) -> None:
@@ -479,13 +505,15 @@ class Metrics:
 
     def incident_opened(self, brand: str, kind: str, severity: str) -> None:
         """Count one opened incident."""
+        sev = _check("severity", severity, SEVERITIES)
         self.incidents_opened.labels(
-            self.brand(brand), _check("kind", kind, KINDS), _check("severity", severity, SEVERITIES)
+            self.brand(brand), _check("kind", kind, KINDS), sev if self.detailed else ALL
         ).inc()
 
     def incident_resolved(self, brand: str, kind: str, duration_seconds: float) -> None:
         """Record one resolved incident and how long (event time) it was open."""
-        self.incident_duration.labels(self.brand(brand), _check("kind", kind, KINDS)).observe(
+        b = self.brand(brand) if self.detailed else ALL
+        self.incident_duration.labels(b, _check("kind", kind, KINDS)).observe(
             max(0.0, duration_seconds)
         )
 
@@ -553,6 +581,19 @@ class Metrics:
     ) -> None:
         """Set the open backlog and its event-time inflow and answer rates (given per hour)."""
         b, ch = self.brand(brand), self.source(channel)
-        self.backlog_open.labels(b, ch).set(max(0, open))
-        self.backlog_inflow.labels(b, ch).set(max(0.0, inflow_per_hour) / 3600.0)
-        self.backlog_answered.labels(b, ch).set(max(0.0, answered_per_hour) / 3600.0)
+        part: tuple[float, float, float] = (
+            float(max(0, open)),
+            max(0.0, inflow_per_hour) / 3600.0,
+            max(0.0, answered_per_hour) / 3600.0,
+        )
+        if not self.detailed:  # one series per brand (ch is ALL): the sum over its channels
+            parts = self._backlog_parts.setdefault(b, {})
+            parts[(channel or "").strip().lower()] = part
+            part = (
+                sum(x[0] for x in parts.values()),
+                sum(x[1] for x in parts.values()),
+                sum(x[2] for x in parts.values()),
+            )
+        self.backlog_open.labels(b, ch).set(part[0])
+        self.backlog_inflow.labels(b, ch).set(part[1])
+        self.backlog_answered.labels(b, ch).set(part[2])

@@ -14,7 +14,7 @@ that names the setting.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -23,6 +23,7 @@ from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_vali
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from detectors.monitor import MonitorConfig
+from streams.config import DEFAULT_TIMEZONE, DeploymentFile, HttpUrlStr, unknown_env
 
 
 class SettingsError(ValueError):
@@ -35,36 +36,62 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SPIKEWATCH_", extra="ignore")
 
     kafka_bootstrap_servers: str | None = Field(
-        default=None, description="Existing cluster; unset = the local broker the project starts"
+        default=None,
+        description="existing cluster (host:port,...); unset = the local broker on 127.0.0.1",
     )
-    config: Path | None = Field(default=None, description="Deployment YAML file")
-    app_id: str = "spikewatch"
-    topic_prefix: str = ""
-    partitions: int = Field(default=4, ge=1, le=1024)
-    store: str = "memory://"
-    web_host: str = "127.0.0.1"
-    web_port: int = Field(default=6066, ge=0, le=65535)
-    data_dir: Path = Path("var/worker")
-    ingest_token: SecretStr | None = None
+    config: Path | None = Field(default=None, description="deployment YAML file (or --config)")
+    app_id: str = Field(default="spikewatch", description="Kafka consumer group and table prefix")
+    topic_prefix: str = Field(default="", description="prefix of every topic name")
+    partitions: int = Field(
+        default=4, ge=1, le=1024, description="partitions of every topic (scale-out unit)"
+    )
+    store: str = Field(
+        default="memory://",
+        description="Faust table store (rocksdb:// with rocksdict installed)",
+    )
+    web_host: str = Field(
+        default="127.0.0.1", description="/metrics, /healthz, /ingest, /slack/actions listen here"
+    )
+    web_port: int = Field(default=6066, ge=0, le=65535, description="... on this port")
+    data_dir: Path = Field(default=Path("var/worker"), description="the worker's local state")
+    ingest_token: SecretStr | None = Field(
+        default=None, description="bearer token required by POST /ingest"
+    )
     publish_enriched: bool = Field(
-        default=False, description="Also write every enriched mention to mentions.enriched"
+        default=False, description="also write every enriched mention to mentions.enriched"
+    )
+    max_event_age_days: float = Field(
+        default=30.0, gt=0, description="older mentions are dead-lettered"
+    )
+    max_event_future_seconds: float = Field(
+        default=600.0, ge=0, description="mentions further in the future are dead-lettered"
+    )
+    log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR")
+    log_format: Literal["text", "json"] = Field(
+        default="text", description="text for a terminal, json for one object per line"
+    )
+    detailed_metrics: bool = Field(
+        default=False,
+        description="per-brand series by source, language, severity: 231 a brand instead of 40",
     )
     processing_guarantee: Literal["at_least_once", "exactly_once"] = Field(
         default="at_least_once",
-        description="Faust's guarantee: exactly_once = Kafka transactions over state and offsets",
+        description="exactly_once = Kafka transactions over state, records and offsets",
     )
-    max_event_age_days: float = Field(default=30.0, gt=0)
-    max_event_future_seconds: float = Field(default=600.0, ge=0)
-    log_level: str = "INFO"
     slack_bot_token: SecretStr | None = Field(
-        default=None, validation_alias=AliasChoices("SLACK_BOT_TOKEN", "SPIKEWATCH_SLACK_BOT_TOKEN")
+        default=None,
+        validation_alias=AliasChoices("SLACK_BOT_TOKEN", "SPIKEWATCH_SLACK_BOT_TOKEN"),
+        description="Slack bot token; without one alerts are printed",
     )
     slack_signing_secret: SecretStr | None = Field(
         default=None,
         validation_alias=AliasChoices("SLACK_SIGNING_SECRET", "SPIKEWATCH_SLACK_SIGNING_SECRET"),
+        description="verifies Slack's button clicks",
     )
-    slack_api_url: str | None = Field(
-        default=None, validation_alias=AliasChoices("SLACK_API_URL", "SPIKEWATCH_SLACK_API_URL")
+    slack_api_url: HttpUrlStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("SLACK_API_URL", "SPIKEWATCH_SLACK_API_URL"),
+        description="a Slack-compatible Web API (default: Slack's own)",
     )
 
     @field_validator("kafka_bootstrap_servers")
@@ -111,6 +138,9 @@ def load_settings(**overrides: Any) -> Settings:
     (``SLACK_BOT_TOKEN``, ``SLACK_SIGNING_SECRET``, ``spikewatch_ingest_token``)
     holds the value; the environment wins over a file.
     """
+    unknown = unknown_env(os.environ)
+    if unknown:
+        raise SettingsError("invalid environment:\n  " + "\n  ".join(unknown))
     secrets_dir = os.environ.get("SPIKEWATCH_SECRETS_DIR")
     if secrets_dir:
         if not Path(secrets_dir).is_dir():
@@ -123,80 +153,106 @@ def load_settings(**overrides: Any) -> Settings:
         for err in exc.errors():
             name = ".".join(str(x) for x in err["loc"]) or "settings"
             env = (
-                name.upper() if name.upper().startswith("SLACK_") else f"SPIKEWATCH_{name.upper()}"
+                name.upper()
+                if name.upper().startswith(("SLACK_", "SPIKEWATCH_"))
+                else f"SPIKEWATCH_{name.upper()}"
             )
-            lines.append(f"{env}: {err['msg']}")
+            msg = str(err["msg"]).removeprefix("Value error, ")
+            got = err.get("input")
+            shown = "" if f"{got!r}" in msg else f" (got {got!r})"
+            lines.append(f"{env}: {msg}{shown}")
         raise SettingsError("invalid settings:\n  " + "\n  ".join(lines)) from None
 
 
 @dataclass(frozen=True)
 class Deployment:
-    """The structured part of the configuration (from YAML)."""
+    """The structured part of the configuration (from YAML), validated by streams.config."""
 
     brands: tuple[str, ...] = ("nordbank", "lumoverkko", "skyways")
     sources: tuple[str, ...] = ("x", "facebook", "instagram", "chat", "web")
-    timezone: str = "Europe/Helsinki"
-    monitor: MonitorConfig = field(default_factory=MonitorConfig)
+    timezone: str = DEFAULT_TIMEZONE
+    monitor: MonitorConfig = field(default_factory=lambda: MonitorConfig(tz=DEFAULT_TIMEZONE))
     escalation: Path | None = None
-    status: dict[str, Any] = field(default_factory=dict)
+    status: dict[str, Any] = field(default_factory=lambda: {"timezone": DEFAULT_TIMEZONE})
     topics: Path | None = None
-    backlog: dict[str, Any] = field(default_factory=dict)
+    backlog: dict[str, Any] = field(default_factory=lambda: {"tz": DEFAULT_TIMEZONE})
     status_webhook_url: str | None = None
+    languages: tuple[str, ...] = ("fi", "en", "sv")  # language id falls back to these
     raw: dict[str, Any] = field(default_factory=dict)
 
 
-def _monitor_config(d: dict[str, Any]) -> MonitorConfig:
-    known = {f.name for f in fields(MonitorConfig)}
-    unknown = sorted(set(d) - known)
-    if unknown:
-        raise SettingsError(f"detectors: unknown setting(s) {', '.join(unknown)}")
-    try:
-        return MonitorConfig(**d)
-    except (TypeError, ValueError) as exc:
-        raise SettingsError(f"detectors: {exc}") from None
+def _allowed(loc: tuple[int | str, ...]) -> list[str]:
+    """The keys allowed where ``loc`` points (for "unknown setting" messages)."""
+    model: Any = DeploymentFile
+    for part in loc[:-1]:
+        f = getattr(model, "model_fields", {}).get(part)
+        if f is None:
+            return []
+        model = f.annotation
+    return sorted(getattr(model, "model_fields", {}))
+
+
+def _explain(exc: ValidationError, where: str) -> SettingsError:
+    lines = []
+    for err in exc.errors():
+        # keys and list indexes; not the names pydantic gives the members of a union
+        loc = tuple(x for x in err["loc"] if isinstance(x, int) or str(x).isidentifier())
+        name = ".".join(str(x) for x in loc)
+        if err["type"] == "extra_forbidden":
+            lines.append(f"{name}: unknown setting; allowed: {', '.join(_allowed(loc))}")
+            continue
+        msg = str(err["msg"]).removeprefix("Value error, ")
+        got = err.get("input")
+        shown = "" if isinstance(got, dict) or f"{got!r}" in msg else f" (got {got!r})"
+        lines.append(f"{name}: {msg}{shown}" if name else f"{msg}{shown}")
+    return SettingsError(f"{where}: invalid configuration:\n  " + "\n  ".join(lines))
 
 
 def load_deployment(path: Path | str | None) -> Deployment:
-    """Load the deployment YAML (``None`` = built-in defaults)."""
-    if path is None:
-        return Deployment()
-    p = Path(path)
+    """Load and validate the deployment YAML (``None`` = built-in defaults)."""
+    raw: Any = {}
+    where = "defaults"
+    base = Path.cwd()
+    if path is not None:
+        p = Path(path)
+        where, base = str(p), p.parent
+        try:
+            raw = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+        except OSError as exc:
+            raise SettingsError(f"SPIKEWATCH_CONFIG: cannot read {p}: {exc.strerror}") from None
+        except yaml.YAMLError as exc:
+            raise SettingsError(f"SPIKEWATCH_CONFIG: {p} is not valid YAML: {exc}") from None
+        if not isinstance(raw, dict):
+            raise SettingsError(f"SPIKEWATCH_CONFIG: {p} must hold a mapping of settings")
     try:
-        raw = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
-    except OSError as exc:
-        raise SettingsError(f"SPIKEWATCH_CONFIG: cannot read {p}: {exc.strerror}") from None
-    except yaml.YAMLError as exc:
-        raise SettingsError(f"SPIKEWATCH_CONFIG: {p} is not valid YAML: {exc}") from None
-    if not isinstance(raw, dict):
-        raise SettingsError(f"SPIKEWATCH_CONFIG: {p} must hold a mapping")
-    base = p.parent
+        model = DeploymentFile.model_validate(raw)
+    except ValidationError as exc:
+        raise _explain(exc, where) from None
+    return _deployment(model, raw, base)
 
-    def _path(key: str) -> Path | None:
-        v = raw.get(key)
-        return None if v is None else (base / str(v))
 
-    brands = raw.get("brands", list(Deployment.brands))
-    if not isinstance(brands, list) or not all(isinstance(b, str) and b for b in brands):
-        raise SettingsError("brands: expected a list of brand names")
-    sources = raw.get("sources", list(Deployment.sources))
-    if not isinstance(sources, list) or not all(isinstance(s, str) and s for s in sources):
-        raise SettingsError("sources: expected a list of source names")
-    det = raw.get("detectors") or {}
-    if not isinstance(det, dict):
-        raise SettingsError("detectors: expected a mapping")
-    hook = raw.get("status_webhook_url")
-    if hook is not None and not str(hook).startswith(("http://", "https://")):
-        raise SettingsError("status_webhook_url: expected an http(s) URL")
+def _deployment(m: DeploymentFile, raw: dict[str, Any], base: Path) -> Deployment:
+    tz = m.timezone  # every section's time zone unless the section sets its own
+    det = m.detectors.model_dump()
+    try:
+        monitor = MonitorConfig(**{**det, "tz": det["tz"] or tz})
+    except (TypeError, ValueError) as exc:
+        raise SettingsError(f"detectors: {exc}") from None
+    status = m.status.model_dump(exclude_unset=True)
+    status["timezone"] = status.get("timezone") or tz
+    backlog = m.backlog.model_dump()
+    backlog["tz"] = backlog["tz"] or tz
     dep = Deployment(
-        brands=tuple(b.lower() for b in brands),
-        sources=tuple(s.lower() for s in sources),
-        timezone=str(raw.get("timezone", Deployment.timezone)),
-        monitor=_monitor_config(det),
-        escalation=_path("escalation"),
-        status=dict(raw.get("status") or {}),
-        topics=_path("topics"),
-        backlog=dict(raw.get("backlog") or {}),
-        status_webhook_url=None if hook is None else str(hook),
+        brands=tuple(m.brands),
+        sources=m.source_labels(),
+        timezone=tz,
+        monitor=monitor,
+        escalation=None if m.escalation is None else base / m.escalation,
+        status=status,
+        topics=None if m.topics is None else base / m.topics,
+        backlog=backlog,
+        status_webhook_url=m.status_webhook_url,
+        languages=tuple(m.languages),
         raw=raw,
     )
     validate(dep)
@@ -210,7 +266,7 @@ def validate(dep: Deployment) -> None:
     from detectors.backlog import BacklogConfig
 
     try:
-        load_policy(dep.escalation)
+        load_policy(dep.escalation)  # issue 16: default_timezone=dep.timezone
     except (PolicyError, OSError) as exc:
         raise SettingsError(f"escalation: {exc}") from None
     try:

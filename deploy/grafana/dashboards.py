@@ -1,13 +1,16 @@
-"""Grafana dashboards as code: writes deploy/grafana/dashboards/*.json.
+"""Grafana dashboards as code, built with Grafana's own builder library.
 
-    python deploy/grafana/dashboards.py          # rewrite the JSON files
+    python deploy/grafana/dashboards.py          # rewrite deploy/grafana/dashboards/*.json
     python deploy/grafana/dashboards.py --check  # exit 1 if a file is out of date
 
-Every panel and query uses the ``$datasource`` variable (type datasource,
-Prometheus); ``$brand`` is a multi-value ``label_values`` variable. Incidents are
-annotations from changes of ``spikewatch_incidents_opened_total``. Metric names are
-documented in ``streams/metrics.py``; recording rules live in
-``deploy/prometheus/rules/recording.yml``. Standard library only.
+Panels, queries, variables, links and annotations are built with ``grafana-foundation-sdk``
+(Grafana's typed dashboards-as-code library; the ``dev`` extra installs it) and serialised with its
+encoder. Every panel and query uses the ``$datasource`` variable (type datasource, Prometheus);
+``$brand`` is a multi-value ``label_values`` variable. Incidents are annotations from changes of
+``spikewatch_incidents_opened_total``; the SDK's annotation model has no fields for Prometheus'
+title/text/tag formats, so :func:`annotation` adds those four keys to what it builds. Metric names
+are documented in ``streams/metrics.py``; recording rules live in
+``deploy/prometheus/rules/recording.yml``.
 """
 
 from __future__ import annotations
@@ -15,36 +18,84 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
+
+from grafana_foundation_sdk.builders import dashboard as gd
+from grafana_foundation_sdk.builders import piechart as gpie
+from grafana_foundation_sdk.builders import prometheus as gprom
+from grafana_foundation_sdk.builders import stat as gstat
+from grafana_foundation_sdk.builders import table as gtable
+from grafana_foundation_sdk.builders import timeseries as gts
+from grafana_foundation_sdk.builders.common import (
+    ReduceDataOptions,
+    StackingConfig,
+    TableSortByFieldState,
+    VizLegendOptions,
+    VizTooltipOptions,
+)
+from grafana_foundation_sdk.cog.encoder import JSONEncoder
+from grafana_foundation_sdk.models import common as mc
+from grafana_foundation_sdk.models import dashboard as md
+from grafana_foundation_sdk.models.piechart import PieChartLegendValues, PieChartType
+from grafana_foundation_sdk.models.prometheus import PromQueryFormat
 
 OUT = Path(__file__).resolve().parent / "dashboards"
-SCHEMA_VERSION = 39
-DS = {"type": "prometheus", "uid": "${datasource}"}
+DS_UID = "${datasource}"
+DS_REF = md.DataSourceRef(type_val="prometheus", uid=DS_UID)
 B = 'brand=~"$brand"'
 
 Json = dict[str, Any]
+Override = tuple[md.MatcherConfig, list[md.DynamicConfigValue]]
+
+
+def to_json(obj: Any) -> Any:
+    """What the SDK's encoder writes, as plain JSON values."""
+    return json.loads(json.dumps(obj, cls=JSONEncoder))
 
 
 # -- building blocks ---------------------------------------------------------------------------
 
 
+class Panel(NamedTuple):
+    """A panel builder and its size; :func:`layout` gives it an id, a place and a description."""
+
+    title: str
+    builder: Any
+    size: tuple[int, int]
+
+
 def target(
     expr: str, legend: str = "", *, ref: str = "A", instant: bool = False, fmt: str = "table"
-) -> Json:
+) -> gprom.Dataquery:
     """One Prometheus query of a panel (an instant query is shown as ``fmt``)."""
-    t: Json = {"refId": ref, "datasource": DS, "expr": expr, "legendFormat": legend or "__auto"}
-    if instant:
-        t.update(instant=True, range=False, format=fmt)
-    else:
-        t.update(instant=False, range=True)
-    return t
+    q = (
+        gprom.Dataquery()
+        .expr(expr)
+        .legend_format(legend or "__auto")
+        .ref_id(ref)
+        .datasource(DS_REF)
+    )
+    return q.instant().format(PromQueryFormat(fmt)) if instant else q.range()
 
 
-def _targets(queries: list[tuple[str, str]], *, instant: bool = False) -> list[Json]:
-    return [
-        target(expr, legend, ref=chr(ord("A") + i), instant=instant)
-        for i, (expr, legend) in enumerate(queries)
-    ]
+def _with_targets(builder: Any, queries: list[tuple[str, str]]) -> Any:
+    for i, (expr, legend) in enumerate(queries):
+        builder = builder.with_target(target(expr, legend, ref=chr(ord("A") + i)))
+    return builder
+
+
+def _with_overrides(builder: Any, overrides: list[Override] | None) -> Any:
+    for matcher, properties in overrides or []:
+        builder = builder.with_override(matcher, properties)
+    return builder
+
+
+def _thresholds(steps: list[tuple[float | None, str]]) -> gd.ThresholdsConfig:
+    return (
+        gd.ThresholdsConfig()
+        .mode(md.ThresholdsMode.ABSOLUTE)
+        .steps([md.Threshold(value=v, color=c) for v, c in steps])
+    )
 
 
 def timeseries(
@@ -56,39 +107,43 @@ def timeseries(
     stacking: str = "none",
     min_: float | None = 0,
     max_: float | None = None,
-    overrides: list[Json] | None = None,
+    overrides: list[Override] | None = None,
     bars: bool = False,
     w: int = 12,
     h: int = 8,
-) -> Json:
-    defaults: Json = {
-        "unit": unit,
-        "custom": {
-            "drawStyle": "bars" if bars else "line",
-            "lineWidth": 1,
-            "fillOpacity": 60 if stacking != "none" or bars else 10,
-            "showPoints": "never",
-            "spanNulls": False,
-            "stacking": {"mode": stacking, "group": "A"},
-        },
-    }
+) -> Panel:
+    p = (
+        gts.Panel()
+        .title(title)
+        .description(description)
+        .datasource(DS_REF)
+        .unit(unit)
+        .draw_style(mc.GraphDrawStyle.BARS if bars else mc.GraphDrawStyle.LINE)
+        .line_width(1)
+        .fill_opacity(60 if stacking != "none" or bars else 10)
+        .show_points(mc.VisibilityMode.NEVER)
+        .span_nulls(False)
+        .stacking(StackingConfig().mode(mc.StackingMode(stacking)).group("A"))
+        .legend(
+            VizLegendOptions()
+            .display_mode(mc.LegendDisplayMode.LIST)
+            .placement(mc.LegendPlacement.BOTTOM)
+            .show_legend(True)
+        )
+        .tooltip(
+            VizTooltipOptions().mode(mc.TooltipDisplayMode.MULTI).sort(mc.SortOrder.DESCENDING)
+        )
+    )
     if min_ is not None:
-        defaults["min"] = min_
+        p = p.min(min_)
     if max_ is not None:
-        defaults["max"] = max_
-    return {
-        "type": "timeseries",
-        "title": title,
-        "description": description,
-        "datasource": DS,
-        "targets": _targets(queries),
-        "fieldConfig": {"defaults": defaults, "overrides": overrides or []},
-        "options": {
-            "legend": {"displayMode": "list", "placement": "bottom", "showLegend": True},
-            "tooltip": {"mode": "multi", "sort": "desc"},
-        },
-        "_size": (w, h),
-    }
+        p = p.max(max_)
+    p = _with_overrides(_with_targets(p, queries), overrides)
+    return Panel(title, p, (w, h))
+
+
+def _last_value() -> ReduceDataOptions:
+    return ReduceDataOptions().calcs(["lastNotNull"]).fields("").values(False)
 
 
 def stat(
@@ -101,132 +156,228 @@ def stat(
     w: int = 6,
     h: int = 4,
     decimals: int | None = None,
-) -> Json:
-    steps = [{"value": v, "color": c} for v, c in (thresholds or [(None, "green")])]
-    defaults: Json = {"unit": unit, "thresholds": {"mode": "absolute", "steps": steps}}
+) -> Panel:
+    p = (
+        gstat.Panel()
+        .title(title)
+        .description(description)
+        .datasource(DS_REF)
+        .unit(unit)
+        .thresholds(_thresholds(thresholds or [(None, "green")]))
+        .reduce_options(_last_value())
+        .color_mode(mc.BigValueColorMode.VALUE)
+        .graph_mode(mc.BigValueGraphMode.AREA)
+        .justify_mode(mc.BigValueJustifyMode.AUTO)
+        .text_mode(mc.BigValueTextMode.AUTO)
+    )
     if decimals is not None:
-        defaults["decimals"] = decimals
-    return {
-        "type": "stat",
-        "title": title,
-        "description": description,
-        "datasource": DS,
-        "targets": _targets(queries),
-        "fieldConfig": {"defaults": defaults, "overrides": []},
-        "options": {
-            "reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": False},
-            "colorMode": "value",
-            "graphMode": "area",
-            "justifyMode": "auto",
-            "textMode": "auto",
-        },
-        "_size": (w, h),
-    }
+        p = p.decimals(decimals)
+    return Panel(title, _with_targets(p, queries), (w, h))
 
 
-def piechart(title: str, expr: str, legend: str, *, description: str = "") -> Json:
-    return {
-        "type": "piechart",
-        "title": title,
-        "description": description,
-        "datasource": DS,
-        "targets": [target(expr, legend, instant=True, fmt="time_series")],
-        "fieldConfig": {"defaults": {"unit": "short"}, "overrides": []},
-        "options": {
-            "reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": False},
-            "pieType": "donut",
-            "legend": {"displayMode": "table", "placement": "right", "values": ["percent"]},
-        },
-        "_size": (12, 8),
-    }
+def piechart(title: str, expr: str, legend: str, *, description: str = "") -> Panel:
+    p = (
+        gpie.Panel()
+        .title(title)
+        .description(description)
+        .datasource(DS_REF)
+        .unit("short")
+        .with_target(target(expr, legend, instant=True, fmt="time_series"))
+        .reduce_options(_last_value())
+        .pie_type(PieChartType.DONUT)
+        .legend(
+            gpie.PieChartLegendOptions()
+            .display_mode(mc.LegendDisplayMode.TABLE)
+            .placement(mc.LegendPlacement.RIGHT)
+            .show_legend(True)
+            .values([PieChartLegendValues.PERCENT])
+        )
+    )
+    return Panel(title, p, (12, 8))
 
 
-def table(title: str, expr: str, *, description: str = "", w: int = 12, h: int = 8) -> Json:
-    return {
-        "type": "table",
-        "title": title,
-        "description": description,
-        "datasource": DS,
-        "targets": [target(expr, instant=True)],
-        "fieldConfig": {"defaults": {"unit": "short"}, "overrides": []},
-        "options": {"showHeader": True, "sortBy": [{"displayName": "Value", "desc": True}]},
-        "transformations": [
-            {"id": "organize", "options": {"excludeByName": {"Time": True}, "renameByName": {}}}
-        ],
-        "_size": (w, h),
-    }
+def table(title: str, expr: str, *, description: str = "", w: int = 12, h: int = 8) -> Panel:
+    p = (
+        gtable.Panel()
+        .title(title)
+        .description(description)
+        .datasource(DS_REF)
+        .unit("short")
+        .with_target(target(expr, instant=True))
+        .show_header(True)
+        .sort_by([TableSortByFieldState().display_name("Value").desc(True)])
+        .with_transformation(
+            md.DataTransformerConfig(
+                id_val="organize", options={"excludeByName": {"Time": True}, "renameByName": {}}
+            )
+        )
+    )
+    return Panel(title, p, (w, h))
 
 
-def color_by_name(colors: dict[str, str]) -> list[Json]:
+def color_by_name(colors: dict[str, str]) -> list[Override]:
     return [
-        {
-            "matcher": {"id": "byName", "options": name},
-            "properties": [{"id": "color", "value": {"mode": "fixed", "fixedColor": color}}],
-        }
+        (
+            md.MatcherConfig(id_val="byName", options=name),
+            [md.DynamicConfigValue(id_val="color", value={"mode": "fixed", "fixedColor": color})],
+        )
         for name, color in colors.items()
     ]
 
 
-def dashed(regex: str) -> list[Json]:
+def dashed(regex: str) -> list[Override]:
     """Draw series whose name matches ``regex`` dashed (baselines, expectations)."""
     return [
-        {
-            "matcher": {"id": "byRegexp", "options": regex},
-            "properties": [
-                {"id": "custom.lineStyle", "value": {"fill": "dash", "dash": [10, 10]}},
-                {"id": "custom.fillOpacity", "value": 0},
+        (
+            md.MatcherConfig(id_val="byRegexp", options=regex),
+            [
+                md.DynamicConfigValue(
+                    id_val="custom.lineStyle", value={"fill": "dash", "dash": [10, 10]}
+                ),
+                md.DynamicConfigValue(id_val="custom.fillOpacity", value=0),
             ],
-        }
+        )
     ]
 
 
-def layout(panels: list[Json]) -> list[Json]:
-    """Give panels ids and grid positions, filling rows of 24 columns left to right."""
+# What each panel shows and how to read it (Grafana shows it as the panel's (i) tooltip).
+DESCRIPTIONS: dict[str, str] = {
+    # brand overview
+    "Mentions per minute": "Mentions validated and enriched per minute, selected brands together.",
+    "Negative share (last bucket)": "Share of negative mentions in the detector's last bucket "
+    "(highest of the selected brands); compare with the baseline panel below.",
+    "Open incidents": "Incidents open now for the selected brands (all kinds and severities).",
+    "Event-time lag": "Wall time minus the newest event time processed: how far behind the "
+    "pipeline (or the sources) run. Minutes are normal for batch sources.",
+    "Mentions per minute by source": "Mentions per minute by social source (others: other).",
+    "Sentiment mix": "Share of negative, neutral and positive mentions over time.",
+    "Negative share vs baseline": "Negative share of the last bucket against what the "
+    "negative-burst detector expected; a burst opens when the gap is surprising.",
+    "Languages (time range)": "Mentions by detected language over the dashboard's time range.",
+    # incidents
+    "Open incidents by severity": "Incidents open now, by severity.",
+    "Opened in time range": "Incidents opened over the dashboard's time range.",
+    "Median time to resolve": "Median event time from opened to resolved, over the time range.",
+    "Open incidents by brand": "Incidents open now, per brand.",
+    "Incidents opened by kind": "Incidents opened per interval by detector kind.",
+    "Incidents opened in time range": "Each brand, kind and severity with incidents opened in the "
+    "time range and how many; the Slack thread carries the evidence.",
+    "Slack alerts per minute": "Slack messages per minute by action (post, update, thread reply, "
+    "chart) and result; failed means given up after retries.",
+    "Status updates per minute": "Interim status updates delivered per minute, by result.",
+    "Slack API latency": "Median and 95th percentile wall time of one Slack Web API call.",
+    "Slack button clicks per minute": "Requests to the interactivity endpoint: what was asked "
+    "(approve, edit, command) or why it was refused.",
+    # pipeline health
+    "Workers up": "Workers Prometheus scrapes successfully; each serves its share of partitions.",
+    "Records validated per second": "Records through validation per second, all workers.",
+    "Dead-letter ratio (5m)": "Share of records sent to the dead-letter topic over 5 minutes.",
+    "Consumer lag": "Records not yet consumed, all topics and partitions.",
+    "Throughput by stage (per second)": "Records (or batches) per second through each stage.",
+    "Processing time by stage (p95)": "95th percentile processing time of one record or batch.",
+    "Dead letters by reason (per minute)": "Records sent to the dead-letter topic per minute, "
+    "by reason (see the worker's WARNING lines, one per reason per minute).",
+    "Consumer lag by topic and partition": "Records not yet consumed, per topic and partition.",
+    "Event-time lag by brand": "Wall time minus the newest event time processed, per brand.",
+    "Slack delivery failures (per minute)": "Slack calls that failed after their retries.",
+    "Worker memory (resident)": "Resident memory of each worker process.",
+    "Worker CPU": "CPU seconds per second of each worker process (1 = one core).",
+    "Newest event processed": "Event time of the newest mention processed, any selected brand.",
+    "Brands with no mentions for 30 min": "Brands that had traffic at this hour yesterday and "
+    "none in the last 30 minutes (the SpikewatchMentionsStopped alert, before its 10 minutes).",
+    "Mentions per brand: now vs a day ago": "Mentions per hour per brand (solid) against the "
+    "same hour yesterday (dashed): a line that drops to zero means a source stopped.",
+    # response times
+    "Answered within promise (time range)": "Share of first answers given within the brand's "
+    "promised response time, over the time range.",
+    "Median first response (time range)": "Median time from a mention to the brand's first "
+    "answer, over the time range.",
+    "Open backlog": "Mentions waiting for an answer now.",
+    "Promised response time": "The brand's promised first-response time (backlog.promise_seconds).",
+    "Time to first response by channel (p50, p90 over 1h)": "Median and 90th percentile time "
+    "to the first answer, per channel, over the last hour.",
+    "Answered within promise by channel (1h)": "Share of first answers within the promise, per "
+    "channel, over the last hour.",
+    "Open backlog by channel": "Mentions waiting for an answer, per channel.",
+    "Inflow vs answered (per hour, event time)": "Mentions needing an answer per hour against "
+    "answers per hour; inflow above answers means the backlog grows.",
+}
+
+
+def layout(panels: list[Panel]) -> list[Any]:
+    """Give panels ids, descriptions and grid positions, filling rows of 24 columns."""
     x = y = row_h = 0
     out = []
     for pid, p in enumerate(panels, start=1):
-        w, h = p.pop("_size")
+        w, h = p.size
         if x + w > 24:
             x, y, row_h = 0, y + row_h, 0
-        out.append({"id": pid, "gridPos": {"h": h, "w": w, "x": x, "y": y}, **p})
+        b = p.builder.id(pid).grid_pos(md.GridPos(h=h, w=w, x=x, y=y))
+        if not b.build().description:
+            b = b.description(DESCRIPTIONS[p.title])  # every panel says what it shows
+        out.append(b)
         x += w
         row_h = max(row_h, h)
     return out
 
 
-DATASOURCE_VAR: Json = {
-    "name": "datasource",
-    "label": "Data source",
-    "type": "datasource",
-    "query": "prometheus",
-    "current": {},
-    "hide": 0,
-    "includeAll": False,
-    "multi": False,
-    "options": [],
-    "refresh": 1,
-    "regex": "",
-}
-
 BRAND_QUERY = "label_values(spikewatch_mentions_consumed_total, brand)"
-BRAND_VAR: Json = {
-    "name": "brand",
-    "label": "Brand",
-    "type": "query",
-    "datasource": DS,
-    "definition": BRAND_QUERY,
-    "query": {"query": BRAND_QUERY, "refId": "PrometheusVariableQueryEditor-VariableQuery"},
-    "current": {},
-    "hide": 0,
-    "includeAll": True,
-    "allValue": ".*",
-    "multi": True,
-    "options": [],
-    "refresh": 2,
-    "regex": "",
-    "sort": 1,
-}
 
+
+def variables() -> list[Any]:
+    datasource = (
+        gd.DatasourceVariable("datasource").label("Data source").type("prometheus").regex("")
+    )
+    brand = (
+        gd.QueryVariable("brand")
+        .label("Brand")
+        .datasource(DS_REF)
+        .query({"query": BRAND_QUERY, "refId": "PrometheusVariableQueryEditor-VariableQuery"})
+        .include_all(True)
+        .all_value(".*")
+        .multi(True)
+        .refresh(md.VariableRefresh.ON_TIME_RANGE_CHANGED)
+        .sort(md.VariableSort(1))
+        .regex("")
+    )
+    return [datasource, brand]
+
+
+# Prometheus' annotation options the SDK's AnnotationQuery does not model.
+_PROM_ANNOTATION_KEYS = ("step", "titleFormat", "textFormat", "tagKeys", "useValueForTime")
+
+
+def annotation(name: str, color: str, expr: str, title: str, text: str, tags: str) -> Json:
+    built = to_json(
+        gd.AnnotationQuery()
+        .name(name)
+        .datasource(DS_REF)
+        .enable(True)
+        .hide(False)
+        .icon_color(color)
+        .expr(expr)
+        .build()
+    )
+    extra = dict(zip(_PROM_ANNOTATION_KEYS, ("60s", title, text, tags, False), strict=True))
+    return {**built, **extra}
+
+
+INCIDENTS_OPENED = annotation(
+    "Incidents opened",
+    "red",
+    f"sum by (brand, kind, severity) (increase(spikewatch_incidents_opened_total{{{B}}}[2m])) > 0",
+    "{{kind}} ({{severity}})",
+    "{{brand}}: {{kind}} incident opened, severity {{severity}}",
+    "brand,kind,severity",
+)
+INCIDENTS_RESOLVED = annotation(
+    "Incidents resolved",
+    "green",
+    f"sum by (brand, kind) (increase(spikewatch_incident_duration_seconds_count{{{B}}}[2m])) > 0",
+    "{{kind}} resolved",
+    "{{brand}}: {{kind}} incident resolved",
+    "brand,kind",
+)
 BUILTIN_ANNOTATION: Json = {
     "builtIn": 1,
     "datasource": {"type": "grafana", "uid": "-- Grafana --"},
@@ -237,78 +388,49 @@ BUILTIN_ANNOTATION: Json = {
     "type": "dashboard",
 }
 
-INCIDENTS_OPENED: Json = {
-    "name": "Incidents opened",
-    "datasource": DS,
-    "enable": True,
-    "hide": False,
-    "iconColor": "red",
-    "expr": (
-        f"sum by (brand, kind, severity) "
-        f"(increase(spikewatch_incidents_opened_total{{{B}}}[2m])) > 0"
-    ),
-    "step": "60s",
-    "titleFormat": "{{kind}} ({{severity}})",
-    "textFormat": "{{brand}}: {{kind}} incident opened, severity {{severity}}",
-    "tagKeys": "brand,kind,severity",
-    "useValueForTime": False,
-}
-
-INCIDENTS_RESOLVED: Json = {
-    "name": "Incidents resolved",
-    "datasource": DS,
-    "enable": True,
-    "hide": False,
-    "iconColor": "green",
-    "expr": (
-        f"sum by (brand, kind) "
-        f"(increase(spikewatch_incident_duration_seconds_count{{{B}}}[2m])) > 0"
-    ),
-    "step": "60s",
-    "titleFormat": "{{kind}} resolved",
-    "textFormat": "{{brand}}: {{kind}} incident resolved",
-    "tagKeys": "brand,kind",
-    "useValueForTime": False,
-}
-
 
 def dashboard(
-    uid: str, title: str, description: str, panels: list[Json], annotations: list[Json]
+    uid: str, title: str, description: str, panels: list[Panel], annotations: list[Json]
 ) -> Json:
-    return {
-        "id": None,
-        "uid": uid,
-        "title": title,
-        "description": description,
-        "tags": ["spikewatch"],
-        "schemaVersion": SCHEMA_VERSION,
-        "version": 1,
-        "editable": True,
-        "graphTooltip": 1,
-        "timezone": "browser",
-        "time": {"from": "now-6h", "to": "now"},
-        "refresh": "30s",
-        "fiscalYearStartMonth": 0,
-        "liveNow": False,
-        "links": [
-            {
-                "title": "spikewatch",
-                "type": "dashboards",
-                "tags": ["spikewatch"],
-                "asDropdown": True,
-                "includeVars": True,
-                "keepTime": True,
-            }
-        ],
-        "templating": {"list": [DATASOURCE_VAR, BRAND_VAR]},
-        "annotations": {"list": [BUILTIN_ANNOTATION, *annotations]},
-        "panels": layout(panels),
-    }
+    d = (
+        gd.Dashboard(title)
+        .uid(uid)
+        .description(description)
+        .tags(["spikewatch"])
+        .version(1)
+        .editable()
+        .tooltip(md.DashboardCursorSync.CROSSHAIR)
+        .timezone("browser")
+        .time("now-6h", "now")
+        .refresh("30s")
+        .fiscal_year_start_month(0)
+        .live_now(False)
+        .link(
+            gd.DashboardLink("spikewatch")
+            .type(md.DashboardLinkType.DASHBOARDS)
+            .tags(["spikewatch"])
+            .as_dropdown(True)
+            .include_vars(True)
+            .keep_time(True)
+        )
+        .variables(variables())
+    )
+    for p in layout(panels):
+        d = d.with_panel(p)
+    out: Json = to_json(d.build())
+    # Annotations: the built-in one plus ours (see annotation()); Grafana assigns the id.
+    out["annotations"] = {"list": [BUILTIN_ANNOTATION, *annotations]}
+    return {"id": None, **out}
 
 
 # -- the dashboards ----------------------------------------------------------------------------
 
 M = f"spikewatch_mentions_consumed_total{{{B}}}"
+# The SpikewatchMentionsStopped alert (deploy/prometheus/rules/alerts.yml) without its `for:`.
+STOPPED = (
+    f"sum by (brand) (increase({M}[1h] offset 1d)) >= 20 "
+    f"unless sum by (brand) (increase({M}[30m])) > 0"
+)
 SENTIMENT_COLORS = {"negative": "red", "neutral": "text", "positive": "green"}
 
 
@@ -685,6 +807,21 @@ def pipeline_health() -> Json:
             [(f"max(spikewatch_last_event_timestamp_seconds{{{B}}}) * 1000", "")],
             unit="dateTimeAsIso",
             w=12,
+        ),
+        stat(
+            "Brands with no mentions for 30 min",
+            [(f"count({STOPPED}) or vector(0)", "")],
+            thresholds=[(None, "green"), (1, "red")],
+            decimals=0,
+            w=12,
+        ),
+        timeseries(
+            "Mentions per brand: now vs a day ago",
+            [
+                (f"sum by (brand) (increase({M}[1h]))", "{{brand}}"),
+                (f"sum by (brand) (increase({M}[1h] offset 1d))", "{{brand}} a day ago"),
+            ],
+            overrides=dashed(".* a day ago"),
         ),
     ]
     return dashboard(

@@ -81,6 +81,7 @@ def test_outage_with_replies_shows_backlog_in_slack_and_response_metrics(
             "SLACK_BOT_TOKEN": TOKEN,
             "SLACK_API_URL": slack.base_url,
             "SPIKEWATCH_CONFIG": str(CONFIG),
+            "SPIKEWATCH_DETAILED_METRICS": "true",  # the per-channel series checked below
         }
     )
     produce(

@@ -147,7 +147,7 @@ def test_dockerfile_builds_the_package_and_runs_the_worker() -> None:
     steps = dockerfile()
     assert steps[0] == ("FROM", "python:3.11-slim")
     runs = " ".join(arg for op, arg in steps if op == "RUN")
-    assert re.search(r"\bpip install \.(\s|$)", runs)
+    assert re.search(r"\bpip install -c constraints\.txt \.(\s|$)", runs)
     for op, arg in steps:
         if op == "COPY":
             *sources, _ = shlex.split(arg)
@@ -164,7 +164,7 @@ def test_dockerfile_copies_every_package_listed_in_pyproject() -> None:
     import tomllib
 
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-    top = {p.split(".")[0] for p in pyproject["tool"]["setuptools"]["packages"]}
+    top = {p.split(".")[0] for p in pyproject["tool"]["setuptools"]["packages"]["find"]["include"]}
     copied = {shlex.split(arg)[0] for op, arg in dockerfile() if op == "COPY"}
     assert top <= copied
     assert pyproject["project"]["readme"] in " ".join(copied | {"README.md"})

@@ -96,3 +96,115 @@ def test_secrets_can_come_from_files(monkeypatch: pytest.MonkeyPatch, tmp_path: 
     monkeypatch.setenv("SPIKEWATCH_SECRETS_DIR", str(tmp_path / "missing"))
     with pytest.raises(SettingsError, match="SPIKEWATCH_SECRETS_DIR"):
         load_settings()
+
+
+# -- one typed configuration (streams/config.py) -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("yaml_text", "named", "allowed"),
+    [
+        ("colour: red\n", "colour: unknown setting", "allowed: backlog, brands"),
+        ("timezone: Mars/Phobos\n", "timezone", "IANA name"),
+        ("detectors: {volume_threshold: high}\n", "detectors.volume_threshold", "'high'"),
+        ("detectors: {volume_threshold: 2.0}\n", "detectors", "(0, 1]"),
+        ("backlog: {promise_seconds: soon}\n", "backlog.promise_seconds", "'soon'"),
+        ("backlog: {no_such: 1}\n", "backlog.no_such: unknown setting", "promise_seconds"),
+        ("status: {no_such: 1}\n", "status.no_such: unknown setting", "cadence_minutes"),
+        ("detectors: {tz: Mars/Phobos}\n", "detectors.tz", "IANA name"),
+        ("status_webhook_url: not a url\n", "status_webhook_url", "http"),
+        ("brands: []\n", "brands", "at least 1"),
+    ],
+)
+def test_every_yaml_mistake_names_the_key_the_value_and_what_is_allowed(
+    tmp_path: Path, yaml_text: str, named: str, allowed: str
+) -> None:
+    p = tmp_path / "d.yaml"
+    p.write_text(yaml_text)
+    with pytest.raises(SettingsError) as err:
+        load_deployment(p)
+    assert named in str(err.value)
+    assert allowed in str(err.value)
+    assert "Traceback" not in str(err.value)
+
+
+def test_the_top_level_timezone_is_every_sections_unless_one_sets_its_own(
+    tmp_path: Path,
+) -> None:
+    p = tmp_path / "d.yaml"
+    p.write_text("timezone: Asia/Tokyo\nbacklog: {service_hours: [8, 20]}\n")
+    dep = load_deployment(p)
+    assert dep.monitor.tz == dep.backlog["tz"] == dep.status["timezone"] == "Asia/Tokyo"
+    assert dep.backlog["service_hours"] == (8, 20)
+    p.write_text("timezone: UTC\ndetectors: {tz: Europe/Oslo}\nstatus: {timezone: Europe/Riga}\n")
+    dep = load_deployment(p)
+    assert (dep.monitor.tz, dep.backlog["tz"], dep.status["timezone"]) == (
+        "Europe/Oslo",
+        "UTC",
+        "Europe/Riga",
+    )
+
+
+def test_no_yaml_means_the_same_defaults_as_an_empty_yaml(tmp_path: Path) -> None:
+    p = tmp_path / "d.yaml"
+    p.write_text("{}\n")
+    a, b = load_deployment(None), load_deployment(p)
+    assert (a.brands, a.sources, a.timezone, a.monitor, a.backlog, a.status) == (
+        b.brands,
+        b.sources,
+        b.timezone,
+        b.monitor,
+        b.backlog,
+        b.status,
+    )
+
+
+@pytest.mark.parametrize(
+    ("env", "value", "message"),
+    [
+        ("SLACK_API_URL", "not a url", "SLACK_API_URL: expected an http(s) URL"),
+        ("SPIKEWATCH_PARTITONS", "3", "did you mean SPIKEWATCH_PARTITIONS?"),
+        ("SPIKEWATCH_WEB_PORT", "http", "SPIKEWATCH_WEB_PORT"),
+        ("SPIKEWATCH_LOG_FORMAT", "xml", "'text' or 'json'"),
+    ],
+)
+def test_environment_mistakes_fail_at_start(
+    monkeypatch: pytest.MonkeyPatch, env: str, value: str, message: str
+) -> None:
+    monkeypatch.setenv(env, value)
+    with pytest.raises(SettingsError) as err:
+        load_settings()
+    assert message in str(err.value)
+    assert value in str(err.value) or env in str(err.value)
+
+
+def test_every_variable_the_code_reads_is_known() -> None:
+    import re
+
+    from streams.config import env_names
+
+    root = Path(__file__).resolve().parents[2]
+    used: set[str] = set()
+    for folder in ("streams", "detectors", "alerts", "deploy"):
+        for f in (root / folder).rglob("*"):
+            if f.suffix in {".py", ".sh", ".yaml"} and f.is_file():
+                used |= set(re.findall(r"\bSPIKEWATCH_[A-Z][A-Z_]*[A-Z]\b", f.read_text()))
+    used.discard("SPIKEWATCH_ESCALATION_POLICY")  # a stale comment in alerts/data/escalation.yaml
+    assert used - set(env_names()) == set()
+
+
+def test_readme_config_tables_are_generated_from_the_models() -> None:
+    from streams.config import README_END, README_START, readme_tables
+
+    text = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    start, end = text.index(README_START), text.index(README_END) + len(README_END)
+    assert text[start:end] == readme_tables(), "README drifted from streams/config.py: make docs"
+
+
+def test_sources_may_be_the_mapping_of_the_source_connectors(tmp_path: Path) -> None:
+    p = tmp_path / "d.yaml"
+    p.write_text("sources: {labels: [X, web], connectors: {}}\n")
+    assert load_deployment(p).sources == ("x", "web")
+    p.write_text("sources: []\n")
+    with pytest.raises(SettingsError, match="sources: expected at least one source name"):
+        load_deployment(p)

@@ -1,0 +1,89 @@
+"""Structured logs: context fields on every line, JSON lines, secrets redacted, bad input paced."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import logging
+
+import pytest
+
+from streams.logs import BadInputWarnings, log_context, setup_logging
+
+
+@pytest.fixture
+def captured() -> tuple[io.StringIO, logging.Logger]:
+    buf = io.StringIO()
+    handler = setup_logging("INFO", ["s3cr3t-value"], fmt="json", stream=buf)
+    yield buf, logging.getLogger("spikewatch.test")
+    logging.getLogger().removeHandler(handler)
+
+
+def lines(buf: io.StringIO) -> list[dict[str, object]]:
+    return [json.loads(x) for x in buf.getvalue().splitlines()]
+
+
+def test_json_lines_carry_the_bound_context_and_no_secret(
+    captured: tuple[io.StringIO, logging.Logger],
+) -> None:
+    buf, log = captured
+    with log_context(brand="nordbank", partition=3):
+        log.info("enriched with token %s", "s3cr3t-value")
+        with log_context(incident_id="inc-42"):
+            log.warning("escalated xoxb-123-abc")
+    log.info("outside")
+    a, b, c = lines(buf)
+    assert (a["brand"], a["partition"], a["level"]) == ("nordbank", 3, "INFO")
+    assert "s3cr3t-value" not in a["msg"]
+    assert "[REDACTED]" in a["msg"]
+    assert (b["brand"], b["incident_id"]) == ("nordbank", "inc-42")
+    assert "xoxb-123" not in b["msg"]
+    assert "brand" not in c
+    assert str(a["ts"]).endswith("+00:00")
+
+
+async def test_each_task_keeps_its_own_context(
+    captured: tuple[io.StringIO, logging.Logger],
+) -> None:
+    buf, log = captured
+
+    async def agent(brand: str, partition: int) -> None:
+        with log_context(brand=brand, partition=partition):
+            await asyncio.sleep(0)
+            log.info("record")
+            await asyncio.sleep(0)
+            log.info("record")
+
+    await asyncio.gather(agent("nordbank", 0), agent("skyways", 1))
+    got = {(x["brand"], x["partition"]) for x in lines(buf)}
+    assert got == {("nordbank", 0), ("skyways", 1)}
+
+
+def test_bad_input_is_one_warning_per_reason_per_minute(
+    captured: tuple[io.StringIO, logging.Logger],
+) -> None:
+    buf, _ = captured
+    now = [0.0]
+    w = BadInputWarnings(interval=60.0, clock=lambda: now[0])
+    for i in range(1000):
+        now[0] = i * 0.05  # 1000 bad records in 50 s
+        w.warn("invalid_json", "line 1 column 2")
+        w.warn("unknown_brand")
+    now[0] = 61.0
+    w.warn("invalid_json")
+    got = lines(buf)
+    assert [x["reason"] for x in got] == ["invalid_json", "unknown_brand", "invalid_json"]
+    assert all(x["level"] == "WARNING" for x in got)
+    assert "999 more" in str(got[2]["msg"])
+
+
+def test_text_format_shows_the_context_too() -> None:
+    buf = io.StringIO()
+    handler = setup_logging("INFO", fmt="text", stream=buf)
+    try:
+        with log_context(brand="nordbank", incident_id="inc-1"):
+            logging.getLogger("spikewatch.test").info("opened")
+    finally:
+        logging.getLogger().removeHandler(handler)
+    assert buf.getvalue().rstrip().endswith("opened [brand=nordbank incident_id=inc-1]")
