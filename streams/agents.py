@@ -238,6 +238,9 @@ def register(app: faust.App, ctx: Context) -> None:
         metrics.observe_stage("detect", time.perf_counter() - started)
         return st, fresh or bool(sigs)
 
+    not_caught_up: dict[int, float] = {}
+    reported: set[int] = set()
+
     async def _caught_up(partition: int) -> bool:
         """Nothing of ``mentions`` on this partition is left to read (as far as we know)."""
         tp = next(
@@ -250,17 +253,30 @@ def register(app: faust.App, ctx: Context) -> None:
         )
         if tp is None:
             return False  # not ours
-        hw = app.consumer.highwater(tp)
-        if hw is None:
+        try:
+            hw = app.consumer.highwater(tp)
+            if hw is None:  # no fetch answer yet since the assignment: ask the broker
+                hw = (await app.consumer.highwaters(tp)).get(tp)
+            done = seen_offset.get(partition)
+            pos = (done + 1) if done is not None else await app.consumer.position(tp)
+        except Exception as exc:  # not known yet (assignment in progress)
+            log.debug("progress of %s unknown: %s", tp, exc)
             return False
-        done = seen_offset.get(partition)
-        if done is None:
-            try:
-                pos = await app.consumer.position(tp)
-            except Exception:  # not known yet (assignment in progress)
-                return False
-            return pos is not None and pos >= hw
-        return done + 1 >= hw
+        ok = hw is not None and pos is not None and pos >= hw
+        if not ok:
+            since = not_caught_up.setdefault(partition, time.monotonic())
+            if time.monotonic() - since > 60 and partition not in reported:
+                reported.add(partition)
+                log.info(
+                    "partition %s of mentions not caught up for 60 s (at %s of %s)",
+                    partition,
+                    pos,
+                    hw,
+                )
+        else:
+            not_caught_up.pop(partition, None)
+            reported.discard(partition)
+        return ok
 
     async def _tick_idle() -> None:
         """Move the brands of caught-up partitions on to this worker's watermark.

@@ -27,6 +27,7 @@ process per core during the crash runs.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import multiprocessing
 import os
@@ -448,6 +449,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--json", type=Path)
     ap.add_argument("--quick", action="store_true", help="the small input (one storm)")
+    ap.add_argument("--keep", type=Path, help="keep the workers' logs in this folder")
     args = ap.parse_args(argv)
     from streams.broker import BrokerPaths, start
 
@@ -457,7 +459,14 @@ def main(argv: list[str] | None = None) -> int:
     records = scenario(small=args.quick)
     rng = random.Random(args.seed)
     results: list[Result] = []
-    with tempfile.TemporaryDirectory(prefix="crash-") as tmp:
+    if args.keep:
+        args.keep.mkdir(parents=True, exist_ok=True)
+    where = (
+        contextlib.nullcontext(str(args.keep))
+        if args.keep
+        else tempfile.TemporaryDirectory(prefix="crash-")
+    )
+    with where as tmp:
         ref, ref_inc, rres = run(
             "reference", bootstrap, records, guarantee=args.guarantee, workdir=Path(tmp)
         )
