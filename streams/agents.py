@@ -186,7 +186,7 @@ def register(app: faust.App, ctx: Context) -> None:
                 return False
             return bool(await original(*args, **kwargs))
 
-        consumer.commit = commit
+        consumer.commit = commit  # type: ignore[method-assign]
         consumer._spikewatch_hooked = True
 
     detect = DetectStage(ctx.engine, state_table.data)

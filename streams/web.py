@@ -87,7 +87,7 @@ def _dump(obj: Any) -> bytes:
         return b"<unserializable>"
 
 
-class _TimedHandler(RequestHandler):  # type: ignore[misc]
+class _TimedHandler(RequestHandler):
     """aiohttp's connection handler with a deadline for request headers (slow clients)."""
 
     _sw_since: float | None = None
@@ -119,7 +119,7 @@ class _TimedHandler(RequestHandler):  # type: ignore[misc]
         super().connection_lost(exc)
 
 
-class _TimedServer(web.Server):  # type: ignore[misc]
+class _TimedServer(web.Server):
     def __call__(self) -> RequestHandler:
         return _TimedHandler(self, loop=self._loop, **self._kwargs)
 

@@ -48,10 +48,13 @@ class RepeatLimit(logging.Filter):
             st = self._seen.get(key)
             if st is None or now - st[0] >= self.window:
                 suppressed = int(st[1]) if st is not None else 0
+                span = now - st[0] if st is not None else 0.0
                 self._seen[key] = [now, 0]
                 if suppressed:
-                    record.msg = f"{record.msg} [{suppressed} more like this in the last %.0fs]"
-                    record.args = (*(record.args or ()), now - st[0])  # type: ignore[misc,index]
+                    # Formatted here: record.args may be a tuple or a mapping.
+                    note = f"[{suppressed} more like this in {span:.0f}s]"
+                    record.msg = f"{record.getMessage()} {note}"
+                    record.args = None
                 return True
             st[1] += 1
             return False
@@ -123,7 +126,7 @@ def run_worker(settings: Settings, deployment: Deployment, *, start_broker: bool
             h.addFilter(repeats)
             h.addFilter(flt)
 
-    class Worker(faust.Worker):  # type: ignore[misc]
+    class Worker(faust.Worker):
         def _schedule_shutdown(self, signal: Any) -> None:
             if not self._signal_stop_time:
                 arm_stop_watchdog()
