@@ -10,11 +10,27 @@
 - ``incidents``: ``signals`` + ``incident.commands`` -> lifecycle (table
   ``incidents``) -> ``incidents``.
 
+The stages themselves are :class:`alerts.engine.DetectStage` and
+:class:`alerts.engine.IncidentStage`, the objects ``spikewatch backtest`` runs.
+A brand that falls silent is moved on in event time by ``idle_tick`` (and at
+the end of every batch): the brands of a partition this worker owns and has
+read to its end are ticked to the worker's watermark (the largest event time it
+processed), as the backtest ticks every brand.
+
 State objects live in memory in Faust's table store and are written to the
 changelog once per batch for each brand that emitted a signal in it (or is
-new), otherwise at most every ``FLUSH_SECONDS`` per brand: never per mention
-(a 20 KB state per mention would swamp the changelog and cost more than the
-detectors themselves).
+new), otherwise at most every ``FLUSH_SECONDS`` per brand, and always before
+the consumer commits offsets (``_hook_commit``): the restored state is never
+older than the replay point, so what a restart reads again is at most what
+was processed in one commit interval, inside the dedup window. Never per
+mention (a state per mention would swamp the changelog).
+
+With ``SPIKEWATCH_PROCESSING_GUARANTEE=exactly_once`` Faust wraps changelog
+writes, produced records and offsets in one transaction per partition.
+Known gap (crash trials): records an idle tick sends for a partition with no
+new input stay in that partition's open transaction until something on it is
+committed, so after a takeover a silent brand's late signals can stay unseen;
+``at_least_once`` stays the default until that is fixed.
 """
 
 from __future__ import annotations
