@@ -450,6 +450,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", type=Path)
     ap.add_argument("--quick", action="store_true", help="the small input (one storm)")
     ap.add_argument("--keep", type=Path, help="keep the workers' logs in this folder")
+    ap.add_argument(
+        "--baseline",
+        action="store_true",
+        help="first run the no-crash reference twice and report how far it differs from itself",
+    )
     args = ap.parse_args(argv)
     from streams.broker import BrokerPaths, start
 
@@ -476,6 +481,21 @@ def main(argv: list[str] | None = None) -> int:
             f"stalled={rres.stalled}, {len(ref_inc)} incident events",
             flush=True,
         )
+        if args.baseline:
+            again, again_inc, bres = run(
+                "reference", bootstrap, records, guarantee=args.guarantee, workdir=Path(tmp)
+            )
+            base = Result("baseline")
+            compare(ref, again, base)
+            compare_incidents(ref_inc, again_inc, base)
+            print(
+                f"baseline (reference vs reference, no crash): missing={base.missing} "
+                f"extra={base.extra} incident_missing={base.incident_missing} "
+                f"incident_extra={base.incident_extra} stalled={bres.stalled}",
+                flush=True,
+            )
+            for d in base.detail:
+                print("   ", d[:250])
         modes = ["two", "restart"] if args.mode == "both" else [args.mode]
         for i in range(args.trials):
             for mode in modes:
