@@ -60,6 +60,7 @@ BATCH = 500
 BATCH_WITHIN = 0.05
 FLUSH_SECONDS = 1.0
 IDLE_TICK_SECONDS = 1.0
+TICK_KEY = b"\x00spikewatch.tick"  # a watermark record in ``mentions`` (no brand starts with NUL)
 
 
 class IncidentsView(MutableMapping[str, Incident]):
@@ -294,6 +295,37 @@ def register(app: faust.App, ctx: Context) -> None:
             reported.discard(partition)
         return ok
 
+    own_watermark = [-1.0]  # from mentions this worker read (ticks it received excluded)
+    broadcast = [-1.0]  # the last tick boundary sent to every partition
+
+    def _take_tick(raw: bytes) -> None:
+        """Another worker's watermark, on this partition: event time for our silent brands."""
+        try:
+            ts = float(json.loads(raw)["tick"])
+        except (ValueError, KeyError, TypeError):
+            return
+        if ts == ts and ts < time.time() + max_future:  # a number, not far in the future
+            watermark[0] = max(watermark[0], ts)
+
+    async def _broadcast_tick() -> None:
+        """Tell every partition's owner when this worker's watermark passes a tick.
+
+        Workers own different partitions; a brand alone on a partition would
+        otherwise see event time move only with its own mentions. The record goes
+        into ``mentions`` itself, so it reaches the owner in order with that
+        partition's mentions.
+        """
+        b = (own_watermark[0] // detect.tick) * detect.tick
+        if own_watermark[0] < 0 or b <= broadcast[0]:
+            return
+        broadcast[0] = b
+        value = json.dumps({"tick": b}).encode()
+        for p in range(settings.partitions):
+            try:
+                await t["mentions"].send(key=TICK_KEY, value=value, partition=p)
+            except Exception as exc:  # a tick is an optimisation of time, never fatal
+                log.debug("tick to partition %s not sent: %s", p, exc)
+
     async def _tick_idle() -> None:
         """Move the brands of caught-up partitions on to this worker's watermark.
 
@@ -346,6 +378,7 @@ def register(app: faust.App, ctx: Context) -> None:
             async with lock:
                 await _batch(events)
                 await _tick_idle()
+            await _broadcast_tick()
 
     async def _batch(events: list[Any]) -> None:
         started = time.perf_counter()
@@ -353,6 +386,9 @@ def register(app: faust.App, ctx: Context) -> None:
         now = time.time()
         for ev in events:
             raw = ev.value if isinstance(ev.value, bytes) else bytes(ev.value or b"")
+            if ev.key == TICK_KEY:
+                _take_tick(raw)
+                continue
             try:
                 m = parse_mention(raw)
                 if brands and m.brand not in brands:
@@ -396,6 +432,7 @@ def register(app: faust.App, ctx: Context) -> None:
                 touched[m.brand] = (st, ev.message.partition, urgent)
             newest[m.brand] = max(newest.get(m.brand, 0.0), em.ts)
             watermark[0] = max(watermark[0], em.ts)
+            own_watermark[0] = max(own_watermark[0], em.ts)
         _persist_batch(touched)
         for brand, ts in newest.items():
             metrics.event_time(brand, ts, now=time.time())
