@@ -71,6 +71,11 @@ bench: setup ## print every benchmark figure (detectors, enrichment, NAB, scenar
 	$(BIN)/python tests/bench/bench_enrichment.py
 	$(BIN)/python tests/bench/bench_scenarios.py
 	$(MAKE) bench-pipeline
+	$(MAKE) bench-sources
+
+bench-sources: setup broker-fetch ## one source process into Kafka vs a bare kafka-python producer (--quick: seconds)
+	bash deploy/kafka/start.sh
+	$(BIN)/python tests/bench/bench_sources.py
 
 bench-pipeline: setup broker-fetch ## the live pipeline on the real broker: limit, workers, alert latency, growth
 	bash deploy/kafka/start.sh
@@ -89,4 +94,4 @@ clean: ## stop the broker and remove local state (keeps the Maven jar cache)
 	-bash deploy/kafka/stop.sh
 	rm -rf var .pytest_cache
 
-.PHONY: help setup broker-fetch lock demo test test-unit test-crash lint format docs wheel-test bench bench-pipeline train broker-start broker-stop clean
+.PHONY: help setup broker-fetch lock demo test test-unit test-crash lint format docs wheel-test bench bench-pipeline bench-sources train broker-start broker-stop clean

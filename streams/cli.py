@@ -1,7 +1,8 @@
 """``spikewatch``: the command line.
 
 Public contract (see DESIGN.md): ``backtest``, ``score-series``, ``sentiment``.
-Operations: ``worker``, ``ingest``, ``demo``, ``simulate``, ``templates``, ``broker``.
+Operations: ``worker``, ``ingest``, ``demo``, ``simulate``, ``templates``, ``broker``,
+``source`` (streams/sources/cli.py).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import sys
 from pathlib import Path
 
 from streams.settings import Settings, SettingsError, load_deployment, load_settings
+from streams.sources.config import SourceConfigError
 
 
 def _config_path(args: argparse.Namespace) -> Path | None:
@@ -250,6 +252,10 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("broker", help="the local Kafka broker")
     s.add_argument("action", choices=["fetch", "start", "stop", "status", "reset"])
     s.set_defaults(func=cmd_broker)
+
+    from streams.sources.cli import add_parser as add_source_parser
+
+    add_source_parser(sub)
     return p
 
 
@@ -263,7 +269,7 @@ def main(argv: list[str] | None = None) -> int:
         args.passthrough = rest
     try:
         return int(args.func(args))
-    except SettingsError as exc:
+    except (SettingsError, SourceConfigError) as exc:
         print(f"spikewatch: {exc}", file=sys.stderr)
         return 2
     except BrokenPipeError:

@@ -40,6 +40,7 @@ from pydantic import (
 from alerts.status import StatusConfig
 from detectors.backlog import BacklogConfig
 from detectors.monitor import MonitorConfig
+from streams.sources.config import SourceConfigError, parse_sources
 
 DEFAULT_TIMEZONE = "Europe/Helsinki"
 DEFAULT_SOURCES = ("x", "facebook", "instagram", "chat", "web")
@@ -202,7 +203,7 @@ class DeploymentFile(BaseModel):
     def source_labels(self) -> tuple[str, ...]:
         """The metric labels of ``sources`` in either form."""
         if isinstance(self.sources, dict):
-            labels = self.sources.get("labels") or DEFAULT_SOURCES
+            labels = parse_sources(self.sources).label_names() or DEFAULT_SOURCES
             return tuple(_name(str(x)) for x in labels)
         return tuple(self.sources)
 
@@ -211,6 +212,13 @@ class DeploymentFile(BaseModel):
     def _some_sources(cls, v: list[str] | dict[str, Any]) -> list[str] | dict[str, Any]:
         if isinstance(v, list) and not v:
             raise ValueError("expected at least one source name")
+        if isinstance(v, dict):
+            # The connectors' own models (streams/sources/config.py) check the mapping here,
+            # so a misspelt connector key stops the worker at start, not only `source run`.
+            try:
+                parse_sources(v)
+            except SourceConfigError as exc:
+                raise ValueError(str(exc)) from None
         return v
 
     # issue 17 (language identification falls back to these): declared here so the key is known.

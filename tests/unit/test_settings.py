@@ -208,3 +208,12 @@ def test_sources_may_be_the_mapping_of_the_source_connectors(tmp_path: Path) -> 
     p.write_text("sources: []\n")
     with pytest.raises(SettingsError, match="sources: expected at least one source name"):
         load_deployment(p)
+
+
+def test_a_misspelt_connector_key_stops_the_worker_at_start(tmp_path: Path) -> None:
+    p = tmp_path / "deploy.yaml"
+    p.write_text(
+        "sources:\n  connectors:\n    news:\n      kind: rss\n      urll: http://127.0.0.1:1/f\n"
+    )
+    with pytest.raises(SettingsError, match="urll"):
+        load_deployment(p)

@@ -1,0 +1,1 @@
+"""Local servers that answer like the platforms the sources talk to (loopback only)."""
