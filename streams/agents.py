@@ -15,7 +15,9 @@ The stages themselves are :class:`alerts.engine.DetectStage` and
 A brand that falls silent is moved on in event time by ``idle_tick`` (and at
 the end of every batch): the brands of a partition this worker owns and has
 read to its end are ticked to the worker's watermark (the largest event time it
-processed), as the backtest ticks every brand.
+processed, or that another worker announced: a worker whose event time passes
+a tick writes a small tick record to every partition of ``mentions``), as the
+backtest ticks every brand.
 
 State objects live in memory in Faust's table store and are written to the
 changelog once per batch for each brand that emitted a signal in it (or is
