@@ -260,17 +260,6 @@ class WebServer(Service):
                 {"error": f"at most {MAX_BATCH} records a request"}, status=413
             )
         limit = self.record_limit()
-        for i, raw in enumerate(records):
-            if len(raw) > limit:
-                return web.json_response(
-                    {
-                        "error": f"record {i} is {len(raw)} bytes; Kafka takes at most "
-                        f"{limit} bytes a record: split or shorten it (no retry helps)",
-                        "index": i,
-                        "limit_bytes": limit,
-                    },
-                    status=413,
-                )
         accepted, rejected = 0, []
         out: list[tuple[str, bytes | None, bytes]] = []  # (topic, key, value) to send
         now = time.time()
@@ -285,6 +274,16 @@ class WebServer(Service):
                     ("mentions.dead", None, dead_letter(exc.reason, exc.detail, raw, via="http"))
                 )
                 continue
+            if len(raw) > limit:  # valid, but Kafka can never store it
+                return web.json_response(
+                    {
+                        "error": f"record {i} is {len(raw)} bytes; Kafka takes at most "
+                        f"{limit} bytes a record: split or shorten it (no retry helps)",
+                        "index": i,
+                        "limit_bytes": limit,
+                    },
+                    status=413,
+                )
             out.append(("mentions", m.brand.encode(), raw))
             accepted += 1
         try:
