@@ -73,6 +73,9 @@ bench: setup ## print every benchmark figure (detectors, enrichment, NAB, scenar
 	$(MAKE) bench-pipeline
 	$(MAKE) bench-sources
 
+bench-detect: setup ## the detection yardstick: regime grid, quiet weeks, NAB LOSO (QUICK=1: smoke)
+	$(BIN)/python tests/bench/bench_detect.py $(if $(QUICK),--quick,--curve)
+
 bench-sources: setup broker-fetch ## one source process into Kafka vs a bare kafka-python producer (--quick: seconds)
 	bash deploy/kafka/start.sh
 	$(BIN)/python tests/bench/bench_sources.py
@@ -83,6 +86,7 @@ bench-pipeline: setup broker-fetch ## the live pipeline on the real broker: limi
 
 train: setup ## retrain the shipped sentiment models from ../shared/data
 	$(BIN)/python -m detectors.text.train
+	$(BIN)/python tests/unit/test_text_enrich_golden.py --write
 
 broker-start: setup broker-fetch ## start the local Kafka broker (idempotent)
 	bash deploy/kafka/start.sh
@@ -94,4 +98,4 @@ clean: ## stop the broker and remove local state (keeps the Maven jar cache)
 	-bash deploy/kafka/stop.sh
 	rm -rf var .pytest_cache
 
-.PHONY: help setup broker-fetch lock demo test test-unit test-crash lint format docs wheel-test bench bench-pipeline bench-sources train broker-start broker-stop clean
+.PHONY: help setup broker-fetch lock demo test test-unit test-crash lint format docs wheel-test bench bench-pipeline bench-sources train broker-start broker-stop clean bench-detect

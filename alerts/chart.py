@@ -1,194 +1,175 @@
-"""A small PNG chart of an incident's last hours, in pure Python (zlib only).
+"""The incident chart: what people read in the thread in a glance.
 
-Observed mentions per bucket as a thick line over the expected level (shaded),
-a marker where the incident opened and the peak written in the corner.
-People would rather look than read.
+matplotlib with the Agg backend (no display, no pyplot state: one ``Figure`` per
+call, safe in the notify thread). Top panel: mentions per bucket (observed)
+against the expected level and its band (about two standard deviations of a
+Poisson count), with the incident's onset marked; bottom panel: the negative
+share of each bucket. The time axis is in the team's time zone; the title names
+the brand and the incident. The PNG stays well under 100 KB.
+
+History points are ``[ts, observed, expected]`` or ``[ts, observed, expected,
+negative_share]`` (event time, POSIX seconds); bad points are skipped.
 
 Examples
 --------
->>> png = render_chart([[0, 5, 5], [60, 6, 5], [120, 40, 5]], opened_at=120)
->>> png[:8] == PNG_SIGNATURE, png_size(png)
-(True, (480, 160))
+>>> png = render_chart([[0, 5, 5, 0.1], [300, 6, 5, 0.2], [600, 40, 5, 0.7]], opened_at=600,
+...                    title="Negative-sentiment burst – nordbank · login")
+>>> png[:8] == PNG_SIGNATURE, png_size(png), len(png) < 100_000
+(True, (800, 450), True)
 """
 
 from __future__ import annotations
 
+import io
 import math
 import struct
-import zlib
 from collections.abc import Sequence
-from itertools import pairwise
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-Color = tuple[int, int, int]
-
-BACKGROUND: Color = (255, 255, 255)
-GRID: Color = (232, 232, 232)
-EXPECTED_FILL: Color = (214, 226, 240)
-EXPECTED_LINE: Color = (120, 150, 190)
-OBSERVED: Color = (200, 40, 40)
-MARKER: Color = (240, 150, 20)
-TEXT: Color = (60, 60, 60)
-
-# 3x5 bitmap digits (rows top to bottom, 3 bits each) for the peak label.
-_FONT = {
-    "0": (7, 5, 5, 5, 7),
-    "1": (2, 6, 2, 2, 7),
-    "2": (7, 1, 7, 4, 7),
-    "3": (7, 1, 7, 1, 7),
-    "4": (5, 5, 7, 1, 1),
-    "5": (7, 4, 7, 1, 7),
-    "6": (7, 4, 7, 5, 7),
-    "7": (7, 1, 2, 2, 2),
-    "8": (7, 5, 7, 5, 7),
-    "9": (7, 5, 7, 1, 7),
-    ".": (0, 0, 0, 0, 2),
-    "k": (4, 5, 6, 5, 5),
-}
-
-
-class Canvas:
-    """An RGB raster with the few drawing primitives the chart needs."""
-
-    def __init__(self, width: int, height: int, bg: Color = BACKGROUND) -> None:
-        if width < 16 or height < 16 or width > 4000 or height > 4000:
-            raise ValueError("width and height must be in [16, 4000]")
-        self.width = width
-        self.height = height
-        self.rows = [bytearray(bytes(bg) * width) for _ in range(height)]
-
-    def set(self, x: int, y: int, c: Color) -> None:
-        if 0 <= x < self.width and 0 <= y < self.height:
-            i = 3 * x
-            self.rows[y][i : i + 3] = bytes(c)
-
-    def hline(self, x0: int, x1: int, y: int, c: Color) -> None:
-        for x in range(max(0, min(x0, x1)), min(self.width, max(x0, x1) + 1)):
-            self.set(x, y, c)
-
-    def vline(self, x: int, y0: int, y1: int, c: Color) -> None:
-        for y in range(max(0, min(y0, y1)), min(self.height, max(y0, y1) + 1)):
-            self.set(x, y, c)
-
-    def line(self, x0: int, y0: int, x1: int, y1: int, c: Color, thick: int = 1) -> None:
-        """Bresenham line, ``thick`` pixels wide (a square brush)."""
-        dx, dy = abs(x1 - x0), -abs(y1 - y0)
-        sx, sy = (1 if x0 < x1 else -1), (1 if y0 < y1 else -1)
-        err = dx + dy
-        r0, r1 = -((thick - 1) // 2), thick // 2
-        while True:
-            for ox in range(r0, r1 + 1):
-                for oy in range(r0, r1 + 1):
-                    self.set(x0 + ox, y0 + oy, c)
-            if x0 == x1 and y0 == y1:
-                return
-            e2 = 2 * err
-            if e2 >= dy:
-                err += dy
-                x0 += sx
-            if e2 <= dx:
-                err += dx
-                y0 += sy
-
-    def text(self, x: int, y: int, s: str, c: Color, scale: int = 2) -> None:
-        """Digits (and ``.``/``k``) in a 3x5 bitmap font."""
-        for ch in s:
-            glyph = _FONT.get(ch)
-            if glyph is not None:
-                for gy, bits in enumerate(glyph):
-                    for gx in range(3):
-                        if bits & (4 >> gx):
-                            for sx in range(scale):
-                                for sy in range(scale):
-                                    self.set(x + gx * scale + sx, y + gy * scale + sy, c)
-            x += 4 * scale
-
-    def to_png(self) -> bytes:
-        raw = b"".join(b"\x00" + bytes(r) for r in self.rows)
-        ihdr = struct.pack(">IIBBBBB", self.width, self.height, 8, 2, 0, 0, 0)
-        return (
-            PNG_SIGNATURE
-            + _chunk(b"IHDR", ihdr)
-            + _chunk(b"IDAT", zlib.compress(raw, 6))
-            + (_chunk(b"IEND", b""))
-        )
-
-
-def _chunk(tag: bytes, data: bytes) -> bytes:
-    return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data))
+WIDTH_PX, HEIGHT_PX, DPI = 800, 450, 100
+OBSERVED = "#c62828"
+EXPECTED = "#1f5f99"
+BAND = "#cfe0f1"
+ONSET = "#ef8f00"
+NEGATIVE = "#6a1b9a"
 
 
 def png_size(png: bytes) -> tuple[int, int]:
-    """(width, height) from a PNG's IHDR."""
+    """(width, height) from a PNG's IHDR chunk."""
     if png[:8] != PNG_SIGNATURE or png[12:16] != b"IHDR":
         raise ValueError("not a PNG")
     w, h = struct.unpack(">II", png[16:24])
     return int(w), int(h)
 
 
-def _label(v: float) -> str:
-    if v >= 10_000:
-        return f"{v / 1000:.0f}k"
-    if v >= 1000:
-        return f"{v / 1000:.1f}k"
-    return f"{v:.0f}"
-
-
-def _clean(points: Sequence[Sequence[float]]) -> list[tuple[float, float, float]]:
-    out = []
+def _clean(points: Sequence[Sequence[Any]]) -> list[tuple[float, float, float, float | None]]:
+    out: dict[float, tuple[float, float, float, float | None]] = {}
     for p in points:
         try:
-            t, o = float(p[0]), float(p[1])
-            e = float(p[2]) if len(p) > 2 else 0.0
+            ts, obs, exp = float(p[0]), float(p[1]), float(p[2])
         except (TypeError, ValueError, IndexError):
             continue
-        if all(math.isfinite(v) for v in (t, o, e)):
-            out.append((t, max(0.0, o), max(0.0, e)))
-    return sorted(out)
+        if not all(math.isfinite(v) for v in (ts, obs, exp)):
+            continue
+        share: float | None = None
+        if len(p) > 3:
+            try:
+                share = float(p[3])
+            except (TypeError, ValueError):
+                share = None
+            if share is not None and not (math.isfinite(share) and 0.0 <= share <= 1.0):
+                share = None
+        out[ts] = (ts, max(0.0, obs), max(0.0, exp), share)
+    return [out[k] for k in sorted(out)]
+
+
+def _zone(tz: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(tz)
+    except (ValueError, KeyError, OSError):
+        return ZoneInfo("UTC")
 
 
 def render_chart(
-    points: Sequence[Sequence[float]],
+    history: Sequence[Sequence[Any]],
     *,
     opened_at: float | None = None,
-    width: int = 480,
-    height: int = 160,
+    title: str = "",
+    tz: str = "Europe/Helsinki",
+    hours: float = 6.0,
 ) -> bytes:
-    """PNG bytes of observed vs expected over time (``points``: [ts, observed, expected]).
+    """A PNG of the last ``hours`` of ``history`` (see the module docstring)."""
+    fig = chart_figure(history, opened_at=opened_at, title=title, tz=tz, hours=hours)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None})
+    return buf.getvalue()
 
-    Fewer than two usable points give an empty frame, never an error.
-    """
-    cv = Canvas(width, height)
-    pts = _clean(points)
-    left, right, top, bottom = 6, width - 6, 22, height - 6
-    for i in range(5):
-        cv.hline(left, right, top + (bottom - top) * i // 4, GRID)
-    if len(pts) < 2:
-        return cv.to_png()
-    t0, t1 = pts[0][0], pts[-1][0]
-    span = max(t1 - t0, 1e-9)
-    ymax = max(max(o for _, o, _ in pts), max(e for _, _, e in pts), 1.0) * 1.08
 
-    def px(t: float) -> int:
-        return left + round((t - t0) / span * (right - left))
+def chart_figure(
+    history: Sequence[Sequence[Any]],
+    *,
+    opened_at: float | None = None,
+    title: str = "",
+    tz: str = "Europe/Helsinki",
+    hours: float = 6.0,
+) -> Figure:
+    """The matplotlib figure :func:`render_chart` saves (for tests and other formats)."""
+    from matplotlib import dates as mdates
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
-    def py(v: float) -> int:
-        return bottom - round(v / ymax * (bottom - top))
-
-    xy_exp = [(px(t), py(e)) for t, _, e in pts]
-    for (xa, ya), (xb, yb) in pairwise(xy_exp):
-        for x in range(xa, xb + 1):
-            frac = 0.0 if xb == xa else (x - xa) / (xb - xa)
-            cv.vline(x, round(ya + frac * (yb - ya)), bottom, EXPECTED_FILL)
-    for (xa, ya), (xb, yb) in pairwise(xy_exp):
-        cv.line(xa, ya, xb, yb, EXPECTED_LINE)
-    if opened_at is not None and t0 <= opened_at <= t1:
-        x = px(opened_at)
-        for y in range(top, bottom + 1, 4):
-            cv.vline(x, y, y + 1, MARKER)
-    xy_obs = [(px(t), py(o)) for t, o, _ in pts]
-    for (xa, ya), (xb, yb) in pairwise(xy_obs):
-        cv.line(xa, ya, xb, yb, OBSERVED, thick=3)
-    peak = max(o for _, o, _ in pts)
-    cv.text(left + 2, 6, _label(peak), TEXT)
-    return cv.to_png()
+    pts = _clean(history)
+    if pts:
+        start = pts[-1][0] - hours * 3600.0
+        pts = [p for p in pts if p[0] >= start]
+    zone = _zone(tz)
+    fig = Figure(figsize=(WIDTH_PX / DPI, HEIGHT_PX / DPI), dpi=DPI)
+    FigureCanvasAgg(fig)
+    top, bottom = fig.subplots(
+        2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 1.2], "hspace": 0.08}
+    )
+    fig.subplots_adjust(left=0.08, right=0.98, top=0.86, bottom=0.12)
+    fig.suptitle(title or "Mentions", fontsize=12, fontweight="bold", x=0.08, y=0.97, ha="left")
+    when = [datetime.fromtimestamp(p[0], tz=UTC) for p in pts]
+    obs = [p[1] for p in pts]
+    exp = [p[2] for p in pts]
+    lo = [max(0.0, e - 2.0 * math.sqrt(e)) for e in exp]
+    hi = [e + 2.0 * math.sqrt(e) for e in exp]
+    if pts:
+        top.fill_between(when, lo, hi, color=BAND, label="expected range", linewidth=0)
+        top.plot(when, exp, color=EXPECTED, linewidth=1.2, linestyle="--", label="expected")
+        top.plot(when, obs, color=OBSERVED, linewidth=2.0, marker="o", markersize=3,
+                 label="observed")  # fmt: skip
+        top.set_ylim(0, max(max(obs), max(hi), 1.0) * 1.15)
+        peak = max(range(len(obs)), key=lambda i: obs[i])
+        top.annotate(f"peak {obs[peak]:.0f}", (when[peak], obs[peak]), xytext=(4, 4),
+                     textcoords="offset points", fontsize=8, color=OBSERVED)  # fmt: skip
+    else:
+        top.text(0.5, 0.5, "no data yet", ha="center", va="center", transform=top.transAxes)
+    top.set_ylabel("mentions / bucket", fontsize=9)
+    shares = [(w, p[3]) for w, p in zip(when, pts, strict=True) if p[3] is not None]
+    if shares:
+        bottom.fill_between([w for w, _ in shares], [100 * s for _, s in shares],
+                            color=NEGATIVE, alpha=0.25, linewidth=0)  # fmt: skip
+        bottom.plot([w for w, _ in shares], [100 * s for _, s in shares], color=NEGATIVE,
+                    linewidth=1.5)  # fmt: skip
+    bottom.set_ylim(0, 100)
+    bottom.set_ylabel("negative %", fontsize=9)
+    if opened_at is not None and math.isfinite(opened_at):
+        onset = datetime.fromtimestamp(opened_at, tz=UTC)
+        for ax in (top, bottom):
+            ax.axvline(onset, color=ONSET, linewidth=1.5, linestyle=":")
+        top.annotate("opened", (onset, 0.0), xycoords=("data", "axes fraction"),
+                     xytext=(3, 3), textcoords="offset points", fontsize=8,
+                     color=ONSET)  # fmt: skip
+    for ax in (top, bottom):
+        ax.grid(True, color="#e6e6e6", linewidth=0.6)
+        ax.tick_params(labelsize=8)
+        for side in ("top", "right"):
+            ax.spines[side].set_visible(False)
+    if pts:
+        first, last = pts[0][0], pts[-1][0]
+        if last - first < 1800:
+            mid = (first + last) / 2
+            first, last = mid - 900, mid + 900
+            bottom.set_xlim(datetime.fromtimestamp(first, UTC), datetime.fromtimestamp(last, UTC))
+        step = next((m for m in (5, 10, 15, 30, 60, 120, 180) if (last - first) / 60 / m <= 8), 360)
+        locator: Any = (
+            mdates.MinuteLocator(byminute=range(0, 60, step), tz=zone)  # type: ignore[no-untyped-call]
+            if step < 60
+            else mdates.HourLocator(byhour=range(0, 24, step // 60), tz=zone)  # type: ignore[no-untyped-call]
+        )
+        bottom.xaxis.set_major_locator(locator)
+        bottom.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M", tz=zone))  # type: ignore[no-untyped-call]
+        label = datetime.fromtimestamp(pts[-1][0], tz=zone).strftime("%Z, %d.%m.%Y")
+        bottom.set_xlabel(f"time ({label})", fontsize=8)
+    if pts:
+        top.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), fontsize=8, frameon=False,
+                   ncol=3, borderaxespad=0.1)  # fmt: skip
+    return fig

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -191,16 +192,18 @@ class Decision:
     reason: str
 
 
-def needs_send(n: Notification, sent: SentLog, now: float) -> Decision:
+def needs_send(n: Notification, sent: SentLog, now: float, going: Collection[str] = ()) -> Decision:
     """Decide whether ``n`` goes to Slack, given what Slack already accepted.
 
     Order: suppressed -> parent missing -> first -> older replay -> state
     changed -> content refresh (rate-limited) -> repeat interval -> already sent.
+    ``going``: dedup keys sent before ``n`` in the same batch (a parent among them
+    counts as there; the delivery checks again that Slack took it).
     """
     if n.suppressed:
         return Decision(False, n.suppressed)
     needs_parent = n.action in ("thread_reply", "chart") and n.parent_key is not None
-    if needs_parent and sent.thread_ts(n) is None:
+    if needs_parent and sent.thread_ts(n) is None and n.parent_key not in going:
         return Decision(False, "parent_not_sent")
     entry = sent.get(n.dedup_key)
     if entry is None:

@@ -45,7 +45,7 @@ class EngineConfig:
 
 def route_key(sig: Signal, cfg: LifecycleConfig, is_open: Callable[[str], bool]) -> str:
     """The incident key a signal goes to; a backlog signal joins the brand's open incident."""
-    if sig.kind != "backlog":
+    if sig.kind != "backlog" or cfg.group_by_brand:
         return incident_key(sig, cfg)
     candidates = [f"{sig.brand}|{k}" for k in ("volume_surge", "negative_burst")]
     return backlog_target_key(sig.brand, [k for k in candidates if is_open(k)])

@@ -25,14 +25,16 @@ Examples
 >>> from alerts.policy import load_policy
 >>> inc = Incident("inc-1", "nordbank", "volume_surge", None, "open", "medium",
 ...                opened_at=43200.0, updated_at=43200.0, last_active_at=43200.0)
->>> [(n.action, n.channel) for n in plan(inc, load_policy(), now=43260.0, sent=SentLog())]
+>>> plan(inc, load_policy(), now=43260.0, sent=SentLog())  # group_wait: 5 minutes
+[]
+>>> [(n.action, n.channel) for n in plan(inc, load_policy(), now=43500.0, sent=SentLog())]
 [('post', '#somecare-alerts')]
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from alerts.chart import render_chart
@@ -76,6 +78,10 @@ REPLY_TYPES = (
     "resolved",
     "reopened",
     "evidence_updated",
+    "stage_changed",
+    "resolve_suggested",
+    "resolve_refused",
+    "news_changed",
 )
 _PAGING_TYPES = ("severity_changed", "reopened")
 
@@ -94,14 +100,22 @@ def _state_hash(inc: Incident, tier: str) -> str:
             inc.snoozed_until,
             inc.resolved_at,
             inc.resolved_by,
+            inc.stage,
+            inc.news,
+            inc.topic,
             tier,
         ]
     )
 
 
 def _triggered(tier: Tier, inc: Incident, age: float) -> bool:
-    """Does ``tier`` apply to ``inc`` now (ignoring what was already sent)?"""
+    """Does ``tier`` apply to ``inc`` now (ignoring what was already sent)?
+
+    An incident being watched (``monitoring``) escalates no further.
+    """
     if not inc.is_active or severity_rank(inc.severity) < severity_rank(tier.min_severity):
+        return False
+    if inc.stage == "monitoring":
         return False
     if tier.after_minutes <= 0:
         return True
@@ -134,6 +148,12 @@ def plan(incident: Incident, policy: Policy, now: float, sent: SentLog) -> list[
     """
     inc = incident
     tiers = policy.tiers_for(inc.brand)
+    if inc.news != "crisis":
+        # An FYI (a spike without complaints) goes to the alerts channel only, pinging nobody.
+        tiers = tuple(
+            replace(t, mention=(), after_minutes=0, at_severity=None, min_severity="low")
+            for t in tiers[:1]
+        )
     primary = policy.primary_channel(inc.brand)
     primary_key = main_key(inc.id, primary)
     age = max(0.0, now - inc.opened_at)
@@ -159,6 +179,13 @@ def plan(incident: Incident, policy: Policy, now: float, sent: SentLog) -> list[
     primary_entry = sent.get(primary_key)
     parent_channel = primary_entry.channel if primary_entry is not None else primary
 
+    waiting = (
+        age < policy.group_wait_minutes * 60.0
+        and inc.severity != "critical"
+        and primary_entry is None
+    )
+    if waiting:
+        return []  # group_wait: the first post gathers what the first minutes bring
     for tier in tiers:
         if tier.channel is not None:
             key = main_key(inc.id, tier.channel)
@@ -232,7 +259,13 @@ def plan(incident: Incident, policy: Policy, now: float, sent: SentLog) -> list[
         if severity_rank(sev) >= severity_rank(inc.severity)
     )
     if inc.is_active and len(inc.history) >= 2 and not charted:
-        png = render_chart(inc.history, opened_at=inc.opened_at)
+        # Drawn when sent (chart_png, in the dispatching thread), not on every plan.
+        chart = {
+            "history": inc.history,
+            "opened_at": inc.opened_at,
+            "title": title(inc),
+            "tz": policy.timezone,
+        }
         out.append(
             Notification(
                 chart_key,
@@ -243,8 +276,9 @@ def plan(incident: Incident, policy: Policy, now: float, sent: SentLog) -> list[
                 inc.id,
                 tiers[0].name,
                 parent_key=primary_key,
-                attachment=png,
+                attachment=None,
                 title=f"{title(inc)} ({inc.severity})",
+                metadata={"chart": chart},
                 suppressed=suppressed(),
             )
         )
@@ -256,6 +290,8 @@ def plan(incident: Incident, policy: Policy, now: float, sent: SentLog) -> list[
             kind = str(entry_tl.get("type"))
             if kind not in REPLY_TYPES or ts <= posted_at:
                 continue
+            if kind == "stage_changed" and entry_tl.get("by") not in ("quiet_period", "evidence"):
+                continue  # a person moved it: the stage's draft reply says so, and the message
             if kind == "severity_changed" and severity_rank(
                 str(entry_tl.get("new"))
             ) < severity_rank(str(entry_tl.get("old"))):
@@ -278,7 +314,11 @@ def plan(incident: Incident, policy: Policy, now: float, sent: SentLog) -> list[
             )
 
     every = policy.repeat_every_minutes
-    reminding = inc.status == "open" and every is not None and policy.repeat_max_count > 0
+    reminding = (
+        (inc.status == "open" and inc.news == "crisis" and inc.stage != "monitoring")
+        and every is not None
+        and policy.repeat_max_count > 0
+    )
     if reminding and every is not None and age >= every * 60.0:
         pinged = [
             m
@@ -306,6 +346,25 @@ def plan(incident: Incident, policy: Policy, now: float, sent: SentLog) -> list[
             )
         )
     return out + replies
+
+
+def chart_png(n: Notification) -> bytes:
+    """The PNG of a "chart" notification: its attachment, or drawn now from its data.
+
+    :func:`plan` leaves the drawing (matplotlib, a fraction of a CPU second) to the
+    moment of sending, which runs off the event loop, once per chart actually sent.
+    """
+    if n.attachment:
+        return n.attachment
+    spec = n.metadata.get("chart") if isinstance(n.metadata, dict) else None
+    if not isinstance(spec, dict):
+        return b""
+    return render_chart(
+        spec.get("history") or [],
+        opened_at=spec.get("opened_at"),
+        title=str(spec.get("title") or ""),
+        tz=str(spec.get("tz") or "Europe/Helsinki"),
+    )
 
 
 class Sender(Protocol):
@@ -357,7 +416,7 @@ def dispatch(
             continue
         thread_ts = sent.thread_ts(n)
         if n.action == "chart":
-            result = sender.upload_chart(n.channel, thread_ts, n.attachment or b"", n.title)
+            result = sender.upload_chart(n.channel, thread_ts, chart_png(n), n.title)
         else:
             result = sender.send(n, thread_ts)
         if result.ok:

@@ -1,17 +1,29 @@
-"""Incident lifecycle as pure functions: open, update, acknowledge, snooze, resolve.
+"""Incident lifecycle as pure functions: signals open, group, escalate and quieten incidents.
 
-One incident per (brand, kind[, topic]) at a time. :func:`on_signal` folds a
-detector :class:`~detectors.signals.Signal` into the current incident of its
-key, :func:`on_command` applies a person's click (ack, snooze, resolve). Both
-return the new incident and the events that happened, and never read the clock:
-time is the event time of the signal or command, so a replay of the same input
-gives the same incidents, ids and events.
+:func:`on_signal` folds a detector :class:`~detectors.signals.Signal` into the
+current incident of its key; :func:`~alerts.stages.on_command` (re-exported here)
+applies a person's click. Both return the new incident and the events that
+happened, and never read the clock: time is the event time of the signal (a
+click is applied at the incident's current event time), so a replay of the same
+input gives the same incidents, ids and events.
+
+One outage, one incident: with ``LifecycleConfig.group_by_brand`` (the default,
+Alertmanager's ``group_by: [brand]``) a brand's volume surge, negative burst and
+reply backlog that overlap in time share one incident and one Slack thread. A
+backlog on its own opens an incident only at ``backlog_open_min_severity``; next
+to a surge or burst it adds its evidence and holds off ``resolved``.
+
+Meaning, not only numbers (:mod:`alerts.impact`): the severity comes from the
+impact table (counts and reach, not the ratio alone; never above medium in a
+warm-up), a spike without complaints is ``news == "fyi"``, and the title topic
+is the dominant complaint over the whole incident, with hysteresis.
 
 Hysteresis keeps an incident from flapping:
 
 - severity rises at once but falls one level only after the evidence has stayed
   lower for ``LifecycleConfig.downgrade_seconds``;
-- an incident resolves only after ``quiet_seconds`` without an active signal;
+- after ``quiet_seconds`` without an active signal a crisis moves to the
+  ``monitoring`` stage and asks a person to resolve it (an FYI resolves itself);
 - an active signal within ``reopen_seconds`` of a resolution reopens the same
   incident instead of opening a new one.
 
@@ -19,314 +31,103 @@ Examples
 --------
 >>> from detectors.signals import Signal
 >>> cfg = LifecycleConfig(quiet_seconds=600)
->>> hot = Signal("nordbank", "volume_surge", 1000.0, 0.9, True, "medium", {"observed": 40})
+>>> ev = {"observed": 40, "expected": 4, "ratio": 10.0, "negative_share": 0.6,
+...       "topics": {"login": 12, "praise": 1}}
+>>> hot = Signal("nordbank", "volume_surge", 1000.0, 0.9, True, "high", ev)
 >>> inc, events = on_signal(None, hot, cfg)
->>> inc.status, inc.severity, [e.type for e in events]
-('open', 'medium', ['opened'])
+>>> inc.status, inc.severity, inc.news, inc.topic, [e.type for e in events]
+('open', 'high', 'crisis', 'login', ['opened'])
 >>> calm = Signal("nordbank", "volume_surge", 1700.0, 0.1, False, "none", {"observed": 3})
 >>> inc, events = on_signal(inc, calm, cfg)
->>> inc.status, [e.type for e in events]
-('resolved', ['resolved'])
+>>> inc.status, inc.stage, [e.type for e in events]
+('open', 'monitoring', ['stage_changed'])
 """
 
 from __future__ import annotations
 
-import hashlib
-from dataclasses import dataclass, field, replace
+from bisect import bisect_left
 from typing import Any
 
+from alerts.impact import (
+    add_topics,
+    impact_severity,
+    news_kind,
+    num,
+    title_topic,
+    topic_counts,
+)
+from alerts.incident_model import (
+    ACTIONS,
+    EVENT_TYPES,
+    GROUP_KIND,
+    STAGES,
+    STATUSES,
+    Command,
+    Incident,
+    IncidentEvent,
+    LifecycleConfig,
+    backlog_target_key,
+    copy_incident,
+    incident_id,
+    incident_key,
+    incident_owner,
+    note,
+    severity_rank,
+    top_topic,
+)
+from alerts.stages import backlog_holds, on_command
 from detectors.signals import SEVERITIES, Signal
 
-STATUSES = ("open", "acknowledged", "snoozed", "resolved")
-ACTIONS = ("ack", "snooze", "resolve", "unsnooze")
-EVENT_TYPES = (
-    "opened",
-    "severity_changed",
-    "evidence_updated",
-    "acknowledged",
-    "snoozed",
-    "unsnoozed",
-    "resolved",
-    "reopened",
-)
-_RANK = {s: i for i, s in enumerate(SEVERITIES)}
+__all__ = [
+    "ACTIONS",
+    "EVENT_TYPES",
+    "GROUP_KIND",
+    "STAGES",
+    "STATUSES",
+    "Command",
+    "Incident",
+    "IncidentEvent",
+    "LifecycleConfig",
+    "backlog_target_key",
+    "incident_id",
+    "incident_key",
+    "incident_owner",
+    "on_command",
+    "on_signal",
+    "severity_rank",
+    "signal_severity",
+    "top_topic",
+]
 
-
-def severity_rank(severity: str) -> int:
-    """Position of a severity in ``SEVERITIES`` (unknown = 0, "none")."""
-    return _RANK.get(severity, 0)
-
-
-def incident_id(brand: str, kind: str, topic: str | None, opened_at: float) -> str:
-    """Deterministic id: the same signal replayed gives the same incident id.
-
-    The id names its brand and kind, so a click on a Slack button can be routed
-    to the partition (brand) and table key that hold the incident.
-
-    >>> i = incident_id("nordbank", "volume_surge", None, 1.0)
-    >>> i == incident_id("nordbank", "volume_surge", None, 1.0), incident_owner(i)
-    (True, ('nordbank', 'nordbank|volume_surge'))
-    """
-    raw = f"{brand}|{kind}|{topic or ''}|{opened_at:.3f}"
-    return f"inc-{brand}~{kind}~" + hashlib.sha256(raw.encode("utf-8")).hexdigest()[:12]
-
-
-def incident_owner(incident_id: str) -> tuple[str, str]:
-    """``(brand, table key)`` of an incident id made by :func:`incident_id`.
-
-    Raises ValueError for anything else.
-    """
-    if not incident_id.startswith("inc-"):
-        raise ValueError("not an incident id")
-    parts = incident_id[4:].rsplit("~", 2)
-    if len(parts) != 3 or not all(parts):
-        raise ValueError("not an incident id")
-    brand, kind, _ = parts
-    return brand, f"{brand}|{kind}"
-
-
-@dataclass(frozen=True, slots=True)
-class LifecycleConfig:
-    """Lifecycle thresholds (seconds of event time).
-
-    ``open_min_severity``: weakest severity that may open an incident.
-    ``backlog_open_min_severity``: the same for a reply backlog on its own (a
-    backlog joins an open surge or burst at any severity); a "low" backlog, a
-    few mentions past the promise, is a nudge for the queue, not an incident.
-    ``split_by_topic``: one incident per (brand, kind, topic) instead of (brand, kind).
-    """
-
-    quiet_seconds: float = 1800.0
-    reopen_seconds: float = 900.0
-    downgrade_seconds: float = 1800.0
-    open_min_severity: str = "low"
-    backlog_open_min_severity: str = "medium"
-    snooze_default_minutes: int = 60
-    max_snooze_minutes: int = 7 * 24 * 60
-    history_points: int = 72
-    timeline_entries: int = 50
-    split_by_topic: bool = False
-    # A joined backlog gets a thread reply when it first joins, when its reason
-    # changes, when it grew by ``backlog_note_growth`` since the last reply, or when
-    # it changed and ``backlog_note_seconds`` passed; the main message shows the
-    # live numbers in between (a reply per bucket buried the thread and Slack's queue).
-    backlog_note_growth: float = 1.5
-    backlog_note_seconds: float = 1800.0
-
-    def __post_init__(self) -> None:
-        if self.backlog_note_growth < 1 or self.backlog_note_seconds < 0:
-            raise ValueError("backlog_note_growth must be >= 1 and backlog_note_seconds >= 0")
-        for name in ("quiet_seconds", "reopen_seconds", "downgrade_seconds"):
-            if getattr(self, name) < 0:
-                raise ValueError(f"{name} must be >= 0")
-        if self.quiet_seconds <= 0:
-            raise ValueError("quiet_seconds must be > 0")
-        for name in ("open_min_severity", "backlog_open_min_severity"):
-            if getattr(self, name) not in SEVERITIES or getattr(self, name) == "none":
-                raise ValueError(f"{name} must be one of {SEVERITIES[1:]}")
-        if self.snooze_default_minutes <= 0 or self.max_snooze_minutes <= 0:
-            raise ValueError("snooze minutes must be > 0")
-        if self.history_points < 2 or self.timeline_entries < 1:
-            raise ValueError("history_points must be >= 2 and timeline_entries >= 1")
-
-
-@dataclass(slots=True)
-class Incident:
-    """One incident: its status, severity, latest evidence and a bounded history."""
-
-    id: str
-    brand: str
-    kind: str
-    topic: str | None
-    status: str
-    severity: str
-    opened_at: float
-    updated_at: float
-    last_active_at: float
-    resolved_at: float | None = None
-    acknowledged_by: str | None = None
-    snoozed_until: float | None = None
-    resolved_by: str | None = None
-    evidence: dict[str, Any] = field(default_factory=dict)
-    peak: dict[str, float] = field(default_factory=dict)
-    history: list[list[float]] = field(default_factory=list)
-    timeline: list[dict[str, Any]] = field(default_factory=list)
-    lower_since: float | None = None
-    key: str = ""
-
-    @property
-    def is_active(self) -> bool:
-        """True unless resolved."""
-        return self.status != "resolved"
-
-    def duration(self, now: float) -> float:
-        """Seconds from opening to resolution (or to ``now`` while it lasts)."""
-        end = self.resolved_at if self.resolved_at is not None else now
-        return max(0.0, end - self.opened_at)
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-serialisable form (stored in a changelogged table)."""
-        return {
-            "id": self.id,
-            "brand": self.brand,
-            "kind": self.kind,
-            "topic": self.topic,
-            "status": self.status,
-            "severity": self.severity,
-            "opened_at": self.opened_at,
-            "updated_at": self.updated_at,
-            "last_active_at": self.last_active_at,
-            "resolved_at": self.resolved_at,
-            "acknowledged_by": self.acknowledged_by,
-            "snoozed_until": self.snoozed_until,
-            "resolved_by": self.resolved_by,
-            "evidence": self.evidence,
-            "peak": self.peak,
-            "history": [list(p) for p in self.history],
-            "timeline": [dict(t) for t in self.timeline],
-            "lower_since": self.lower_since,
-            "key": self.key,
-        }
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Incident:
-        """Inverse of :meth:`to_dict`."""
-
-        def opt(name: str) -> float | None:
-            v = d.get(name)
-            return None if v is None else float(v)
-
-        return cls(
-            id=str(d["id"]),
-            brand=str(d["brand"]),
-            kind=str(d["kind"]),
-            topic=None if d.get("topic") is None else str(d["topic"]),
-            status=str(d["status"]),
-            severity=str(d["severity"]),
-            opened_at=float(d["opened_at"]),
-            updated_at=float(d["updated_at"]),
-            last_active_at=float(d["last_active_at"]),
-            resolved_at=opt("resolved_at"),
-            acknowledged_by=d.get("acknowledged_by"),
-            snoozed_until=opt("snoozed_until"),
-            resolved_by=d.get("resolved_by"),
-            evidence=dict(d.get("evidence") or {}),
-            peak={str(k): float(v) for k, v in (d.get("peak") or {}).items()},
-            history=[[float(x) for x in p] for p in d.get("history") or []],
-            timeline=[dict(t) for t in d.get("timeline") or []],
-            lower_since=opt("lower_since"),
-            key=str(d.get("key") or ""),
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class Command:
-    """A person's decision about an incident (from Slack or the CLI)."""
-
-    action: str
-    incident_id: str
-    user: str
-    ts: float
-    minutes: int | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "action": self.action,
-            "incident_id": self.incident_id,
-            "user": self.user,
-            "ts": self.ts,
-            "minutes": self.minutes,
-        }
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Command:
-        m = d.get("minutes")
-        return cls(
-            action=str(d["action"]),
-            incident_id=str(d["incident_id"]),
-            user=str(d.get("user") or "unknown"),
-            ts=float(d["ts"]),
-            minutes=None if m is None else int(m),
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class IncidentEvent:
-    """Something that happened to an incident, at event time ``ts``."""
-
-    type: str
-    incident: Incident
-    ts: float
-
-
-def incident_key(sig: Signal, cfg: LifecycleConfig | None = None) -> str:
-    """The table key of the incident a signal belongs to: ``brand|kind[|topic]``.
-
-    >>> incident_key(Signal("nordbank|x", "negative_burst", 0.0, 0.5, True))
-    'nordbank|negative_burst'
-    """
-    parts = [sig.brand, sig.kind]
-    if cfg is not None and cfg.split_by_topic:
-        topic = top_topic(sig.evidence)
-        if topic:
-            parts.append(topic)
-    return "|".join(parts)
-
-
-def backlog_target_key(brand: str, open_keys: list[str]) -> str:
-    """Where a backlog signal goes: the brand's open surge/burst incident, else its own.
-
-    >>> backlog_target_key("nordbank", ["nordbank|negative_burst", "other|volume_surge"])
-    'nordbank|negative_burst'
-    >>> backlog_target_key("nordbank", [])
-    'nordbank|backlog'
-    """
-    mine = sorted(k for k in open_keys if k.split("|", 1)[0] == brand)
-    for kind in ("volume_surge", "negative_burst"):
-        for k in mine:
-            if k.split("|")[1:2] == [kind]:
-                return k
-    return f"{brand}|backlog"
-
-
-def top_topic(evidence: dict[str, Any]) -> str | None:
-    """The topic with the most mentions in ``evidence["topics"]`` (ties by name)."""
-    topics = evidence.get("topics")
-    if not isinstance(topics, dict) or not topics:
-        return None
-    best: tuple[float, str] | None = None
-    for name, count in topics.items():
-        try:
-            c = float(count)
-        except (TypeError, ValueError):
-            continue
-        cand = (-c, str(name))
-        if best is None or cand < best:
-            best = cand
-    return None if best is None else best[1]
-
-
-def _num(evidence: dict[str, Any], name: str) -> float:
-    v = evidence.get(name)
-    try:
-        return float(v) if v is not None else 0.0
-    except (TypeError, ValueError):
-        return 0.0
-
-
-def _note(inc: Incident, cfg: LifecycleConfig, ts: float, type_: str, **detail: Any) -> None:
-    entry: dict[str, Any] = {"ts": ts, "type": type_}
-    entry.update({k: v for k, v in detail.items() if v is not None})
-    inc.timeline.append(entry)
-    del inc.timeline[: -cfg.timeline_entries]
+_OWN = ("volume_surge", "negative_burst")
 
 
 def _add_point(inc: Incident, cfg: LifecycleConfig, sig: Signal) -> None:
-    point = [sig.ts, _num(sig.evidence, "observed"), _num(sig.evidence, "expected")]
-    if inc.history and inc.history[-1][0] == sig.ts:
-        inc.history[-1] = point
-    elif not inc.history or sig.ts > inc.history[-1][0]:
-        inc.history.append(point)
+    """One chart point per bucket: ``[ts, observed, expected(, negative_share)]``.
+
+    A negative burst's light (inactive) evidence has no volume counts: it only adds
+    its share to the point of the same time.
+    """
+    ev = sig.evidence
+    share = ev.get("negative_share")
+    # A bucket's early (partial) signal and its close share one point: the bucket's start.
+    at = num(ev, "bucket_start") if ev.get("bucket_start") is not None else sig.ts
+    point: list[float] = []
+    if "observed" in ev:
+        point = [at, num(ev, "observed"), num(ev, "expected")]
+    times = [p[0] for p in inc.history]
+    i = bisect_left(times, at)
+    if i < len(times) and times[i] == at:
+        last = inc.history[i]
+        merged = point or last[:3]
+        if share is not None:
+            merged = [*merged[:3], num(ev, "negative_share")]
+        elif len(last) > 3:
+            merged = [*merged[:3], last[3]]
+        inc.history[i] = merged
+    elif point:
+        # A bucket's early signal can come before the close of the bucket before it.
+        inc.history.insert(i, point + ([num(ev, "negative_share")] if share is not None else []))
     del inc.history[: -cfg.history_points]
 
 
@@ -337,25 +138,42 @@ def _seed_history(sig: Signal, cfg: LifecycleConfig) -> list[list[float]]:
     if isinstance(raw, list):
         for p in raw:
             try:
-                out.append([float(p[0]), float(p[1]), float(p[2])])
-            except (TypeError, ValueError, IndexError):
+                out.append([float(x) for x in p[:4]])
+            except (TypeError, ValueError):
                 continue
+            if len(out[-1]) < 3:
+                out.pop()
     out = sorted((p for p in out if p[0] < sig.ts), key=lambda p: p[0])
     return out[-(cfg.history_points - 1) :]
 
 
-def _effective_severity(sig: Signal) -> str:
-    """An active signal without a severity counts as "low"; unknown names as "none"."""
-    if sig.severity in _RANK and severity_rank(sig.severity) > 0:
-        return sig.severity
-    return "low" if sig.active else "none"
+def signal_severity(sig: Signal) -> str:
+    """The impact severity of a signal (:mod:`alerts.impact`); "none" when not active."""
+    if not sig.active:
+        return "none"
+    return impact_severity(sig.kind, sig.evidence, sig.severity)
 
 
-def _open(sig: Signal, cfg: LifecycleConfig, key: str) -> Incident:
-    topic = top_topic(sig.evidence)
-    sev = _effective_severity(sig)
+def _record_kind(inc: Incident, sig: Signal, sev: str) -> None:
+    entry: dict[str, Any] = {"severity": sev, "active": sig.active, "ts": sig.ts}
+    if sig.kind == "backlog":
+        for k in ("backlog", "clears_in_seconds", "clear_limit_seconds", "reason"):
+            entry[k] = sig.evidence.get(k)
+    inc.kinds[sig.kind] = entry
+
+
+def _evidence(sig: Signal) -> dict[str, Any]:
+    return {k: v for k, v in sig.evidence.items() if k != "history"}
+
+
+def _open(sig: Signal, cfg: LifecycleConfig, key: str, sev: str) -> Incident:
+    news = news_kind(sig.kind, sig.evidence)
+    totals = topic_counts(sig.evidence)
+    topic = title_topic(None, totals, news == "crisis")
+    grouped = cfg.group_by_brand
+    id_topic = topic if (cfg.split_by_topic and not grouped) else None
     inc = Incident(
-        id=incident_id(sig.brand, sig.kind, topic if cfg.split_by_topic else None, sig.ts),
+        id=incident_id(sig.brand, GROUP_KIND if grouped else sig.kind, id_topic, sig.ts),
         brand=sig.brand,
         kind=sig.kind,
         topic=topic,
@@ -364,60 +182,162 @@ def _open(sig: Signal, cfg: LifecycleConfig, key: str) -> Incident:
         opened_at=sig.ts,
         updated_at=sig.ts,
         last_active_at=sig.ts,
-        evidence=dict(sig.evidence),
-        peak={"observed": _num(sig.evidence, "observed"), "score": sig.score},
+        evidence=_evidence(sig),
+        peak={"observed": num(sig.evidence, "observed"), "score": sig.score},
         history=_seed_history(sig, cfg),
         key=key,
+        news=news,
+        topic_totals=totals,
+        event_time=sig.ts,
     )
-    inc.evidence.pop("history", None)
+    _record_kind(inc, sig, sev)
+    if sig.evidence.get("bucket_start") is not None:
+        inc.kinds["_topics"] = {"bucket": sig.evidence["bucket_start"], "topics": totals}
     _add_point(inc, cfg, sig)
-    _note(inc, cfg, sig.ts, "opened", severity=inc.severity, score=round(sig.score, 3))
+    note(inc, cfg, sig.ts, "opened", severity=inc.severity, score=round(sig.score, 3), news=news)
     return inc
 
 
-def _copy(inc: Incident) -> Incident:
-    return replace(
-        inc,
-        evidence=dict(inc.evidence),
-        peak=dict(inc.peak),
-        history=[list(p) for p in inc.history],
-        timeline=[dict(t) for t in inc.timeline],
-    )
-
-
 def _join_backlog(inc: Incident, sig: Signal, cfg: LifecycleConfig) -> list[IncidentEvent]:
-    """A backlog signal adds its evidence to another kind's open incident."""
+    """A backlog signal adds its evidence to a surge's or burst's incident."""
+    _record_kind(inc, sig, signal_severity(sig))
     if not sig.active:
         return []
     before = inc.evidence.get("backlog")
-    backlog = {k: v for k, v in sig.evidence.items() if k != "history"}
+    backlog = _evidence(sig)
     inc.evidence["backlog"] = backlog
     # updated_at stays: it orders the incident's own signals, and the backlog decides each
     # bucket at a mention's time, after the surge/burst signal stamped at the bucket's start;
     # moving it on made those look out of order, so the incident could never go quiet.
     if before == backlog or not _backlog_news(inc, backlog, sig.ts, cfg):
         return []
-    _note(
+    note(
         inc,
         cfg,
         sig.ts,
         "evidence_updated",
         backlog=str(backlog.get("message") or "")[:200],
         count=backlog.get("backlog"),
+        clears=backlog.get("clears_in_seconds"),
         reason=backlog.get("reason"),
     )
     return [IncidentEvent("evidence_updated", inc, sig.ts)]
 
 
 def _backlog_news(inc: Incident, backlog: dict[str, Any], ts: float, cfg: LifecycleConfig) -> bool:
-    """Is this backlog worth a thread reply (see ``LifecycleConfig.backlog_note_*``)?"""
+    """Is this backlog worth a thread reply? Only when it changes the picture: when it
+    first joins; when the time to clear it (or, with no clear time known, the backlog)
+    grew ``backlog_note_growth`` (2) times since the last reply, at most once per half
+    ``backlog_note_seconds``; and at most once per ``backlog_note_seconds`` for another
+    reason or a clear time halved (it is clearing).
+    The main message shows the live numbers in between."""
     last = next((e for e in reversed(inc.timeline) if e.get("type") == "evidence_updated"), None)
-    if last is None or last.get("reason") != backlog.get("reason"):
+    if last is None:
         return True
-    count, was = float(backlog.get("backlog") or 0), float(last.get("count") or 0)
-    if count >= cfg.backlog_note_growth * was and count > was:
+    clears, was_clears = backlog.get("clears_in_seconds"), last.get("clears")
+    if clears is not None and was_clears is not None:
+        grew = float(clears) >= cfg.backlog_note_growth * max(float(was_clears), 1.0)
+    else:
+        count, was = num(backlog, "backlog"), float(last.get("count") or 0)
+        grew = count >= cfg.backlog_note_growth * max(was, 1.0)
+    since = ts - float(last.get("ts") or 0.0)
+    if grew and since >= cfg.backlog_note_seconds / 2:
         return True
-    return count != was and ts - float(last.get("ts") or 0.0) >= cfg.backlog_note_seconds
+    if since < cfg.backlog_note_seconds:
+        return False
+    if last.get("reason") != backlog.get("reason"):
+        return True
+    # Half an hour on, only a changed picture: the backlog is clearing (half the time).
+    if clears is not None and was_clears is not None:
+        return float(clears) <= float(was_clears) / 2
+    return False
+
+
+def _adopt(inc: Incident, sig: Signal, cfg: LifecycleConfig) -> None:
+    """A surge or burst joins an incident a backlog opened: it becomes the incident's kind."""
+    backlog = inc.evidence
+    inc.kind = sig.kind
+    inc.evidence = {"backlog": backlog}
+    note(inc, cfg, sig.ts, "evidence_updated", joined=sig.kind)
+
+
+def _fold_active(inc: Incident, sig: Signal, cfg: LifecycleConfig) -> list[IncidentEvent]:
+    events: list[IncidentEvent] = []
+    inc.last_active_at = sig.ts
+    old_evidence = inc.evidence
+    inc.evidence = _evidence(sig)
+    if "backlog" in old_evidence and "backlog" not in inc.evidence:
+        inc.evidence["backlog"] = old_evidence["backlog"]
+    if inc.news == "fyi" and news_kind(sig.kind, sig.evidence) == "crisis":
+        inc.news = "crisis"
+        note(inc, cfg, sig.ts, "news_changed", news="crisis")
+        events.append(IncidentEvent("news_changed", inc, sig.ts))
+    _count_topics(inc, sig)
+    settled = sig.ts - inc.opened_at >= cfg.topic_settle_seconds
+    inc.topic = title_topic(inc.topic if settled else None, inc.topic_totals, inc.news == "crisis")
+    inc.peak["observed"] = max(inc.peak.get("observed", 0.0), num(sig.evidence, "observed"))
+    inc.peak["score"] = max(inc.peak.get("score", 0.0), sig.score)
+    if inc.stage == "monitoring" and inc.stage_before is not None:
+        # The evidence is back while the team watched: back to the stage it left.
+        old, inc.stage, inc.stage_before = inc.stage, inc.stage_before, None
+        note(inc, cfg, sig.ts, "stage_changed", old=old, new=inc.stage, by="evidence")
+        events.append(IncidentEvent("stage_changed", inc, sig.ts))
+    if not events and old_evidence != inc.evidence:
+        events.append(IncidentEvent("evidence_updated", inc, sig.ts))
+    return events
+
+
+def _count_topics(inc: Incident, sig: Signal) -> None:
+    """Add the signal's bucket topics to the incident's totals, each bucket once."""
+    bucket = sig.evidence.get("bucket_start")
+    last = inc.kinds.get("_topics") or {}
+    same = bucket is not None and last.get("bucket") == bucket
+    before = last.get("topics") if same else None
+    inc.topic_totals = add_topics(inc.topic_totals, sig.evidence, before)
+    if bucket is not None:
+        inc.kinds["_topics"] = {"bucket": bucket, "topics": topic_counts(sig.evidence)}
+
+
+def _quiet(inc: Incident, sig: Signal, cfg: LifecycleConfig) -> list[IncidentEvent]:
+    """No active signal for ``quiet_seconds``: an FYI ends, a crisis asks a person."""
+    if inc.news == "fyi":
+        inc.status = "resolved"
+        inc.stage = "resolved"
+        inc.resolved_at = sig.ts
+        inc.resolved_by = None
+        inc.lower_since = None
+        note(inc, cfg, sig.ts, "resolved", by="quiet_period")
+        return [IncidentEvent("resolved", inc, sig.ts)]
+    events: list[IncidentEvent] = []
+    held = backlog_holds(inc)
+    if inc.stage in ("investigating", "identified"):
+        inc.stage_before, old, inc.stage = inc.stage, inc.stage, "monitoring"
+        note(
+            inc,
+            cfg,
+            sig.ts,
+            "stage_changed",
+            old=old,
+            new="monitoring",
+            by="quiet_period",
+            ask=None if held else "resolve",
+            held=held,
+        )
+        return [IncidentEvent("stage_changed", inc, sig.ts)]
+    asked = any(
+        e.get("type") == "resolve_suggested" or e.get("ask") == "resolve" for e in inc.timeline
+    )
+    if inc.stage == "monitoring" and not asked and not held:
+        note(inc, cfg, sig.ts, "resolve_suggested", quiet=round(sig.ts - inc.last_active_at))
+        events.append(IncidentEvent("resolve_suggested", inc, sig.ts))
+    return events
+
+
+def _expire(inc: Incident, ts: float, cfg: LifecycleConfig) -> None:
+    inc.status = "resolved"
+    inc.resolved_at = ts
+    inc.resolved_by = "expired"
+    note(inc, cfg, ts, "resolved", by="expired")
 
 
 def on_signal(
@@ -432,18 +352,26 @@ def on_signal(
     if current is None and not sig.active:
         return None, []  # the usual inactive signal: nothing to update, nothing to open
     key = current.key if current is not None and current.key else incident_key(sig, cfg)
-    sev = _effective_severity(sig)
+    sev = signal_severity(sig)
     floor = cfg.backlog_open_min_severity if sig.kind == "backlog" else cfg.open_min_severity
+    if news_kind(sig.kind, sig.evidence) == "fyi" and (current is None or current.news == "fyi"):
+        floor = max(floor, cfg.fyi_open_min_severity, key=severity_rank)
     opens = sig.active and severity_rank(sev) >= severity_rank(floor)
     if current is None:
         if not opens:
             return None, []
-        inc = _open(sig, cfg, key)
+        inc = _open(sig, cfg, key, sev)
         return inc, [IncidentEvent("opened", inc, sig.ts)]
 
-    inc = _copy(current)
-    if sig.kind == "backlog" and inc.kind != "backlog":
-        return inc, _join_backlog(inc, sig, cfg)
+    inc = copy_incident(current)
+    inc.event_time = max(inc.event_time, sig.ts)
+    if inc.status != "resolved":
+        if sig.kind == "backlog" and inc.kind != "backlog":
+            return inc, _join_backlog(inc, sig, cfg)
+        if inc.kind == "backlog" and sig.kind != "backlog":
+            if not opens:
+                return inc, []  # a backlog incident is quieted by its own signals
+            _adopt(inc, sig, cfg)
     if sig.ts < inc.updated_at:
         _add_point(inc, cfg, sig)
         return inc, []
@@ -453,118 +381,90 @@ def on_signal(
         assert inc.resolved_at is not None
         if not opens:
             return inc, []
-        if sig.ts - inc.resolved_at > cfg.reopen_seconds:
-            fresh = _open(sig, cfg, key)
+        if sig.ts - inc.resolved_at > cfg.reopen_seconds or inc.resolved_by == "expired":
+            fresh = _open(sig, cfg, key, sev)
             return fresh, [IncidentEvent("opened", fresh, sig.ts)]
         if inc.resolved_by is not None and severity_rank(sev) <= severity_rank(inc.severity):
             return current, []  # a person resolved it: only worse evidence reopens
         inc.status = "open"
+        inc.stage = "investigating"
+        inc.stage_before = None
         inc.resolved_at = None
         inc.resolved_by = None
         inc.acknowledged_by = None
         inc.snoozed_until = None
         inc.lower_since = None
-        _note(inc, cfg, sig.ts, "reopened", severity=sev)
+        note(inc, cfg, sig.ts, "reopened", severity=sev)
         events.append(IncidentEvent("reopened", inc, sig.ts))
+    elif (
+        opens
+        and inc.stage == "monitoring"
+        and sig.ts - inc.last_active_at >= cfg.expire_seconds
+        and sig.kind in (*_OWN, inc.kind)
+    ):
+        # Long quiet in monitoring and nobody closed it: this is a new outage.
+        _expire(inc, sig.ts, cfg)
+        fresh = _open(sig, cfg, key, sev)
+        return fresh, [
+            IncidentEvent("resolved", inc, sig.ts),
+            IncidentEvent("opened", fresh, sig.ts),
+        ]
 
     inc.updated_at = sig.ts
     _add_point(inc, cfg, sig)
+    _record_kind(inc, sig, sev)
 
     if inc.status == "snoozed" and inc.snoozed_until is not None and sig.ts >= inc.snoozed_until:
         inc.status = "open"
         inc.snoozed_until = None
-        _note(inc, cfg, sig.ts, "unsnoozed")
+        note(inc, cfg, sig.ts, "unsnoozed")
         events.append(IncidentEvent("unsnoozed", inc, sig.ts))
 
     if sig.active:
-        inc.last_active_at = sig.ts
-        old_evidence = inc.evidence
-        inc.evidence = {k: v for k, v in sig.evidence.items() if k != "history"}
-        if "backlog" in old_evidence and "backlog" not in inc.evidence:
-            inc.evidence["backlog"] = old_evidence["backlog"]
-        inc.topic = top_topic(sig.evidence) or inc.topic
-        inc.peak["observed"] = max(inc.peak.get("observed", 0.0), _num(sig.evidence, "observed"))
-        inc.peak["score"] = max(inc.peak.get("score", 0.0), sig.score)
-        if not events and old_evidence != inc.evidence:
-            events.append(IncidentEvent("evidence_updated", inc, sig.ts))
-    elif sig.ts - inc.last_active_at >= cfg.quiet_seconds:
-        inc.status = "resolved"
-        inc.resolved_at = sig.ts
-        inc.resolved_by = None
-        inc.lower_since = None
-        _note(inc, cfg, sig.ts, "resolved", by="quiet_period")
-        events.append(IncidentEvent("resolved", inc, sig.ts))
-        return inc, events
+        had = bool(events)
+        events.extend(
+            e for e in _fold_active(inc, sig, cfg) if not (had and e.type == "evidence_updated")
+        )
+    elif sig.ts - inc.last_active_at >= cfg.quiet_seconds and not _own_active(inc):
+        events.extend(_quiet(inc, sig, cfg))
+        if inc.status == "resolved":
+            return inc, events
 
-    new_sev = _next_severity(inc, sig, cfg)
+    new_sev = _next_severity(inc, cfg)
     if new_sev != inc.severity:
-        _note(inc, cfg, sig.ts, "severity_changed", old=inc.severity, new=new_sev)
+        note(inc, cfg, sig.ts, "severity_changed", old=inc.severity, new=new_sev)
         inc.severity = new_sev
         events.append(IncidentEvent("severity_changed", inc, sig.ts))
     return inc, events
 
 
-def _next_severity(inc: Incident, sig: Signal, cfg: LifecycleConfig) -> str:
+def _own_kinds(inc: Incident) -> tuple[str, ...]:
+    return ("backlog",) if inc.kind == "backlog" else _OWN
+
+
+def _own_active(inc: Incident) -> bool:
+    """Is any of the incident's own kinds still active in its latest decision?"""
+    return any(bool(inc.kinds.get(k, {}).get("active")) for k in _own_kinds(inc))
+
+
+def _seen(inc: Incident) -> int:
+    """The highest severity of the latest decision of each of the incident's own kinds."""
+    ranks = [severity_rank(str(inc.kinds.get(k, {}).get("severity"))) for k in _own_kinds(inc)]
+    return max(ranks, default=0)
+
+
+def _next_severity(inc: Incident, cfg: LifecycleConfig) -> str:
     """Rise at once; fall one level after ``downgrade_seconds`` of lower evidence."""
     cur = severity_rank(inc.severity)
-    sev = _effective_severity(sig)
-    seen = severity_rank(sev) if sig.active else 0
+    seen = _seen(inc)
     floor = severity_rank(cfg.open_min_severity)
     if seen >= cur:
         inc.lower_since = None
-        return sev if seen > cur else inc.severity
+        return SEVERITIES[seen] if seen > cur else inc.severity
     if inc.lower_since is None:
-        inc.lower_since = sig.ts
+        inc.lower_since = inc.updated_at
         return inc.severity
-    if sig.ts - inc.lower_since >= cfg.downgrade_seconds and cur > floor:
-        inc.lower_since = sig.ts
+    if inc.updated_at - inc.lower_since >= cfg.downgrade_seconds and cur > floor:
+        inc.lower_since = inc.updated_at
         return SEVERITIES[max(cur - 1, floor, seen)]
     return inc.severity
-
-
-def on_command(
-    current: Incident, cmd: Command, cfg: LifecycleConfig | None = None
-) -> tuple[Incident, list[IncidentEvent]]:
-    """Apply a person's command; a repeated or stale command changes nothing.
-
-    Commands for another incident id, unknown actions and any command on a
-    resolved incident are ignored (no events), so a replayed click is harmless.
-    """
-    cfg = cfg or LifecycleConfig()
-    if cmd.incident_id != current.id or cmd.action not in ACTIONS:
-        return current, []
-    if current.status == "resolved":
-        return current, []
-    inc = _copy(current)
-    inc.updated_at = max(inc.updated_at, cmd.ts)
-    if cmd.action == "ack":
-        if inc.status == "acknowledged":
-            return current, []
-        inc.status = "acknowledged"
-        inc.acknowledged_by = cmd.user
-        inc.snoozed_until = None
-        _note(inc, cfg, cmd.ts, "acknowledged", by=cmd.user)
-        return inc, [IncidentEvent("acknowledged", inc, cmd.ts)]
-    if cmd.action == "snooze":
-        minutes = cmd.minutes if cmd.minutes and cmd.minutes > 0 else cfg.snooze_default_minutes
-        minutes = min(minutes, cfg.max_snooze_minutes)
-        until = cmd.ts + minutes * 60.0
-        if inc.status == "snoozed" and inc.snoozed_until == until:
-            return current, []
-        inc.status = "snoozed"
-        inc.snoozed_until = until
-        _note(inc, cfg, cmd.ts, "snoozed", by=cmd.user, minutes=minutes)
-        return inc, [IncidentEvent("snoozed", inc, cmd.ts)]
-    if cmd.action == "unsnooze":
-        if inc.status != "snoozed":
-            return current, []
-        inc.status = "open"
-        inc.snoozed_until = None
-        _note(inc, cfg, cmd.ts, "unsnoozed", by=cmd.user)
-        return inc, [IncidentEvent("unsnoozed", inc, cmd.ts)]
-    inc.status = "resolved"
-    inc.resolved_at = cmd.ts
-    inc.resolved_by = cmd.user
-    inc.snoozed_until = None
-    _note(inc, cfg, cmd.ts, "resolved", by=cmd.user)
-    return inc, [IncidentEvent("resolved", inc, cmd.ts)]

@@ -35,7 +35,13 @@ from urllib.parse import parse_qs
 from slack_sdk.signature import Clock, SignatureVerifier
 
 from alerts.incidents import Command, incident_owner
-from alerts.slack_blocks import ACTION_ACK, ACTION_RESOLVE, ACTION_SNOOZE
+from alerts.slack_blocks import (
+    ACTION_ACK,
+    ACTION_FIX,
+    ACTION_IDENTIFY,
+    ACTION_RESOLVE,
+    ACTION_SNOOZE,
+)
 from alerts.status_blocks import (
     ACTION_APPROVE,
     ACTION_EDIT,
@@ -46,7 +52,13 @@ from alerts.status_blocks import (
 
 MAX_AGE_SECONDS = 300  # Slack's rule: refuse requests older than five minutes
 MAX_BODY_BYTES = 64 * 1024
-ACTIONS = {ACTION_ACK: "ack", ACTION_SNOOZE: "snooze", ACTION_RESOLVE: "resolve"}
+ACTIONS = {
+    ACTION_ACK: "ack",
+    ACTION_SNOOZE: "snooze",
+    ACTION_RESOLVE: "resolve",
+    ACTION_IDENTIFY: "identify",
+    ACTION_FIX: "fix",
+}
 
 
 class InteractionError(ValueError):
@@ -112,7 +124,9 @@ def parse_interaction(
     """Verify a Slack interactivity request and parse the button click into a Command.
 
     ``now`` is when the request arrived (POSIX seconds); it is checked against
-    Slack's timestamp and becomes the command's event time.
+    Slack's timestamp and kept as the click's time (``Command.ts``). The command is
+    applied at the incident's event time (:func:`alerts.stages.on_command`), so a
+    click during a replay lands where the replay is, not at the wall clock.
     """
     if len(body) > MAX_BODY_BYTES:
         raise BadRequest("body_too_large")

@@ -20,6 +20,7 @@ from alerts.escalation import main_key, plan
 from alerts.incidents import Incident
 from alerts.policy import Policy
 from alerts.slack_blocks import escape_mrkdwn
+from alerts.stages import draft_stage
 from alerts.status import (
     Draft,
     IncidentFacts,
@@ -28,7 +29,6 @@ from alerts.status import (
     next_update_at,
     reminder_due,
     render_drafts,
-    stage_for,
 )
 from alerts.status_blocks import draft_blocks, reminder_text
 
@@ -39,29 +39,50 @@ def _dt(ts: float) -> datetime:
 
 @dataclass
 class StatusState:
-    """Per incident: drafts offered, updates published, reminders sent."""
+    """Per incident: drafts offered, updates published, reminders sent.
+
+    Also what the notify worker needs after a restart or a rebalance: the brand
+    (the key the incident's events are partitioned by), ``closed_at`` (event time
+    the incident was resolved, for retention) and ``retry`` (what Slack has not
+    accepted yet: ``{"ts", "attempt", "due", "incident"}``, tried again with backoff).
+    """
 
     stages: list[str] = field(default_factory=list)
     drafts: dict[str, dict[str, Any]] = field(default_factory=dict)  # "lang:channel" -> Draft
     published: list[dict[str, Any]] = field(default_factory=list)
     next_update_at: float | None = None
+    brand: str | None = None
+    closed_at: float | None = None
+    retry: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "stages": self.stages,
             "drafts": self.drafts,
             "published": self.published[-20:],
             "next_update_at": self.next_update_at,
         }
+        if self.brand is not None:
+            out["brand"] = self.brand
+        if self.closed_at is not None:
+            out["closed_at"] = self.closed_at
+        if self.retry is not None:
+            out["retry"] = self.retry
+        return out
 
     @classmethod
     def from_dict(cls, d: dict[str, Any] | None) -> StatusState:
         d = d or {}
+        closed = d.get("closed_at")
+        retry = d.get("retry")
         return cls(
             stages=list(d.get("stages") or []),
             drafts=dict(d.get("drafts") or {}),
             published=list(d.get("published") or []),
             next_update_at=d.get("next_update_at"),
+            brand=None if d.get("brand") is None else str(d["brand"]),
+            closed_at=None if closed is None else float(closed),
+            retry=dict(retry) if isinstance(retry, dict) else None,
         )
 
 
@@ -119,8 +140,8 @@ def status_notifications(
     is planned again until Slack accepted it (dedup drops it afterwards).
     """
     out: list[Notification] = []
-    stage = stage_for(inc.status, inc.kind, inc.evidence)
-    if stage not in st.stages and not (stage == "resolved" and not st.stages):
+    stage = draft_stage(inc)
+    if stage is not None and stage not in st.stages and not (stage == "resolved" and not st.stages):
         drafts = render_drafts(facts_for(inc, stage, now), cfg)
         if drafts:
             st.stages.append(stage)
@@ -134,7 +155,7 @@ def status_notifications(
         due = _dt(st.next_update_at)
         # Planned on every event once due; dedup sends it once (the key names the due time).
         if reminder_due(_dt(last), inc.severity, _dt(now), cfg, False, due_at=due):
-            text = reminder_text(facts_for(inc, stage, now), due, cfg)
+            text = reminder_text(facts_for(inc, stage or inc.stage, now), due, cfg)
             out.append(
                 _thread_reply(
                     inc, policy, f"{inc.id}:next-update:{int(st.next_update_at)}", text, []
@@ -146,8 +167,18 @@ def status_notifications(
 def notifications(
     inc: Incident, st: StatusState, sent: SentLog, policy: Policy, cfg: StatusConfig, now: float
 ) -> list[Notification]:
-    """Everything that should go to Slack for ``inc`` at event time ``now``, in order."""
-    return [*plan(inc, policy, now, sent), *status_notifications(inc, st, cfg, policy, now)]
+    """Everything that should go to Slack for ``inc`` at event time ``now``, in order.
+
+    Drafts wait for the incident's main message (the policy's group_wait), so they are
+    written with its settled topic and land in its thread.
+    """
+    planned = plan(inc, policy, now, sent)
+    posted = main_key(inc.id, policy.primary_channel(inc.brand)) in sent or any(
+        n.action == "post" for n in planned
+    )
+    if not posted:
+        return planned
+    return [*planned, *status_notifications(inc, st, cfg, policy, now)]
 
 
 def approve(
@@ -197,7 +228,12 @@ def published_note(
     nxt = ""
     if pub.next_update_at is not None:
         nxt = f"; next update due {pub.next_update_at.astimezone(cfg.zone):%H:%M %Z}"
-    who = escape_mrkdwn(pub.approved_by)
+    # A Slack user id shows as the person's name (<@U…>); anything else as written.
+    who = (
+        f"<@{pub.approved_by}>"
+        if pub.approved_by[:1] in ("U", "W") and pub.approved_by.isalnum()
+        else escape_mrkdwn(pub.approved_by)
+    )
     text = (
         f":mega: Published ({pub.lang}, {pub.channel}) by {who}{nxt}:\n>{escape_mrkdwn(pub.text)}"
     )

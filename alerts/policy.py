@@ -3,8 +3,11 @@
 The schema (every key optional except ``tiers``; see ``alerts/data/escalation.yaml``)::
 
     version: 1
-    timezone: Europe/Helsinki          # for quiet hours
+    timezone: Europe/Helsinki          # quiet hours, chart; default: the deployment's timezone
     update_min_seconds: 300            # refresh an open message at most this often
+    group_wait_minutes: 5              # wait this long after an incident opens before its
+                                       # first post, gathering its signals (Alertmanager's
+                                       # group_wait); critical incidents post at once
     tiers:                             # in order; the first tier's channel is the primary
       - name: care
         channel: "#somecare-alerts"    # a tier with a channel posts its own message there
@@ -23,6 +26,8 @@ The schema (every key optional except ``tiers``; see ``alerts/data/escalation.ya
     silences:                          # maintenance windows
       - {name: "online bank upgrade", brands: [nordbank], kinds: [volume_surge],
          starts_at: "2026-03-07T20:00:00+02:00", ends_at: "2026-03-08T02:00:00+02:00"}
+    user_groups: {comms-lead: S0123ABC}  # "@comms-lead" in a mention pings <!subteam^S0123ABC>
+    users: {aino: U0AINO}              # "@aino" pings <@U0AINO>
     routes:                            # per-brand routing (fnmatch patterns)
       - {brands: ["nordbank"], channels: {care: "#nordbank-care"},
          mentions: {comms_lead: ["<@U9>"]}}
@@ -43,7 +48,9 @@ alerts.policy.PolicyError: tiers[0].after_minutes: must be >= 0
 from __future__ import annotations
 
 import fnmatch
-from dataclasses import dataclass, field
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, time
 from importlib import resources
 from pathlib import Path
@@ -134,6 +141,7 @@ class Policy:
     tiers: tuple[Tier, ...]
     timezone: str = "Europe/Helsinki"
     update_min_seconds: float = 300.0
+    group_wait_minutes: float = 0.0
     repeat_every_minutes: float | None = 30.0
     repeat_max_count: int = 6
     quiet_hours: tuple[QuietHours, ...] = ()
@@ -282,8 +290,38 @@ def _tier(raw: Any, key: str) -> Tier:
     )
 
 
-def parse_policy(raw: Any) -> Policy:
-    """Validate a decoded YAML document into a :class:`Policy`."""
+_GROUP_ID = re.compile(r"^S[A-Z0-9]{2,}$")
+_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+
+
+def _people(d: Mapping[str, Any]) -> dict[str, str]:
+    """``user_groups`` (name -> S…) and ``users`` (name -> U…) as ping texts by "@name"."""
+    out: dict[str, str] = {}
+    for section, pattern, fmt in (
+        ("user_groups", _GROUP_ID, "<!subteam^{}>"),
+        ("users", _USER_ID, "<@{}>"),
+    ):
+        for name, ident in _mapping(d.get(section, {}) or {}, section).items():
+            if not isinstance(ident, str) or not pattern.match(ident):
+                raise _fail(f"{section}.{name}", f"{ident!r} is not a Slack id ({pattern.pattern})")
+            out["@" + str(name).lstrip("@")] = fmt.format(ident)
+    return out
+
+
+def _pings(mentions: tuple[str, ...], people: dict[str, str], key: str) -> tuple[str, ...]:
+    """``@name`` -> the configured ``<!subteam^S…>`` / ``<@U…>``; other text as written.
+
+    A plain ``@name`` pings nobody in Slack: name it in ``user_groups`` or ``users``.
+    """
+    return tuple(people.get(m, m) for m in mentions)
+
+
+def parse_policy(raw: Any, default_timezone: str = "Europe/Helsinki") -> Policy:
+    """Validate a decoded YAML document into a :class:`Policy`.
+
+    ``default_timezone`` (the deployment's top-level ``timezone``) applies when the
+    policy file sets none of its own.
+    """
     d = _mapping(raw, "policy")
     _check_keys(
         d,
@@ -292,16 +330,19 @@ def parse_policy(raw: Any) -> Policy:
             "version",
             "timezone",
             "update_min_seconds",
+            "group_wait_minutes",
             "tiers",
             "repeat",
             "quiet_hours",
             "silences",
             "routes",
+            "user_groups",
+            "users",
         },
     )
     if d.get("version", 1) != 1:
         raise _fail("version", "only version 1 is supported")
-    tz_name = _req_str(d.get("timezone", "Europe/Helsinki"), "timezone")
+    tz_name = _req_str(d.get("timezone", default_timezone), "timezone")
     try:
         tz = ZoneInfo(tz_name)
     except (ZoneInfoNotFoundError, ValueError):
@@ -310,7 +351,12 @@ def parse_policy(raw: Any) -> Policy:
     raw_tiers = d.get("tiers")
     if not isinstance(raw_tiers, list) or not raw_tiers:
         raise _fail("tiers", "must be a non-empty list")
-    tiers = tuple(_tier(t, f"tiers[{i}]") for i, t in enumerate(raw_tiers))
+    people = _people(d)
+    parsed = [_tier(t, f"tiers[{i}]") for i, t in enumerate(raw_tiers)]
+    tiers = tuple(
+        replace(t, mention=_pings(t.mention, people, f"tiers[{i}].mention"))
+        for i, t in enumerate(parsed)
+    )
     if tiers[0].channel is None:
         raise _fail("tiers[0].channel", "the first tier needs a channel (the primary)")
     names = [t.name for t in tiers]
@@ -386,7 +432,12 @@ def parse_policy(raw: Any) -> Policy:
             Route(
                 brands=_str_list(rd.get("brands"), f"{key}.brands"),
                 channels={str(k): _channel(v, f"{key}.channels.{k}") for k, v in chans.items()},
-                mentions={str(k): _str_list(v, f"{key}.mentions.{k}") for k, v in ments.items()},
+                mentions={
+                    str(k): _pings(
+                        _str_list(v, f"{key}.mentions.{k}"), people, f"{key}.mentions.{k}"
+                    )
+                    for k, v in ments.items()
+                },
             )
         )
 
@@ -394,6 +445,7 @@ def parse_policy(raw: Any) -> Policy:
         tiers=tiers,
         timezone=tz_name,
         update_min_seconds=_num(d.get("update_min_seconds", 300), "update_min_seconds"),
+        group_wait_minutes=_num(d.get("group_wait_minutes", 0), "group_wait_minutes"),
         repeat_every_minutes=every_f,
         repeat_max_count=max_count,
         quiet_hours=tuple(quiet),
@@ -402,8 +454,14 @@ def parse_policy(raw: Any) -> Policy:
     )
 
 
-def load_policy(path: str | Path | None = None) -> Policy:
-    """Read and validate a policy file; ``None`` loads the packaged default."""
+def load_policy(
+    path: str | Path | None = None, *, default_timezone: str = "Europe/Helsinki"
+) -> Policy:
+    """Read and validate a policy file; ``None`` loads the packaged default.
+
+    The policy's time zone (quiet hours, the chart's time axis) is its own ``timezone``
+    if it sets one, else ``default_timezone`` (the deployment's top-level setting).
+    """
     if path is None:
         text = resources.files("alerts").joinpath("data/escalation.yaml").read_text("utf-8")
         where = "alerts/data/escalation.yaml"
@@ -418,6 +476,6 @@ def load_policy(path: str | Path | None = None) -> Policy:
     except yaml.YAMLError as e:
         raise PolicyError(f"{where}: not valid YAML ({e})") from None
     try:
-        return parse_policy(raw)
+        return parse_policy(raw, default_timezone)
     except PolicyError as e:
         raise PolicyError(f"{where}: {e}") from None

@@ -34,6 +34,8 @@ BUTTON_VALUE_LIMIT = 2000
 ACTION_ACK = "spikewatch_ack"
 ACTION_SNOOZE = "spikewatch_snooze"
 ACTION_RESOLVE = "spikewatch_resolve"
+ACTION_IDENTIFY = "spikewatch_identify"
+ACTION_FIX = "spikewatch_fix"
 SNOOZE_MINUTES = 60
 
 KIND_TITLES = {
@@ -121,9 +123,14 @@ def _count(v: Any) -> str:
 
 
 def title(inc: Incident) -> str:
+    """Stable: the opening kind, the brand and the dominant topic (with hysteresis).
+
+    An FYI (a spike without complaints) says so first.
+    """
     kind = KIND_TITLES.get(inc.kind, inc.kind.replace("_", " ").capitalize())
     topic = f" · {inc.topic}" if inc.topic else ""
-    return f"{kind} – {inc.brand}{topic}"
+    fyi = "FYI: " if inc.news == "fyi" else ""
+    return f"{fyi}{kind} – {inc.brand}{topic}"
 
 
 def summary_text(inc: Incident, now: float) -> str:
@@ -189,40 +196,45 @@ def _topics_text(inc: Incident) -> str:
     return escape_mrkdwn(inc.topic) if inc.topic else "–"
 
 
-def action_buttons(inc: Incident) -> dict[str, Any]:
-    """Acknowledge / Snooze / Resolve; the value carries the incident id."""
-    return {
-        "type": "actions",
-        "block_id": f"incident_actions:{inc.id}",
-        "elements": [
-            {
-                "type": "button",
-                "action_id": ACTION_ACK,
-                "text": {"type": "plain_text", "text": "Acknowledge"},
-                "style": "primary",
-                "value": inc.id,
-            },
-            {
-                "type": "button",
-                "action_id": ACTION_SNOOZE,
-                "text": {"type": "plain_text", "text": f"Snooze {SNOOZE_MINUTES // 60} h"},
-                "value": f"{inc.id}|{SNOOZE_MINUTES}",
-            },
-            {
-                "type": "button",
-                "action_id": ACTION_RESOLVE,
-                "text": {"type": "plain_text", "text": "Resolve"},
-                "style": "danger",
-                "value": inc.id,
-                "confirm": {
-                    "title": {"type": "plain_text", "text": "Resolve incident?"},
-                    "text": {"type": "plain_text", "text": "Notifications for it stop."},
-                    "confirm": {"type": "plain_text", "text": "Resolve"},
-                    "deny": {"type": "plain_text", "text": "Cancel"},
-                },
-            },
-        ],
+def _button(action_id: str, label: str, value: str, style: str | None = None) -> dict[str, Any]:
+    b: dict[str, Any] = {
+        "type": "button",
+        "action_id": action_id,
+        "text": {"type": "plain_text", "text": label},
+        "value": value,
     }
+    if style:
+        b["style"] = style
+    return b
+
+
+def action_buttons(inc: Incident) -> dict[str, Any]:
+    """Acknowledge / Snooze, and the stage buttons; every value carries the incident id.
+
+    The stage buttons are the ones that move it on from where it is:
+    "Cause identified" (investigating), "Fix deployed" (investigating, identified),
+    "Resolved" (always; refused while a joined backlog is over its clear limit).
+    """
+    elements: list[dict[str, Any]] = []
+    if inc.status == "open":
+        elements.append(_button(ACTION_ACK, "Acknowledge", inc.id, "primary"))
+    elements.append(
+        _button(ACTION_SNOOZE, f"Snooze {SNOOZE_MINUTES // 60} h", f"{inc.id}|{SNOOZE_MINUTES}")
+    )
+    if inc.news == "crisis":
+        if inc.stage in ("investigating", "monitoring"):
+            elements.append(_button(ACTION_IDENTIFY, "Cause identified", inc.id))
+        if inc.stage in ("investigating", "identified"):
+            elements.append(_button(ACTION_FIX, "Fix deployed", inc.id))
+    resolve = _button(ACTION_RESOLVE, "Resolved", inc.id, "danger")
+    resolve["confirm"] = {
+        "title": {"type": "plain_text", "text": "Resolve incident?"},
+        "text": {"type": "plain_text", "text": "A resolved draft is offered; alerts for it stop."},
+        "confirm": {"type": "plain_text", "text": "Resolved"},
+        "deny": {"type": "plain_text", "text": "Cancel"},
+    }
+    elements.append(resolve)
+    return {"type": "actions", "block_id": f"incident_actions:{inc.id}", "elements": elements}
 
 
 def incident_blocks(inc: Incident, now: float, *, note: str | None = None) -> list[dict[str, Any]]:
@@ -248,6 +260,7 @@ def incident_blocks(inc: Incident, now: float, *, note: str | None = None) -> li
         observed += f" (×{ratio:.1f})"
     pairs = [
         ("Status", f"{emoji} {status}"),
+        ("Stage" if inc.news == "crisis" else "News", inc.stage if inc.news == "crisis" else "FYI"),
         ("Severity", inc.severity),
         ("Mentions per bucket", observed),
         (
@@ -298,6 +311,12 @@ EVENT_LINES = {
     "resolved": "Resolved",
     "reopened": "Reopened: the evidence is back ({severity})",
     "evidence_updated": "Backlog: {backlog}",
+    "stage_changed": "Stage: {old} → {new}",
+    "resolve_suggested": (
+        "Quiet for {quiet_text}: if it is over, press *Resolved* for the resolved draft"
+    ),
+    "resolve_refused": "Not resolved: {reason}",
+    "news_changed": "Complaints now: this is a crisis, not only news",
 }
 
 
@@ -311,13 +330,30 @@ def timeline_text(entry: dict[str, Any]) -> str | None:
     values = {k: escape_mrkdwn(str(v)) for k, v in entry.items()}
     values.setdefault("by", "someone")
     values.setdefault("minutes", "?")
+    values["quiet_text"] = fmt_duration(_num(entry.get("quiet")) or 0.0)
     try:
         line = fmt.format(**values)
     except (KeyError, IndexError):
         line = str(entry.get("type"))
+    by = entry.get("by")
     if entry.get("type") == "resolved":
-        by = entry.get("by")
-        line += " (quiet period)" if by in (None, "quiet_period") else f" by <@{escape_mrkdwn(by)}>"
+        if by == "expired":
+            line += " (watched quietly too long; a new outage opens a new incident)"
+        else:
+            line += (
+                " (quiet period)" if by in (None, "quiet_period") else f" by <@{escape_mrkdwn(by)}>"
+            )
+    elif entry.get("type") == "stage_changed":
+        if by == "quiet_period":
+            line += " (quiet period: is the fix holding?)"
+            if entry.get("ask") == "resolve":
+                line += " If it is over, press *Resolved* for the resolved draft."
+            elif entry.get("held"):
+                line += f" Not over yet: {escape_mrkdwn(str(entry['held']))}."
+        elif by == "evidence":
+            line += " (the evidence is back)"
+        elif by:
+            line += f" by <@{escape_mrkdwn(by)}>"
     return trim(f"{line} · {fmt_time(float(entry.get('ts') or 0.0))}", SECTION_LIMIT)
 
 

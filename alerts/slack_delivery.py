@@ -3,17 +3,21 @@
 :class:`SlackDelivery` wraps a synchronous ``slack_sdk.WebClient`` (``base_url``
 may point at any Slack-compatible server, e.g. ``tests/slackfake.py``):
 
-- 429 honours ``Retry-After`` (slack-sdk's ``RateLimitErrorRetryHandler``, which
-  is off by default, is turned on here) while the wait fits the deadline;
-- 500/502/503/504 retry with exponential backoff until ``max_wait_seconds``;
-- connection errors retry; a read timeout retries only for idempotent methods
-  (a timed-out ``chat.postMessage`` may have been posted: it is reported as
-  ``error="timeout"``, ``retryable=True`` and never blindly re-sent here);
-- ``ok: false`` is logged and counted, never retried;
+- one retry handler (:class:`_RetryHandler`) for every call: 429 honours
+  ``Retry-After``, 500/502/503/504 and connection errors back off exponentially,
+  all while the wait fits ``max_wait_seconds``; a read timeout retries only for
+  idempotent methods (a timed-out ``chat.postMessage`` may have been posted: it
+  is reported as ``error="timeout"``, ``retryable=True`` and never blindly re-sent);
+- :meth:`SlackDelivery.find_posted` looks a main message up by the metadata
+  attached to it (``conversations.history`` with ``include_all_metadata``), so
+  the notify pipeline adopts a message Slack took instead of posting it twice;
+- ``ok: false`` is logged and counted (``spikewatch_slack_errors_total{error}``),
+  never retried here: :func:`alerts.notify_stages.heals` decides whether the
+  pipeline tries again later;
 - about one message per ``per_channel_interval`` seconds per channel, as Slack
-  asks, with short bursts of up to ``per_channel_burst`` (as Slack allows): the
-  first post of a new incident does not wait behind the thread replies of the
-  last one;
+  asks (``per_channel_burst`` allows short bursts; 1 by default). With a
+  ``pacer`` (e.g. the deployment-wide one in ``streams/pacing.py``) the wait is
+  the pacer's;
 - tokens never appear in logs, reprs or error texts (:func:`redact`).
 
 :class:`ConsoleDelivery` is the dry run: with no token it prints what would be
@@ -34,11 +38,7 @@ from urllib.error import URLError
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackRequestError
-from slack_sdk.http_retry.builtin_handlers import (
-    ConnectionErrorRetryHandler,
-    RateLimitErrorRetryHandler,
-    ServerErrorRetryHandler,
-)
+from slack_sdk.http_retry.handler import RetryHandler
 from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
@@ -51,6 +51,8 @@ __all__ = ["ConsoleDelivery", "DeliveryResult", "SlackDelivery", "make_delivery"
 log = logging.getLogger(__name__)
 
 METHODS = (
+    "conversations.history",
+    "conversations.list",
     "chat.postMessage",
     "chat.update",
     "chat.postEphemeral",
@@ -68,7 +70,60 @@ OUTCOMES = (
     "connection_error",
     "deadline",
 )
-IDEMPOTENT = ("chat.update", "auth.test", "files.getUploadURLExternal", "files.info")
+IDEMPOTENT = (
+    "chat.update",
+    "auth.test",
+    "files.getUploadURLExternal",
+    "files.info",
+    "conversations.history",
+    "conversations.list",
+)
+# The label set of spikewatch_slack_errors_total: the errors that heal
+# (alerts.notify_stages.HEALING_ERRORS), the usual permanent ones, local outcomes.
+ERROR_LABELS = (
+    "invalid_auth",
+    "account_inactive",
+    "token_revoked",
+    "token_expired",
+    "channel_not_found",
+    "not_in_channel",
+    "is_archived",
+    "missing_scope",
+    "ratelimited",
+    "internal_error",
+    "invalid_blocks",
+    "msg_too_long",
+    "timeout",
+    "connection_error",
+    "server_error",
+    "other",
+)
+AUTH_HELP = {
+    "invalid_auth": "the token is not valid (mistyped, from another workspace, or Slack is "
+    "refusing it for now)",
+    "not_authed": "no token reached Slack",
+    "account_inactive": "the bot user or workspace is deactivated",
+    "token_revoked": "the token was revoked (app uninstalled?): install the app again and set "
+    "the new SLACK_BOT_TOKEN",
+    "token_expired": "the token expired (token rotation is on): set a fresh SLACK_BOT_TOKEN",
+    "missing_scope": "the app lacks an OAuth scope (chat:write, files:write, channels:history, "
+    "channels:read)",
+}
+
+
+def explain_auth_error(error: str | None) -> str:
+    """A sentence for the operator about a failed ``auth.test`` (never the token itself).
+
+    >>> explain_auth_error("token_revoked").startswith("the token was revoked")
+    True
+    """
+    if error in AUTH_HELP:
+        return AUTH_HELP[error]
+    if error in ("timeout", "connection_error", "deadline") or (error or "").startswith("http_"):
+        return "Slack could not be reached (check SLACK_API_URL and the network)"
+    return f"Slack answered {error!r}"
+
+
 _TOKEN = re.compile(r"xox[a-z]-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+")
 
 
@@ -90,6 +145,7 @@ class _Deadline(threading.local):
     retries: int = 0
     last_status: int = 0
     gave_up: str | None = None
+    pending: tuple[str, float] | None = None
 
 
 def _method(request: HttpRequest) -> str:
@@ -109,13 +165,40 @@ def _retry_after(response: HttpResponse | None) -> float:
     return 1.0
 
 
-class _RateLimitHandler(RateLimitErrorRetryHandler):
-    """slack-sdk's 429 handler, bounded by the call's deadline and our sleep."""
+_CONNECTION_ERRORS = (URLError, ConnectionResetError, RemoteDisconnected, TimeoutError)
+_SERVER_ERRORS = (500, 502, 503, 504)
+
+
+class _RetryHandler(RetryHandler):
+    """The one retry rule of every call, bounded by the call's deadline.
+
+    - 429: wait what ``Retry-After`` says (``rate_limited``);
+    - 500/502/503/504: exponential backoff (``server_error``);
+    - connection failures: exponential backoff (``connection_error``); a read
+      timeout only for idempotent methods -- a timed-out ``chat.postMessage`` may
+      have been posted, and is looked up by its metadata before any re-post.
+
+    slack-sdk runs every handler for every failure; this one decides and waits.
+    """
 
     def __init__(self, owner: SlackDelivery) -> None:
         super().__init__(max_retry_count=owner.max_retries)
         self._owner = owner
 
+    def _reason(
+        self, request: HttpRequest, response: HttpResponse | None, error: Exception | None
+    ) -> tuple[str, float] | None:
+        attempt = self._owner._call.retries
+        if response is not None and response.status_code == 429:
+            return "rate_limited", _retry_after(response)
+        if response is not None and response.status_code in _SERVER_ERRORS:
+            return "server_error", self._owner._backoff(attempt)
+        if error is not None and isinstance(error, _CONNECTION_ERRORS):
+            if isinstance(error, TimeoutError) and _method(request) not in IDEMPOTENT:
+                return None
+            return "connection_error", self._owner._backoff(attempt)
+        return None
+
     def _can_retry(
         self,
         *,
@@ -124,9 +207,11 @@ class _RateLimitHandler(RateLimitErrorRetryHandler):
         response: HttpResponse | None = None,
         error: Exception | None = None,
     ) -> bool:
-        if not super()._can_retry(state=state, request=request, response=response, error=error):
+        why = self._reason(request, response, error)
+        if why is None or state.current_attempt >= self.max_retry_count:
             return False
-        return self._owner._fits(_retry_after(response), "rate_limited")
+        self._owner._call.pending = why
+        return self._owner._fits(why[1], why[0])
 
     def prepare_for_next_attempt(
         self,
@@ -137,76 +222,8 @@ class _RateLimitHandler(RateLimitErrorRetryHandler):
         error: Exception | None = None,
     ) -> None:
         state.next_attempt_requested = True
-        self._owner._wait(_retry_after(response), "rate_limited")
-        state.increment_current_attempt()
-
-
-class _ServerErrorHandler(ServerErrorRetryHandler):
-    """5xx with exponential backoff until the deadline."""
-
-    def __init__(self, owner: SlackDelivery) -> None:
-        super().__init__(max_retry_count=owner.max_retries)
-        self._owner = owner
-
-    def _can_retry(
-        self,
-        *,
-        state: RetryState,
-        request: HttpRequest,
-        response: HttpResponse | None = None,
-        error: Exception | None = None,
-    ) -> bool:
-        if response is None or response.status_code not in (500, 502, 503, 504):
-            return False
-        return self._owner._fits(self._owner._backoff(state.current_attempt), "server_error")
-
-    def prepare_for_next_attempt(
-        self,
-        *,
-        state: RetryState,
-        request: HttpRequest,
-        response: HttpResponse | None = None,
-        error: Exception | None = None,
-    ) -> None:
-        state.next_attempt_requested = True
-        self._owner._wait(self._owner._backoff(state.current_attempt), "server_error")
-        state.increment_current_attempt()
-
-
-class _ConnectionHandler(ConnectionErrorRetryHandler):
-    """Connection failures retry; a read timeout only for idempotent methods."""
-
-    def __init__(self, owner: SlackDelivery) -> None:
-        super().__init__(
-            max_retry_count=owner.max_retries,
-            error_types=[URLError, ConnectionResetError, RemoteDisconnected, TimeoutError],
-        )
-        self._owner = owner
-
-    def _can_retry(
-        self,
-        *,
-        state: RetryState,
-        request: HttpRequest,
-        response: HttpResponse | None = None,
-        error: Exception | None = None,
-    ) -> bool:
-        if not super()._can_retry(state=state, request=request, response=response, error=error):
-            return False
-        if isinstance(error, TimeoutError) and _method(request) not in IDEMPOTENT:
-            return False
-        return self._owner._fits(self._owner._backoff(state.current_attempt), "connection_error")
-
-    def prepare_for_next_attempt(
-        self,
-        *,
-        state: RetryState,
-        request: HttpRequest,
-        response: HttpResponse | None = None,
-        error: Exception | None = None,
-    ) -> None:
-        state.next_attempt_requested = True
-        self._owner._wait(self._owner._backoff(state.current_attempt), "connection_error")
+        reason, wait = self._owner._call.pending or ("connection_error", 0.0)
+        self._owner._wait(wait, reason)
         state.increment_current_attempt()
 
 
@@ -220,13 +237,16 @@ class SlackDelivery:
         *,
         max_wait_seconds: float = 30.0,
         per_channel_interval: float = 1.0,
-        per_channel_burst: int = 3,
-        timeout: int = 10,
+        per_channel_burst: int = 1,
+        timeout: float = 10,
         max_retries: int = 5,
         backoff_seconds: float = 0.5,
         registry: Any = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
+        pacer: Callable[[str], None] | None = None,
+        lookup_pages: int = 3,
+        user_agent_suffix: str | None = None,
     ) -> None:
         if not isinstance(token, str) or not token.strip():
             raise ValueError("token must be a non-empty string (use ConsoleDelivery for a dry run)")
@@ -248,6 +268,9 @@ class SlackDelivery:
         self._pace_lock = threading.Lock()
         self._next_slot: dict[str, float] = {}
         self._channel_ids: dict[str, str] = {}
+        self.pacer = pacer
+        self.identity: dict[str, Any] = {}
+        self.lookup_pages = lookup_pages
         self.counts: Counter[str] = Counter()
         url = base_url or "https://slack.com/api/"
         if not url.endswith("/"):
@@ -255,14 +278,11 @@ class SlackDelivery:
         self.client = WebClient(
             token=token,
             base_url=url,
-            timeout=timeout,
-            retry_handlers=[
-                _ConnectionHandler(self),
-                _RateLimitHandler(self),
-                _ServerErrorHandler(self),
-            ],
+            timeout=timeout,  # type: ignore[arg-type]  # urllib takes a float
+            retry_handlers=[_RetryHandler(self)],
+            user_agent_suffix=user_agent_suffix,
         )
-        self._requests = self._retries = None
+        self._requests = self._retries = self._errors = None
         if registry is not None:
             from prometheus_client import Counter as PromCounter
 
@@ -283,6 +303,14 @@ class SlackDelivery:
                     self._requests.labels(m, o)
             for o in ("rate_limited", "server_error", "connection_error"):
                 self._retries.labels(o)
+            self._errors = PromCounter(
+                "spikewatch_slack_errors_total",
+                "Slack calls that failed, by Slack's error code (a fixed set; others 'other').",
+                ["error"],
+                registry=registry,
+            )
+            for e in ERROR_LABELS:
+                self._errors.labels(e)
 
     def __repr__(self) -> str:
         return f"SlackDelivery(base_url={self.client.base_url!r}, token=***)"
@@ -316,6 +344,12 @@ class SlackDelivery:
         intervals before that.
         """
         key = self._channel_ids.get(channel, channel)
+        if self.pacer is not None:
+            if key == channel and channel.startswith("#"):
+                cid = self.channel_id(channel)  # one key per channel for every worker
+                key = cid if isinstance(cid, str) else channel
+            self.pacer(key)
+            return
         interval = self.per_channel_interval
         with self._pace_lock:
             now = self._clock()
@@ -369,6 +403,11 @@ class SlackDelivery:
         self.counts[outcome] += 1
         if self._requests is not None:
             self._requests.labels(method if method in METHODS else "files.upload", outcome).inc()
+        if not result.ok and self._errors is not None:
+            err = str(result.error)
+            if outcome == "server_error":
+                err = "server_error"
+            self._errors.labels(err if err in ERROR_LABELS else "other").inc()
         if not result.ok:
             log.warning(
                 "slack %s failed: %s (status %s, attempts %s%s)",
@@ -472,8 +511,100 @@ class SlackDelivery:
         return result
 
     def auth_test(self) -> DeliveryResult:
-        """Check the token at start-up (``ok`` false with ``invalid_auth`` if wrong)."""
-        result, _ = self._invoke("auth.test", lambda: self.client.auth_test())
+        """Check the token (``ok`` false with ``invalid_auth`` if wrong); who the bot is
+        goes to :attr:`identity`."""
+        result, resp = self._invoke("auth.test", lambda: self.client.auth_test())
+        if result.ok:
+            self.identity = {k: _get(resp, k) for k in ("team", "team_id", "user", "bot_id")}
+        return result
+
+    def channel_id(self, channel: str) -> str | DeliveryResult | None:
+        """The id of ``channel`` (a name like ``#care`` or an id); ``None`` if Slack has none.
+
+        Names are looked up once with ``conversations.list`` and cached.
+        """
+        if channel in self._channel_ids:
+            return self._channel_ids[channel]
+        bare = channel.lstrip("#")
+        if bare[:1] in ("C", "G", "D") and bare[1:].isalnum() and bare.isupper():
+            return bare
+        cursor: str | None = None
+        for _ in range(20):
+            result, resp = self._invoke(
+                "conversations.list",
+                lambda c=cursor: self.client.conversations_list(  # type: ignore[misc]
+                    types="public_channel,private_channel",
+                    exclude_archived=True,
+                    limit=1000,
+                    cursor=c,
+                ),
+            )
+            if not result.ok:
+                return result
+            for c in _get(resp, "channels") or []:
+                if isinstance(c, dict) and c.get("name") == bare and c.get("id"):
+                    cid = str(c["id"])
+                    with self._pace_lock:
+                        self._channel_ids[channel] = cid
+                    return cid
+            cursor = (_get(resp, "response_metadata") or {}).get("next_cursor") or None
+            if not cursor:
+                break
+        return None
+
+    def find_posted(self, n: Notification) -> DeliveryResult | None:
+        """The message already posted for ``n``, found by its metadata, or ``None``.
+
+        Looks through the newest ``lookup_pages`` pages (200 top-level messages
+        each) of the channel's history for a message whose ``event_type`` and
+        ``event_payload.incident_id`` match ``n``'s metadata. A failed look-up is
+        returned as a failed result (the caller tries later rather than risk a
+        second copy); a look-up Slack does not allow at all (``missing_scope``,
+        ``not_allowed_token_type``) returns ``None``, i.e. post, and says so.
+        """
+        etype = n.metadata.get("event_type")
+        payload = n.metadata.get("event_payload") or {}
+        iid = payload.get("incident_id") if isinstance(payload, dict) else None
+        if not etype or not iid:
+            return None
+        cid = self.channel_id(n.channel)
+        if isinstance(cid, DeliveryResult):
+            return self._lookup_failed(cid)
+        if cid is None:
+            return None  # no such channel yet: nothing can be there
+        cursor: str | None = None
+        for _ in range(max(1, self.lookup_pages)):
+            result, resp = self._invoke(
+                "conversations.history",
+                lambda c=cursor: self.client.conversations_history(  # type: ignore[misc]
+                    channel=cid, limit=200, include_all_metadata=True, cursor=c
+                ),
+            )
+            if not result.ok:
+                return self._lookup_failed(result)
+            for m in _get(resp, "messages") or []:
+                meta = m.get("metadata") if isinstance(m, dict) else None
+                if not isinstance(meta, dict) or meta.get("event_type") != etype:
+                    continue
+                got = meta.get("event_payload") or {}
+                if isinstance(got, dict) and got.get("incident_id") == iid and m.get("ts"):
+                    self.counts["adopted"] += 1
+                    log.info("found %s already posted (ts %s): adopting it", n.dedup_key, m["ts"])
+                    return DeliveryResult(ok=True, ts=str(m["ts"]), channel=cid, status=200)
+            cursor = (_get(resp, "response_metadata") or {}).get("next_cursor") or None
+            if not cursor:
+                break
+        return None
+
+    def _lookup_failed(self, result: DeliveryResult) -> DeliveryResult | None:
+        if result.error in ("missing_scope", "not_allowed_token_type", "unknown_method"):
+            if not self.counts["lookup_unavailable"]:
+                log.warning(
+                    "cannot look messages up (%s): a post that timed out may be posted twice",
+                    result.error,
+                )
+            self.counts["lookup_unavailable"] += 1
+            return None
         return result
 
 

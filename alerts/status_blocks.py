@@ -262,13 +262,23 @@ def reminder_text(facts: IncidentFacts, due_at: datetime, cfg: StatusConfig) -> 
     else:
         rel = f"{-minutes} min overdue"
     topic = facts.topic or "general"
+    nxt = NEXT_STAGE_BUTTON.get(facts.stage)
+    move = f" If things moved on, press *{nxt[1]}* for the *{nxt[0]}* draft." if nxt else ""
     return (
         f":alarm_clock: Next public update for *{escape_mrkdwn(facts.brand_display)}* "
-        f"({topic}, {facts.stage}, {facts.severity}) is due at "
-        f"{when(local_due, local_now, 'en')} ({when(local_due, local_now, 'fi')}), {rel}. "
-        "The last update promised it: post a new one even if nothing has changed, "
-        "or move the incident to its next stage for a new draft."
+        f"({topic}, {facts.severity}) is due at "
+        f"{when(local_due, local_now, 'en')} ({when(local_due, local_now, 'fi')}), {rel}: "
+        f"post the *{facts.stage}* update (its draft is in this thread), even if nothing has "
+        f"changed.{move}"
     )
+
+
+# The stage a button moves to, and the button's label (alerts.slack_blocks).
+NEXT_STAGE_BUTTON = {
+    "investigating": ("identified", "Cause identified"),
+    "identified": ("monitoring", "Fix deployed"),
+    "monitoring": ("resolved", "Resolved"),
+}
 
 
 def loading_modal(ref: ActionRef) -> dict[str, Any]:

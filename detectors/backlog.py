@@ -80,6 +80,11 @@ class BacklogConfig:
     service_hours: tuple[int, int] | None = None
     weekend_service_hours: tuple[int, int] | None = None
     tz: str = "Europe/Helsinki"
+    # Response tracking configured for this brand: judge the backlog from the start.
+    # Otherwise (the default) the backlog signal stays off until the brand's own replies
+    # have been seen: a feed without replies reads "answered 0/h" all day, and that is
+    # no backlog (issue 15).
+    response_tracking: bool = False
 
     def __post_init__(self) -> None:
         positive = {
@@ -192,6 +197,8 @@ class ResponseTracker:
     record), and the expiry heap is rebuilt on load rather than stored.
     """
 
+    replies_seen = 0  # class default: states saved before the backlog gate
+
     def __init__(self, brand: str, config: BacklogConfig | None = None) -> None:
         if not brand:
             raise ValueError("brand must be non-empty")
@@ -207,6 +214,20 @@ class ResponseTracker:
         self._now = -math.inf
         self._first_ts = math.inf
         self._next_emit = -math.inf
+        self.replies_seen = 0  # brand replies seen (the backlog gate: see ``tracking``)
+
+    @property
+    def tracking(self) -> str:
+        """Whether the backlog is judged: ``configured``, ``replies_seen`` or ``off``.
+
+        ``off`` until a reply of the brand's own has been seen (or
+        ``BacklogConfig.response_tracking`` is set): without reply data every
+        mention that needs an answer looks unanswered. Signals are still emitted
+        (inactive, ``evidence["tracking"] == "off"``) so metrics and the demo can say so.
+        """
+        if self.config.response_tracking:
+            return "configured"
+        return "replies_seen" if self.replies_seen else "off"
 
     # -- input ---------------------------------------------------------------------------
 
@@ -235,6 +256,7 @@ class ResponseTracker:
 
     def _reply(self, target: str, ts: float, channel: str) -> list[ResponseEvent]:
         key = id_hash(target)
+        self.replies_seen += 1
         if key in self._early or key in self._done:
             return []  # a second reply, or a redelivered one
         self._count(channel, ts, 1)
@@ -377,6 +399,9 @@ class ResponseTracker:
         allowed = max(1.0, cfg.min_backlog, cfg.overdue_share * window_inflow)
         late = overdue / allowed if busy else 0.0
         x = max(pace, late)
+        tracking = self.tracking
+        if tracking == "off":
+            x = 0.0  # no reply data for this brand: nothing to judge the backlog by
         score = 1.0 if math.isinf(x) else x / (1.0 + x)
         active = x >= 1.0
         if not active:
@@ -390,7 +415,9 @@ class ResponseTracker:
         message = self._message(
             inflow, answered, backlog, clears, overdue, pace >= 1.0, late >= 1.0
         )
-        if elapsed is None:
+        if tracking == "off":
+            message = "backlog off: no replies from the brand seen yet, " + message
+        elif elapsed is None:
             message += " (outside service hours)"
         channels: dict[str, int] = {}
         for _, ch in self._open.values():
@@ -406,6 +433,7 @@ class ResponseTracker:
             "clear_limit_seconds": cfg.clear_limit_seconds,
             "reason": "pace" if pace >= 1.0 else "promise" if late >= 1.0 else None,
             "backlog_by_channel": channels,
+            "tracking": tracking,
             "message": message,
         }
         return Signal(self.brand, "backlog", now, score, active, severity, evidence)

@@ -36,26 +36,31 @@ or ``"brand|channel"``) into :class:`~detectors.signals.Signal` objects:
   A run of silence then costs microseconds per hour, not a close per bucket.
   With ``quiet_run_min_buckets=None`` every bucket is closed one at a time,
   with its two signals, as before both rules.
-* ``active`` means "this bucket is anomalous": the detector's raw score
-  reached the kind's threshold. Every bucket of a long storm is active, so
-  the incident it opened stays open; de-duplicating alerts is the incident
-  lifecycle's job (one incident per brand and kind), not the monitor's.
-* Early alerting: inside the open bucket, as soon as the partial count is
-  already significant against the expected count of the *whole* bucket, an
-  active signal is emitted at once (``evidence["partial"] is True``), at most
-  once per bucket and kind. The volume score rises with the count, so a
-  bucket's first ``DIRECT_COUNTS`` mentions (all that most buckets of a
-  sparse key hold) are scored directly and from then on the monitor finds
-  the count that would alert once per bucket (and again after each close)
-  instead of scoring every mention; the negative score can only
-  rise on a negative mention, so it is scored on those only, and with the
-  storm test alone (a slow burn is decided on closed buckets).
-* Warm-up: during the key's first ``volume_warmup_seconds`` (two days: the
-  daily shape is not learnt yet, and on simulated streams the first two
-  mornings' ramps looked like surges) a volume signal is active only when the
-  bucket also holds ``volume_warmup_min_ratio`` (4) times its expected count,
-  so an outage alerts from the first day and a morning ramp does not;
-  negative bursts need no day shape.
+* Decisions (issue 15): the count tests of :mod:`detectors.window` decide.
+  Volume: the exact negative-binomial tail of the last 5/10/15/30/60 minutes
+  against an hour-of-day profile x weekday x level with a learnt dispersion;
+  negative: the beta-binomial tail of the windows' negatives against the
+  key's learnt share; the smallest p-value pays for the five windows. The
+  log-ratio :class:`~detectors.volume.VolumeSurgeDetector` still learns and
+  explains (the bucket's expected count and ratio in the evidence; it alone
+  scores ``spikewatch score-series``), and the negative detector's CUSUM
+  catches slow burns at bucket close. One ``sensitivity`` setting
+  (``fewer`` / ``balanced`` / ``more``, a false-incident budget per
+  brand-week) sets the alarm levels; a window test's score is
+  ``s / (s + level)`` (0.5 at the level, the live thresholds).
+* ``active`` means "this bucket is anomalous": the score reached the kind's
+  threshold. Every bucket of a long storm is active, so the incident it
+  opened stays open; de-duplicating alerts is the incident lifecycle's job
+  (one incident per brand and kind), not the monitor's.
+* Early alerting: every mention runs the window tests (a normal bound skips
+  the exact tail almost always; the negative test runs on negative mentions
+  only, since more mentions at the same negative count only lower it); the
+  first that reaches the threshold emits an active signal at once
+  (``evidence["partial"] is True``), at most once per bucket and kind.
+* Warm-up: during the key's first ``volume_warmup_seconds`` (two days) the
+  count tests take a large dispersion and a volume alarm needs an absolute
+  excess of mentions in its window, never a ratio on a fraction of one
+  expected mention.
 * Severity (from the evidence): ``none`` when not active; ``critical`` when
   the ratio is >= 8 and at least 100 mentions (volume) or the negative share
   is >= 0.6 with at least 50 negatives (negative); ``high`` for a ratio >= 4
@@ -98,11 +103,11 @@ from detectors.negative import NegativeBurstDetector
 from detectors.signals import Signal
 from detectors.terms import EmergingTerms
 from detectors.volume import VolumeSurgeDetector
+from detectors.window import NO_TEST, SENSITIVITY, WindowCounts, WindowTest
 
 MAX_SAMPLES = 3
 MAX_TOPICS = 20
 SAMPLE_CHARS = 200
-DIRECT_COUNTS = 2  # an open bucket with at most this many mentions is scored, not searched
 QUIET_Z_MARGIN = 0.25  # a quiet hour is learnt at once only this far (in z) below alerting
 
 
@@ -117,8 +122,9 @@ class MonitorConfig:
     max_late_seconds: float = 3600.0
     max_gap_buckets: int = 2016  # one week of 5-minute buckets
     early_alert: bool = True
-    volume_warmup_seconds: float = 2 * 86400.0  # first two days: only gross volume surges alert
-    volume_warmup_min_ratio: float = 4.0  # ... at least this many times the expected count
+    # First two days: the count tests take a large dispersion and volume alerts need an
+    # absolute excess of mentions (detectors.window), never a ratio on a tiny expected count.
+    volume_warmup_seconds: float = 2 * 86400.0
     tz: str = "UTC"
     holidays: frozenset[str] = field(default_factory=frozenset)
     level_halflife_seconds: float = 3600.0
@@ -128,8 +134,8 @@ class MonitorConfig:
     # Negative bursts (see detectors.negative): clustering of mentions, the
     # shift of the negative odds the slow-burn test looks for, and its alarm level.
     negative_rho: float = 0.01
-    negative_odds_ratio: float = 2.0
-    negative_drift_threshold: float = 8.0
+    negative_odds_ratio: float = 4.0
+    negative_drift_threshold: float | None = None  # None: the sensitivity's
     terms_capacity: int = 100
     # Quiet runs (module docstring): this many empty buckets due at once are
     # learnt in closed form (None: every bucket one at a time, with its signals) ...
@@ -137,6 +143,9 @@ class MonitorConfig:
     # ... except within this many buckets of an active signal (the incident
     # lifecycle needs their inactive signals to resolve and downgrade on time).
     quiet_run_exact_buckets: int = 36
+    # One sensitivity setting for the count tests (detectors.window): a false-incident
+    # budget per brand-week, ``fewer`` / ``balanced`` / ``more``.
+    sensitivity: str = "balanced"
 
     def __post_init__(self) -> None:
         if self.bucket_seconds <= 0:
@@ -151,14 +160,15 @@ class MonitorConfig:
             raise ValueError("max_gap_buckets must be >= 1")
         if self.volume_warmup_seconds < 0:
             raise ValueError("volume_warmup_seconds must be >= 0")
-        if self.volume_warmup_min_ratio < 1:
-            raise ValueError("volume_warmup_min_ratio must be >= 1")
         if self.quiet_run_min_buckets is not None and self.quiet_run_min_buckets < 2:
             raise ValueError("quiet_run_min_buckets must be >= 2 (or None)")
         if self.quiet_run_exact_buckets < 0:
             raise ValueError("quiet_run_exact_buckets must be >= 0")
+        if self.sensitivity not in SENSITIVITY:
+            raise ValueError(f"sensitivity must be one of {sorted(SENSITIVITY)}")
         self.volume_detector()  # the detectors check their own parameters
         self.negative_detector()
+        self.window_detector()
 
     def volume_detector(self) -> VolumeSurgeDetector:
         """The volume-surge detector these settings describe."""
@@ -179,7 +189,17 @@ class MonitorConfig:
             score_half=self.score_half,
             rho=self.negative_rho,
             odds_ratio=self.negative_odds_ratio,
-            cusum_threshold=self.negative_drift_threshold,
+            cusum_threshold=self.negative_drift_threshold or SENSITIVITY[self.sensitivity][2],
+        )
+
+    def window_detector(self) -> WindowCounts:
+        """The multi-window count tests these settings describe (they decide alerts)."""
+        return WindowCounts(
+            self.bucket_seconds,
+            sensitivity=self.sensitivity,
+            tz=self.tz,
+            holidays=self.holidays,
+            warmup_seconds=self.volume_warmup_seconds,
         )
 
 
@@ -193,16 +213,10 @@ class _Bucket:
         "start",
         "topics",
         "total",
-        "trigger",
-        "trigger_at",
     )
 
     def __init__(self, start: float) -> None:
         self.start = start
-        # Smallest count that would raise an early volume alert, valid while
-        # the detectors have learnt ``trigger_at`` buckets (-1: not known yet).
-        self.trigger = math.inf
-        self.trigger_at = -1
         self.total = 0
         self.negative = 0
         self.topics: Counter[str] = Counter()
@@ -246,6 +260,10 @@ def severity(kind: str, active: bool, ev: dict[str, Any]) -> str:
         return "medium" if share >= 2 * base else "low"
     ratio = float(ev.get("ratio") or 0.0)
     observed = float(ev.get("observed") or 0.0)
+    wexp = float(ev.get("window_expected") or 0.0)
+    if wexp > 0.0:  # a window test decided: its window speaks for the surge
+        wobs = float(ev.get("window_observed") or 0.0)
+        ratio, observed = max(ratio, wobs / wexp), max(observed, wobs)
     if ratio >= 8 and observed >= 100:
         return "critical"
     if ratio >= 4:
@@ -269,6 +287,7 @@ class KeyMonitor:
         c = self.config
         self.volume = c.volume_detector()
         self.negative = c.negative_detector()
+        self.window = c.window_detector()
         self.terms = EmergingTerms(c.terms_capacity)
         self.buckets: dict[float, _Bucket] = {}
         self.watermark = -math.inf
@@ -277,7 +296,6 @@ class KeyMonitor:
         self.late = 0
         self.dropped = 0
         self.closed = 0  # buckets learnt: the detectors' state changes only then
-        self._trigger_ratio = 2.0  # last volume trigger / expected count (a search hint)
         self.last_active = -math.inf
 
     # -- input ---------------------------------------------------------------
@@ -304,9 +322,11 @@ class KeyMonitor:
         if bucket is None:
             bucket = self.buckets[start] = _Bucket(start)
         bucket.add(em)
+        neg = em.is_negative
+        self.window.add_count(ts, 1, 1 if neg else 0)
         self.terms.update(em.enrichment.terms, ts)
         if self.config.early_alert:
-            out.extend(self._early(bucket, ts, em.is_negative))
+            out.extend(self._early(bucket, ts, neg))
         return out
 
     def advance(self, ts: float) -> list[Signal]:
@@ -391,7 +411,11 @@ class KeyMonitor:
         assert start is not None
         assert self.first_start is not None
         c, bs = self.config, self.config.bucket_seconds
-        if start + 2 * bs > due or start + bs <= self.last_active + c.quiet_run_exact_buckets * bs:
+        if (
+            start + 2 * bs > due
+            or start + bs <= self.last_active + c.quiet_run_exact_buckets * bs
+            or self._window_hot(start)
+        ):
             return self._close(_Bucket(start))
         neg_score, tests = self.negative.assess_empty()
         if neg_score >= c.negative_threshold:
@@ -401,8 +425,24 @@ class KeyMonitor:
         if not self.volume.learn_empty(start, math.inf if warming else c.volume_threshold):
             return self._close(_Bucket(start))
         self.negative.learn_empty(start, tests)
+        self.window.learn_empty(start, 1)
         self.closed += 1
         return []
+
+    def _window_hot(self, start: float) -> bool:
+        """Could the windows that end with this empty bucket be active (mentions in them)?"""
+        if not self._window_recent(start):
+            return False
+        win, at = self.window, start + self.config.bucket_seconds - 1e-6
+        if win.volume_score(win.volume(at)) >= self.config.volume_threshold:
+            return True
+        nt = win.negative(at, self.negative.baseline_share)
+        return win.negative_score(nt) >= self.config.negative_threshold
+
+    def _window_recent(self, start: float) -> bool:
+        """Mentions within the widest window before this bucket's end: its windows may score."""
+        head = self.window.head
+        return head >= 0 and (head + 1) * 60.0 > start + self.config.bucket_seconds - 3600.0
 
     def _learn_quiet(self, start: float, k: int, z_limit: float) -> int:
         """Learn up to ``k`` empty buckets at once if none can be active; return how many."""
@@ -414,9 +454,12 @@ class KeyMonitor:
             >= self.config.negative_threshold
         ):
             return 0  # a drift alarm goes on through silence: every bucket is active
+        if self._window_recent(start):
+            return 0
         n = self.volume.learn_quiet(start, k, z_limit)
         if n:
             self.negative.learn_quiet(n, start + (n - 1) * self.config.bucket_seconds)
+            self.window.learn_empty(start, n)
         return n
 
     # -- decisions -----------------------------------------------------------
@@ -444,36 +487,6 @@ class KeyMonitor:
         ev["bucket_seconds"] = self.config.bucket_seconds
         return ev
 
-    def _warming(self, kind: str, b: _Bucket) -> bool:
-        """In a key's first days only a gross surge may alert on volume.
-
-        The daily shape is not learnt yet, so an ordinary morning ramp looks like
-        a surge; an outage that multiplies the volume by
-        ``volume_warmup_min_ratio`` or more still alerts from the first day.
-        """
-        if (
-            kind != "volume_surge"
-            or self.first_start is None
-            or b.start >= self.first_start + self.config.volume_warmup_seconds
-        ):
-            return False
-        ratio = self.config.volume_warmup_min_ratio
-        if b.total < ratio:
-            return True  # below the ratio of the smallest expected count (1): no need to ask
-        expected = max(1.0, self.volume.expected(b.start + self.config.bucket_seconds / 2))
-        return b.total < ratio * expected
-
-    def _signal(self, b: _Bucket, kind: str, score: float, ts: float, partial: bool) -> Signal:
-        warming = self._warming(kind, b)
-        active = score >= self._threshold(kind) and not warming
-        if active:
-            self.last_active = max(self.last_active, ts)
-        ev = self._evidence(b, kind, ts) if active else self._light_evidence(b, kind)
-        ev["partial"] = partial
-        if warming:
-            ev["warming_up"] = True
-        return Signal(self.key, kind, ts, round(score, 6), active, severity(kind, active, ev), ev)
-
     def _threshold(self, kind: str) -> float:
         c = self.config
         return c.volume_threshold if kind == "volume_surge" else c.negative_threshold
@@ -484,113 +497,98 @@ class KeyMonitor:
         ev["bucket_start"] = b.start
         return ev
 
-    def _volume_hot(self, b: _Bucket) -> bool:
-        """Does the bucket's count reach the volume threshold now?
-
-        A bucket's first ``DIRECT_COUNTS`` mentions (all that most buckets of a
-        sparse key ever hold) are scored directly, once each; from then on the
-        trigger count is searched once per bucket and close. The same answer:
-        the score rises with the count.
-        """
-        if b.trigger_at != self.closed and b.total <= DIRECT_COUNTS:
-            return self.volume.reaches(b.start, self.config.volume_threshold)(float(b.total))
-        return b.total >= self._volume_trigger(b)
-
-    def _volume_trigger(self, b: _Bucket) -> float:
-        """Smallest count of ``b`` whose volume score reaches the threshold.
-
-        The score rises with the count and the detector learns only when a
-        bucket closes, so one search per bucket (and per close) replaces a
-        score per mention.
-        """
-        if b.trigger_at != self.closed:
-            b.trigger_at = self.closed
-            reaches = self.volume.reaches(b.start, self.config.volume_threshold)
-
-            def hot(x: int) -> bool:
-                return reaches(float(x))
-
-            # Gallop from a guess (the last trigger-to-expected ratio seen), then
-            # bisect: a handful of scores per bucket.
-            mu = self.volume.expected(b.start)
-            guess = self._trigger_ratio * mu
-            g = max(1, math.ceil(guess))
-            step = 1
-            if hot(g):
-                lo, hi = g - 1, g
-                while lo > 0 and hot(lo):
-                    hi, lo = lo, max(0, lo - step)
-                    step *= 2
-            else:
-                lo, hi = g, g + 1
-                while not hot(hi):
-                    lo, hi = hi, hi + step
-                    step *= 2
-                    if hi > 1 << 24:
-                        b.trigger = math.inf
-                        return b.trigger
-            while hi - lo > 1:  # invariant: lo is quiet (or 0), hi is hot
-                mid = (lo + hi) // 2
-                lo, hi = (lo, mid) if hot(mid) else (mid, hi)
-            b.trigger = float(hi)
-            if mu > 1.0:
-                self._trigger_ratio = hi / mu
-        return b.trigger
-
     def _early(self, b: _Bucket, ts: float, negative: bool) -> list[Signal]:
-        out = []
-        if (
-            "volume_surge" not in b.early
-            and not self._warming("volume_surge", b)
-            and self._volume_hot(b)
-        ):
-            vol = self._observations(b)[0]
-            out.extend(self._early_signal(b, "volume_surge", self.volume.score_one(vol), ts))
+        """The window count tests at this mention (``detectors.window``), once per bucket."""
+        out: list[Signal] = []
+        win = self.window
+        if "volume_surge" not in b.early:
+            t = win.volume(ts)
+            if t is not NO_TEST:
+                out.extend(self._early_signal(b, "volume_surge", win.volume_score(t), ts, t))
         # More mentions at the same negative count only lower the negative
         # score: it can first pass the threshold on a negative mention. Early,
-        # only the storm test: a slow burn is decided on closed buckets.
+        # the window test; the slow-burn CUSUM is decided on closed buckets.
         if negative and "negative_burst" not in b.early:
-            neg = self._observations(b)[1]
-            score = self.negative.storm_score(neg)
-            out.extend(self._early_signal(b, "negative_burst", score, ts))
+            t = win.negative(ts, self.negative.baseline_share)
+            if t.surprise > 0.0:
+                out.extend(self._early_signal(b, "negative_burst", win.negative_score(t), ts, t))
         return out
 
-    def _early_signal(self, b: _Bucket, kind: str, score: float, ts: float) -> list[Signal]:
+    def _early_signal(
+        self, b: _Bucket, kind: str, score: float, ts: float, t: WindowTest
+    ) -> list[Signal]:
         if score < self._threshold(kind):
             return []
         b.early.add(kind)
-        return [self._signal(b, kind, score, ts, partial=True)]
+        self.last_active = max(self.last_active, ts)
+        ev = self._evidence(b, kind, ts)
+        ev.update(self.window.evidence(t, kind))
+        ev["partial"] = True
+        return [Signal(self.key, kind, ts, round(score, 6), True, severity(kind, True, ev), ev)]
 
     def _close(self, b: _Bucket) -> list[Signal]:
         end = b.start + self.config.bucket_seconds
         vol, neg = self._observations(b)
+        win = self.window
+        at = end - 1e-6  # the windows that end with the bucket
         # Score, explain, then learn (winsorised inside: a surge does not teach
-        # the baseline); each detector computes what the three share once.
+        # the baseline); each detector computes what the three share once. The
+        # window count tests decide; the log-ratio detector explains (expected
+        # count of the bucket) and the CUSUM catches slow burns.
+        vt = win.volume(at)
         va = self.volume.assess(vol)
-        out = [self._closed_signal(b, "volume_surge", va.score, va.evidence, end)]
+        out = [self._closed_signal(b, "volume_surge", win.volume_score(vt), va.evidence, end, vt)]
         self.volume.learn_assessed(va)
+        p0 = self.negative.baseline_share
+        nt = win.negative(at, p0)
         na = self.negative.assess(neg)
-        out.append(self._closed_signal(b, "negative_burst", na.score, na.evidence, end))
+        cus = float(na.evidence["cusum"])
+        drift = cus / (cus + self.negative.cusum_threshold)
+        nscore = win.negative_score(nt)
+        if drift > nscore:
+            nt = NO_TEST
+        out.append(
+            self._closed_signal(b, "negative_burst", max(nscore, drift), na.evidence, end, nt)
+        )
         self.negative.learn_assessed(na)
+        hot = bool(b.early) or any(sig.active for sig in out)
+        win.learn_bucket(b.start, float(b.total), float(b.negative), p0, hot)
         self.closed += 1
         return out
 
     def _closed_signal(
-        self, b: _Bucket, kind: str, score: float, light: dict[str, Any], ts: float
+        self,
+        b: _Bucket,
+        kind: str,
+        score: float,
+        light: dict[str, Any],
+        ts: float,
+        t: WindowTest,
     ) -> Signal:
         """:meth:`_signal` of a closing bucket, given its detector's own evidence."""
-        warming = self._warming(kind, b)
-        active = score >= self._threshold(kind) and not warming
+        warming = self.window.warming
+        active = score >= self._threshold(kind)
         if active:
             self.last_active = max(self.last_active, ts)
             ev = self._evidence(b, kind, ts)
         else:
             ev = light
             ev["bucket_start"] = b.start
+        if t.width:
+            ev.update(self.window.evidence(t, kind))
+        elif kind == "negative_burst":
+            ev["test"] = "drift" if ev.get("cusum") else ev.get("test", "window")
         ev["partial"] = False
         if warming:
             ev["warming_up"] = True
+        elif active and kind == "volume_surge" and self._young(b):
+            ev["warmup"] = True  # passed the warm-up gate; alerts/impact.py caps it at medium
         return Signal(self.key, kind, ts, round(score, 6), active, severity(kind, active, ev), ev)
+
+    def _young(self, b: _Bucket) -> bool:
+        """Is the bucket inside the key's warm-up period (the day shape not learnt yet)?"""
+        start = self.first_start
+        return start is not None and b.start < start + self.config.volume_warmup_seconds
 
     def stats(self) -> dict[str, int]:
         """Counters for metrics: mentions counted late and dropped."""

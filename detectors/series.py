@@ -69,6 +69,39 @@ def raw_scores(
     return out
 
 
+def window_scores(
+    rows: Iterable[tuple[str, float]], config: MonitorConfig | None = None
+) -> list[float]:
+    """The live worker's volume *decision* per row: the window count tests (ungated).
+
+    Since issue 15 the live worker decides volume alerts by the window count
+    tests of :mod:`detectors.window`; a row is one closed bucket, its count put
+    in the bucket's last minute, so the windows of 5-60 minutes that end with
+    it hold 1-12 buckets. ``spikewatch score-series`` keeps scoring the
+    log-ratio detector (:func:`raw_scores`, the NAB-tuned figure); this is for
+    ``tests/bench/bench_detect.py``, which prints both on NAB.
+    """
+    cfg = config or MonitorConfig()
+    win = cfg.window_detector()
+    bs = float(cfg.bucket_seconds)
+    out: list[float] = []
+    for stamp, value in rows:
+        try:
+            x = float(value)
+        except (TypeError, ValueError):
+            x = math.nan
+        ts = parse_timestamp(stamp)
+        if not math.isfinite(x) or x < 0.0 or not math.isfinite(ts):
+            out.append(0.0)
+            continue
+        end = ts + bs
+        win.add_count(end - 1.0, round(x))
+        score = min(1.0, max(0.0, win.volume_score(win.volume(end - 1e-3))))
+        out.append(score)
+        win.learn_bucket(ts, x, 0.0, 0.15, score >= cfg.volume_threshold)
+    return out
+
+
 def score_series(
     rows: Iterable[tuple[str, float]],
     config: MonitorConfig | None = None,

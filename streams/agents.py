@@ -49,6 +49,7 @@ from alerts.incidents import Command, Incident, on_command
 from detectors.keystate import KeyState
 from detectors.mention import EnrichedMention, InvalidMention, Mention, parse_mention
 from detectors.signals import Signal
+from streams import bulk
 from streams.web import dead_letter
 
 if TYPE_CHECKING:
@@ -99,9 +100,9 @@ def partition_of(key: bytes, partitions: int) -> int:
     return int((murmur2(key) & 0x7FFFFFFF) % partitions)
 
 
-def _where(event: Any) -> dict[str, Any]:
-    msg = event.message
-    return {"topic": msg.topic, "partition": msg.partition, "offset": msg.offset}
+def _where(rec: Any) -> dict[str, Any]:
+    """A record's coordinates (an aiokafka record of a bulk batch, or a Faust message)."""
+    return {"topic": rec.topic, "partition": rec.partition, "offset": rec.offset}
 
 
 def check_time(m: Mention, now: float, max_age_days: float, max_future: float) -> None:
@@ -375,7 +376,8 @@ def register(app: faust.App, ctx: Context) -> None:
     @app.agent(t["mentions"], name="enrich_detect")
     async def enrich_detect(stream: Any) -> None:
         """Validate, enrich and detect a batch in one pass (one Kafka hop, not two)."""
-        async for events in stream.take_events(BATCH, within=BATCH_WITHIN):
+        # One fetched batch of one partition per event (streams/bulk.py, issue 20).
+        async for events in bulk.batches(stream, around=metrics.batch):
             _hook_commit()
             async with lock:
                 await _batch(events)
@@ -408,7 +410,7 @@ def register(app: faust.App, ctx: Context) -> None:
                 continue
             good.append((ev, m))
         for ev in events:
-            p, o = ev.message.partition, ev.message.offset
+            p, o = ev.partition, ev.offset
             seen_offset[p] = max(seen_offset.get(p, -1), o)
         metrics.observe_stage("validate", time.perf_counter() - started)
         if not good:
@@ -431,7 +433,7 @@ def register(app: faust.App, ctx: Context) -> None:
                 st, urgent = done
                 was = touched.get(m.brand)
                 urgent = urgent or (was is not None and was[2])
-                touched[m.brand] = (st, ev.message.partition, urgent)
+                touched[m.brand] = (st, ev.partition, urgent)
             newest[m.brand] = max(newest.get(m.brand, 0.0), em.ts)
             watermark[0] = max(watermark[0], em.ts)
             own_watermark[0] = max(own_watermark[0], em.ts)
@@ -505,7 +507,7 @@ def register(app: faust.App, ctx: Context) -> None:
                 value=json.dumps(
                     {
                         "type": action,
-                        "ts": max(cur.updated_at, float(d.get("ts") or 0)),
+                        "ts": cur.now,  # the brand's event time, not the click's wall time
                         "incident": cur.to_dict(),
                         "command": d,
                     },

@@ -25,7 +25,7 @@ from alerts.policy import Policy, load_policy
 from alerts.status import StatusConfig, load_status_config
 from detectors.backlog import BacklogConfig
 from detectors.text import Enricher
-from streams import agents, codec, notify, web
+from streams import agents, bulk, codec, notify, web
 from streams.metrics import Metrics
 from streams.settings import Deployment, Settings
 
@@ -126,6 +126,8 @@ def faust_options(settings: Settings) -> dict[str, Any]:
         "broker_commit_interval": 1.0,
         "table_cleanup_interval": 3600.0,
         "processing_guarantee": settings.processing_guarantee,
+        # The bulk intake of ``mentions`` (issue 20): fetch size, wait for a batch in flight.
+        **bulk.OPTIONS,
     }
 
 
@@ -134,14 +136,16 @@ def create_app(settings: Settings, deployment: Deployment) -> tuple[faust.App, C
     codec.register()
     # faust.web stays on for its server's lifecycle; our own routes replace its /table.
     app = faust.App(faust_app_id(settings), web_enabled=True, **faust_options(settings))
+    # ``mentions`` arrives as one event per fetched batch (streams/bulk.py, issue 20).
+    bulk.install(app, [settings.topic("mentions")])
     registry = CollectorRegistry()
-    policy = load_policy(deployment.escalation)
+    policy = load_policy(deployment.escalation, default_timezone=deployment.timezone)
     status_cfg = load_status_config(deployment.status)
     ctx = Context(
         settings=settings,
         deployment=deployment,
         engine=engine_config(deployment),
-        enricher=Enricher(deployment.topics),
+        enricher=Enricher(deployment.topics, languages=deployment.languages),
         metrics=Metrics(
             registry,
             brands=deployment.brands,
@@ -162,6 +166,8 @@ def create_app(settings: Settings, deployment: Deployment) -> tuple[faust.App, C
             value_serializer="raw",
             partitions=settings.partitions,
         )
+    # Batches of up to 4,000 mentions per event: a buffer of a few (streams/bulk.py).
+    bulk.limit_buffer(ctx.topics["mentions"])
     ctx.tables["state"] = _table(app, "state", settings.partitions, "spikewatch_state")
     for name in ("incidents", "sent", "status"):
         ctx.tables[name] = _table(app, name, settings.partitions, "json")

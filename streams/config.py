@@ -102,8 +102,8 @@ DETECTOR_DOCS: dict[str, str] = {
     "max_late_seconds": "mentions later than this are dead-lettered as too late",
     "max_gap_buckets": "a silence longer than this many buckets restarts the baseline",
     "early_alert": "score a surge inside the open bucket, before it closes",
-    "volume_warmup_seconds": "first seconds of a brand: only gross volume surges alert",
-    "volume_warmup_min_ratio": "... at least this many times the expected count",
+    "volume_warmup_seconds": "first seconds of a brand: volume alerts need an absolute excess",
+    "sensitivity": "fewer / balanced / more: the false-incident budget per brand-week",
     "holidays": "dates (YYYY-MM-DD) scored with the weekend's profile",
     "level_halflife_seconds": "half-life of the volume baseline's level",
     "volume_scales": "bucket multiples the volume detector looks at",
@@ -111,7 +111,7 @@ DETECTOR_DOCS: dict[str, str] = {
     "min_negative": "negative mentions a bucket needs before a burst can open",
     "negative_rho": "clustering of mentions (beta-binomial overdispersion)",
     "negative_odds_ratio": "shift of the negative odds the slow-burn test looks for",
-    "negative_drift_threshold": "alarm level of the slow-burn test",
+    "negative_drift_threshold": "alarm level of the slow-burn test (null: the sensitivity's)",
     "terms_capacity": "surging-term candidates kept per brand",
     "quiet_run_min_buckets": "empty buckets due at once learnt in closed form (null: one by one)",
     "quiet_run_exact_buckets": "... except within this many buckets of an active signal",
@@ -132,6 +132,7 @@ BACKLOG_DOCS: dict[str, str] = {
     "overdue_share": "share of open mentions past the promise that raises a signal",
     "service_hours": "[start, end) local hours the team is on duty (null: around the clock)",
     "weekend_service_hours": "the same for Saturday and Sunday",
+    "response_tracking": "judge the backlog from the start (default: once replies are seen)",
 }
 
 STATUS_DOCS: dict[str, str] = {

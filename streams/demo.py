@@ -21,11 +21,29 @@ import urllib.request
 from datetime import UTC, datetime, timedelta
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from detectors.mention import format_time, parse_time
 from streams.settings import load_settings
 
 SCENARIO = "data/demo_nordbank_outage.ndjson"
+DEMO_USER = "demo"  # who clicks on the user's behalf
+
+# The demo's comms team, at these times of the bundled scenario (UTC; the outage starts
+# at 08:00): (time of day, action, button). The demo replays up to each time, waits until
+# the worker's incidents got there, and clicks on the user's behalf.
+CLICKS = (
+    ("08:16", "ack", "Acknowledge"),
+    ("08:31", "identify", "Cause identified"),
+    ("09:26", "fix", "Fix deployed"),
+)
+# What a click shows on the incidents topic once the worker applied it.
+EFFECTS = {
+    "ack": ("acknowledged",),
+    "identify": ("stage_changed",),
+    "fix": ("stage_changed",),
+    "resolve": ("resolved", "resolve_refused"),
+}
 
 
 def _say(msg: str) -> None:
@@ -46,6 +64,194 @@ def shifted_scenario(dest: Path, end: datetime) -> tuple[int, float]:
             o["created_at"] = format_time(t + delta)
             f.write(json.dumps(o, ensure_ascii=False) + "\n")
     return len(objs), (max(times) - min(times)).total_seconds()
+
+
+class Clicker:
+    """Presses the incident's buttons on the user's behalf, as the demo's script says.
+
+    It reads the worker's ``incidents`` topic (the newest event time there, the open
+    incidents, what happened to them) and writes the same ``incident.commands``
+    record a Slack click would. The worker applies it at the incident's event time,
+    exactly like a person's click.
+    """
+
+    def __init__(self, bootstrap: str, prefix: str) -> None:
+        self.bootstrap = bootstrap
+        self.prefix = prefix
+        self.incidents: dict[str, dict[str, Any]] = {}
+        self.events: list[tuple[str, str]] = []  # (incident id, event type)
+        self.newest = 0.0  # the newest event time seen on the incidents topic
+        self.signal_time = 0.0  # ... and on the signals topic (the detectors' progress)
+        self.seen_at = time.monotonic()
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True, name="demo-clicker")
+        self._producer: Any = None
+
+    def start(self) -> None:
+        from kafka import KafkaProducer
+
+        self._producer = KafkaProducer(bootstrap_servers=self.bootstrap.split(","), acks="all")
+        self.thread.start()
+
+    def _run(self) -> None:
+        from kafka import KafkaConsumer
+
+        consumer = KafkaConsumer(
+            self.prefix + "incidents",
+            self.prefix + "signals",
+            bootstrap_servers=self.bootstrap.split(","),
+            auto_offset_reset="earliest",
+            enable_auto_commit=False,
+            group_id=None,
+            consumer_timeout_ms=300,
+        )
+        try:
+            while not self.stop.is_set():
+                for rec in consumer:
+                    d = json.loads(rec.value)
+                    if rec.topic.endswith(".signals") or rec.topic == "signals":
+                        self.signal_time = max(self.signal_time, float(d.get("ts") or 0.0))
+                        self.seen_at = time.monotonic()
+                    else:
+                        self._see(d)
+        finally:
+            consumer.close()
+
+    def _see(self, d: dict[str, Any]) -> None:
+        self.newest = max(self.newest, float(d.get("ts") or 0.0))
+        self.seen_at = time.monotonic()
+        inc = d.get("incident")
+        if isinstance(inc, dict) and inc.get("id"):
+            self.incidents[str(inc["id"])] = inc
+            self.events.append((str(inc["id"]), str(d.get("type"))))
+
+    def wait_for(self, event_time: float, timeout: float = 180.0, idle: float = 30.0) -> bool:
+        """Wait until the worker's incidents reached ``event_time`` (False: gave up)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.newest >= event_time:
+                return True
+            if self.signal_time >= event_time and not self._open():
+                time.sleep(3.0)  # the detectors got there and nothing is open
+                return self.newest >= event_time
+            if time.monotonic() - self.seen_at > idle:
+                return False  # nothing moves any more
+            time.sleep(0.2)
+        return False
+
+    def _open(self) -> bool:
+        return any(i.get("status") != "resolved" for i in self.incidents.values())
+
+    def click(self, action: str, button: str, timeout: float = 60.0) -> int:
+        """Press ``button`` on every open crisis; wait until the worker applied it."""
+        targets = [
+            i
+            for i in self.incidents.values()
+            if i.get("news") == "crisis" and i.get("status") != "resolved"
+        ]
+        if not targets:
+            _say(f"(no open incident to press [{button}] on)")
+            return 0
+        before = len(self.events)
+        for inc in targets:
+            record = {
+                "brand": inc["brand"],
+                "key": inc["key"],
+                "incident_id": inc["id"],
+                "user": DEMO_USER,
+                "ts": time.time(),
+                "action": action,
+            }
+            _say(f"pressing [{button}] on {inc['brand']}'s incident on your behalf")
+            self._producer.send(
+                self.prefix + "incident.commands",
+                key=str(inc["brand"]).encode(),
+                value=json.dumps(record).encode(),
+            )
+        self._producer.flush()
+        deadline = time.monotonic() + timeout
+        want = EFFECTS[action]
+        while time.monotonic() < deadline:
+            if any(t in want for _, t in self.events[before:]):
+                break
+            time.sleep(0.2)
+        return len(targets)
+
+    def close(self) -> None:
+        self.stop.set()
+        self.thread.join(timeout=10)
+        if self._producer is not None:
+            self._producer.close()
+
+
+def _alerts_sent(url: str) -> float:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    try:
+        with urllib.request.urlopen(url, timeout=2) as r:  # noqa: S310 - loopback only
+            text = r.read().decode()
+    except OSError:
+        return -1.0
+    return sum(
+        smp.value
+        for fam in text_string_to_metric_families(text)
+        for smp in fam.samples
+        if smp.name == "spikewatch_alerts_total"
+    )
+
+
+def wait_settled(url: str, quiet: float = 6.0, timeout: float = 90.0) -> None:
+    """Wait until the worker stopped sending to Slack for ``quiet`` seconds."""
+    deadline = time.monotonic() + timeout
+    last, since = _alerts_sent(url), time.monotonic()
+    while time.monotonic() < deadline:
+        time.sleep(1.0)
+        now = _alerts_sent(url)
+        if now != last:
+            last, since = now, time.monotonic()
+        elif time.monotonic() - since >= quiet:
+            return
+
+
+def click_times(scenario: Path) -> list[tuple[float, str, str]]:
+    """The script's click times in the shifted scenario's event time."""
+    with scenario.open(encoding="utf-8") as f:
+        first = parse_time(json.loads(f.readline())["created_at"])
+    day = first.replace(hour=0, minute=0, second=0, microsecond=0)
+    out = []
+    for hhmm, action, button in CLICKS:
+        h, m = (int(x) for x in hhmm.split(":"))
+        out.append(((day + timedelta(hours=h, minutes=m)).timestamp(), action, button))
+    return out
+
+
+def split_at(scenario: Path, times: list[float], workdir: Path) -> list[Path]:
+    """The scenario cut into files at ``times`` (len(times) + 1 parts, some maybe empty)."""
+    parts: list[list[str]] = [[] for _ in range(len(times) + 1)]
+    with scenario.open(encoding="utf-8") as f:
+        for line in f:
+            if not line.strip():
+                continue
+            ts = parse_time(json.loads(line)["created_at"]).timestamp()
+            parts[sum(ts >= t for t in times)].append(line)
+    paths = []
+    for i, lines in enumerate(parts):
+        p = workdir / f"part{i}.ndjson"
+        p.write_text("".join(lines), encoding="utf-8")
+        paths.append(p)
+    return paths
+
+
+def _local(ts: float) -> str:
+    """A time of day in Helsinki, as the team reads it."""
+    from zoneinfo import ZoneInfo
+
+    return datetime.fromtimestamp(ts, ZoneInfo("Europe/Helsinki")).strftime("%H:%M")
+
+
+def _last_time(path: Path) -> float:
+    with path.open(encoding="utf-8") as f:
+        return max(parse_time(json.loads(x)["created_at"]).timestamp() for x in f if x.strip())
 
 
 def _wait_http(url: str, timeout: float, proc: subprocess.Popen[bytes]) -> bool:
@@ -133,7 +339,9 @@ def run_demo(seconds: float = 60.0, keep_running: bool = False) -> int:
                 return 1
             _say(f"worker ready; metrics at {metrics_url}")
             scenario = workdir / "scenario.ndjson"
-            n, span = shifted_scenario(scenario, datetime.now(UTC) - timedelta(seconds=5))
+            end = datetime.now(UTC) - timedelta(seconds=5)
+            n, span = shifted_scenario(scenario, end)
+            end_ts = _last_time(scenario)
             speed = max(1.0, span / max(1.0, seconds))
             _say(
                 f"replaying a Finnish bank outage: {n} mentions over {span / 3600:.1f} h "
@@ -142,16 +350,29 @@ def run_demo(seconds: float = 60.0, keep_running: bool = False) -> int:
             from streams.app import bootstrap_servers
             from streams.ingest import replay
 
-            replay(
-                scenario,
-                bootstrap_servers(settings),
-                env["SPIKEWATCH_TOPIC_PREFIX"] + "mentions",
-                speed,
-                progress=lambda i, total: (
-                    _say(f"  replayed {i}/{total}") if i % 1000 == 0 else None
-                ),
+            servers = bootstrap_servers(settings)
+            clicker = Clicker(servers, env["SPIKEWATCH_TOPIC_PREFIX"])
+            clicker.start()
+            clicks = click_times(scenario)
+            _say(
+                "the demo plays the comms team and presses the buttons on your behalf: "
+                + ", ".join(f"[{b}] at {_local(t)}" for t, _, b in clicks)
+                + ", then [Resolved] at the end"
             )
-            time.sleep(5)
+            parts = split_at(scenario, [t for t, _, _ in clicks], workdir)
+            sent = 0
+            for i, part in enumerate(parts):
+                sent += replay(part, servers, env["SPIKEWATCH_TOPIC_PREFIX"] + "mentions", speed)
+                _say(f"  replayed {sent}/{n}")
+                if i < len(clicks):
+                    t, action, button = clicks[i]
+                    clicker.wait_for(t - 120)
+                    clicker.click(action, button)
+            _say("waiting for the worker to catch up with the replay's event time ...")
+            clicker.wait_for(end_ts - 900)
+            clicker.click("resolve", "Resolved")
+            wait_settled(metrics_url)
+            clicker.close()
             _say(f"replay done. Figures from {metrics_url}:")
             for ln in metric_summary(metrics_url):
                 print("   ", ln)

@@ -86,6 +86,7 @@ from __future__ import annotations
 
 import math
 import time
+from bisect import bisect_left
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import datetime
@@ -230,6 +231,10 @@ class Metrics:
         self._opened_severities = SEVERITIES if detailed else (ALL,)
         self._duration_brands = self.brands if detailed else (ALL,)
         self._backlog_parts: dict[str, dict[str, tuple[float, float, float]]] = {}
+        # Per-batch aggregation (:meth:`batch`): nesting depth and what waits.
+        self._deferring = 0
+        self._consumed: dict[tuple[str, str, str | None, str | None], int] = {}
+        self._stages: dict[str, list[float]] = {}
 
         def counter(name: str, doc: str, labels: Sequence[str]) -> Counter:
             return Counter(f"{PREFIX}_{name}", doc, labels, registry=reg)
@@ -259,6 +264,8 @@ class Metrics:
             ["stage"],
             STAGE_BUCKETS,
         )
+        # The histogram's bucket bounds as it sorted them (with +Inf), for :meth:`batch`.
+        self._stage_bounds: list[float] = list(self.stage_duration._upper_bounds)
         self.detector_observed = gauge(
             "detector_observed_mentions",
             "Mentions in the detector's last decided bucket.",
@@ -417,10 +424,50 @@ class Metrics:
 
     # -- what the worker calls -----------------------------------------------
 
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Aggregate the per-mention updates made inside the block; apply them at its end.
+
+        :meth:`mention_consumed` and :meth:`observe_stage` then cost a dict update
+        each, and the block's end makes one ``inc(n)`` per label tuple and, per
+        stage, one ``inc(n)`` per histogram bucket hit plus one on the sum: the
+        same samples as the calls one by one (``tests/unit/test_metrics.py``),
+        without ~7 µs of label lookups and locks per mention (issue 20).
+        Other callers' updates that fall inside the block wait for its end too.
+        """
+        self._deferring += 1
+        try:
+            yield
+        finally:
+            self._deferring -= 1
+            if not self._deferring:
+                self.flush()
+
+    def flush(self) -> None:
+        """Apply the updates aggregated by :meth:`batch` (called at its end)."""
+        consumed, self._consumed = self._consumed, {}
+        for (brand, source, lang, sentiment), n in consumed.items():
+            self.mentions_consumed.labels(
+                self.brand(brand), self.source(source), self.lang(lang), self.sentiment(sentiment)
+            ).inc(n)
+        stages, self._stages = self._stages, {}
+        for stage, acc in stages.items():
+            child = self.stage_duration.labels(stage)
+            # prometheus_client's Histogram.observe, n at a time: the sum, then the
+            # first bucket whose bound is >= the value (cumulated on exposition).
+            child._sum.inc(acc[0])
+            for bucket, hits in zip(child._buckets, acc[1:], strict=True):
+                if hits:
+                    bucket.inc(hits)
+
     def mention_consumed(
         self, brand: str, source: str, lang: str | None, sentiment: str | None
     ) -> None:
         """Count one enriched mention."""
+        if self._deferring:
+            key = (brand, source, lang, sentiment)
+            self._consumed[key] = self._consumed.get(key, 0) + 1
+            return
         self.mentions_consumed.labels(
             self.brand(brand),
             self.source(source),
@@ -434,6 +481,15 @@ class Metrics:
 
     def observe_stage(self, stage: str, seconds: float) -> None:
         """Record the processing time of one record or batch in ``stage``."""
+        if self._deferring:
+            acc = self._stages.get(stage)
+            if acc is None:
+                acc = self._stages[stage] = [0.0] * (1 + len(self._stage_bounds))
+                _check("stage", stage, STAGES)
+            v = max(0.0, seconds)
+            acc[0] += v
+            acc[1 + bisect_left(self._stage_bounds, v)] += 1
+            return
         self.stage_duration.labels(_check("stage", stage, STAGES)).observe(max(0.0, seconds))
 
     @contextmanager
@@ -597,3 +653,31 @@ class Metrics:
         self.backlog_open.labels(b, ch).set(part[0])
         self.backlog_inflow.labels(b, ch).set(part[1])
         self.backlog_answered.labels(b, ch).set(part[2])
+
+
+# -- Slack delivery health (issue 14, notify pipeline) -------------------------------------
+
+
+class NotifyMetrics:
+    """What the notify pipeline did not deliver yet, and whether the token works.
+
+    ``spikewatch_slack_undelivered`` (gauge): incidents this worker holds with a
+    message Slack has not accepted and that is tried again on a schedule;
+    ``spikewatch_slack_auth_ok`` (gauge): 1 when the last ``auth.test`` passed,
+    0 when it failed, -1 before the first check (console mode: stays -1).
+    Failed calls by Slack's error code are ``spikewatch_slack_errors_total{error}``
+    (registered by ``alerts.slack_delivery.SlackDelivery`` on the same registry).
+    """
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.undelivered = Gauge(
+            f"{PREFIX}_slack_undelivered",
+            "Incidents with a message Slack has not accepted yet (tried again with backoff).",
+            registry=registry,
+        )
+        self.auth_ok = Gauge(
+            f"{PREFIX}_slack_auth_ok",
+            "1 if the last auth.test passed, 0 if it failed, -1 before any check.",
+            registry=registry,
+        )
+        self.auth_ok.set(-1)

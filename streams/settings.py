@@ -93,6 +93,19 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("SLACK_API_URL", "SPIKEWATCH_SLACK_API_URL"),
         description="a Slack-compatible Web API (default: Slack's own)",
     )
+    slack_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="read timeout of one Slack Web API request"
+    )
+    slack_pacing: Literal["kafka", "local"] = Field(
+        default="kafka",
+        description="one Slack message a second per channel across all workers (`kafka`, "
+        "through the `slack.pacing` topic) or per worker (`local`)",
+    )
+    notify_retention_seconds: float = Field(
+        default=7 * 24 * 3600.0,
+        gt=0,
+        description="event time after an incident closed before its `sent`/`status` rows go",
+    )
 
     @field_validator("kafka_bootstrap_servers")
     @classmethod
@@ -266,7 +279,7 @@ def validate(dep: Deployment) -> None:
     from detectors.backlog import BacklogConfig
 
     try:
-        load_policy(dep.escalation)  # issue 16: default_timezone=dep.timezone
+        load_policy(dep.escalation, default_timezone=dep.timezone)
     except (PolicyError, OSError) as exc:
         raise SettingsError(f"escalation: {exc}") from None
     try:

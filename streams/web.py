@@ -340,7 +340,14 @@ class WebServer(Service):
         except InteractionError as exc:
             self.ctx.metrics.interaction(str(exc) if exc.status == 401 else "bad_request")
             return web.Response(status=exc.status, text=str(exc))
-        if not self._first_use(request.headers.get("X-Slack-Signature", ""), now):
+        signature = request.headers.get("X-Slack-Signature", "")
+        first = self._first_use(signature, now)
+        guard = getattr(self.ctx, "click_guard", None)  # shared by every worker (issue 14)
+        if first and guard is not None:
+            first = await asyncio.get_running_loop().run_in_executor(None, guard, signature)
+            if first is None:
+                return web.Response(status=503, text="replay guard unavailable, try again")
+        if not first:
             self.ctx.metrics.interaction("replayed_request")
             return web.Response(status=401, text="replayed_request")
         view_id = None

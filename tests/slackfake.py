@@ -10,13 +10,18 @@ Usage::
 
 Methods: chat.postMessage, chat.update, chat.postEphemeral, views.open,
 files.getUploadURLExternal, the upload URL it returns, files.completeUploadExternal,
-auth.test. Every call is recorded (:class:`Call`). Faults, for the next N calls
+auth.test, conversations.list and conversations.history (newest first, cursor
+paging, ``metadata`` only with ``include_all_metadata``, as Slack documents).
+Every call is recorded (:class:`Call`). Faults, for the next N calls
 (:meth:`SlackFake.fail_next`) or for a period (:meth:`SlackFake.fail_for`):
-``"ok_false"`` (200 with ``{"ok": false, "error": ...}``), ``"429"`` (with
-``Retry-After``), ``"500"`` (or any 5xx via ``status``) and ``"hang"`` (answer
-only after ``hang_seconds``, so the client times out). Faults can be limited to
-one method. Channel names are mapped to stable ids (``#care`` -> ``C...``);
-``chat.update`` wants the id, as the real API does.
+``"ok_false"`` (200 with ``{"ok": false, "error": ...}``, e.g. ``invalid_auth``),
+``"429"`` (with ``Retry-After``), ``"500"`` (or any 5xx via ``status``), ``"hang"``
+(answer only after ``hang_seconds``, so the client times out) and ``"slow"`` (do
+the work -- the message is posted -- but answer only after ``hang_seconds``: the
+client times out on a post Slack accepted). Faults can be limited to one method
+and to calls whose parameters pass ``when``. Channel names are mapped to stable
+ids (``#care`` -> ``C...``); ``chat.update`` and ``conversations.history`` want
+the id, as the real API does.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ import itertools
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.parser import BytesParser
 from email.policy import HTTP
@@ -33,7 +39,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
-FAULT_KINDS = ("ok_false", "429", "500", "hang")
+FAULT_KINDS = ("ok_false", "429", "500", "hang", "slow")
 
 
 @dataclass
@@ -63,6 +69,7 @@ class Fault:
     retry_after: int = 1
     status: int = 500
     hang_seconds: float = 5.0
+    when: Callable[[dict[str, Any]], bool] | None = None
 
 
 @dataclass
@@ -79,8 +86,9 @@ class Message:
 class SlackFake:
     """Slack Web API look-alike on 127.0.0.1 (start/stop or use as a context manager)."""
 
-    def __init__(self, *, token: str | None = None) -> None:
+    def __init__(self, *, token: str | None = None, channels: tuple[str, ...] = ()) -> None:
         self.expected_token = token
+        self.channels: dict[str, str] = {self.channel_id(c): c.lstrip("#") for c in channels}
         self.calls: list[Call] = []
         self.messages: dict[tuple[str, str], Message] = {}
         self.files: dict[str, dict[str, Any]] = {}
@@ -167,7 +175,7 @@ class SlackFake:
         with self._lock:
             self._faults.clear()
 
-    def _take_fault(self, method: str) -> Fault | None:
+    def _take_fault(self, method: str, params: dict[str, Any]) -> Fault | None:
         with self._lock:
             now = time.monotonic()
             self._faults = [
@@ -176,7 +184,7 @@ class SlackFake:
                 if (f.remaining is None or f.remaining > 0) and (f.until is None or f.until > now)
             ]
             for f in self._faults:
-                if f.method is None or f.method == method:
+                if (f.method is None or f.method == method) and (f.when is None or f.when(params)):
                     if f.remaining is not None:
                         f.remaining -= 1
                     return f
@@ -209,6 +217,9 @@ class SlackFake:
     ) -> int:
         raw = (json.dumps(body) if isinstance(body, dict) else body).encode()
         call = getattr(h, "spikewatch_call", None)
+        delay = getattr(h, "spikewatch_delay", 0.0)
+        if delay:
+            self._stop.wait(delay)  # the work is done; the answer comes late
         if call is not None:
             call.answered = status  # before writing: the client may look right after
         h.send_response(status)
@@ -235,7 +246,10 @@ class SlackFake:
         h.spikewatch_call = call  # type: ignore[attr-defined]
         with self._lock:
             self.calls.append(call)
-        fault = self._take_fault(method)
+        fault = self._take_fault(method, params)
+        if fault is not None and fault.kind == "slow":
+            h.spikewatch_delay = fault.hang_seconds  # type: ignore[attr-defined]
+            fault = None
         if fault is not None:
             call.answered = self._fault(h, fault)
             return
@@ -244,6 +258,40 @@ class SlackFake:
             call.answered = self._reply(h, 200, {"ok": False, "error": "invalid_auth"})
             return
         call.answered = self._dispatch(h, method, params, body)
+
+    def _history(self, h: BaseHTTPRequestHandler, p: dict[str, Any]) -> int:
+        """conversations.history: top-level messages of one channel, newest first."""
+        cid = str(p.get("channel") or "")
+        if not (cid.startswith("C") and cid[1:].isalnum()):
+            return self._reply(h, 200, {"ok": False, "error": "channel_not_found"})
+        limit = max(1, min(int(p.get("limit") or 100), 999))
+        start = int(p.get("cursor") or 0)
+        meta = str(p.get("include_all_metadata") or "").lower() in ("1", "true")
+        with self._lock:
+            tops = [
+                m
+                for m in self.messages.values()
+                if m.channel == cid and (m.thread_ts is None or m.thread_ts == m.ts)
+            ]
+        tops.sort(key=lambda m: float(m.ts), reverse=True)
+        page = tops[start : start + limit]
+        out = []
+        for m in page:
+            d: dict[str, Any] = {"type": "message", "ts": m.ts, "text": m.text}
+            if meta and m.metadata:
+                d["metadata"] = m.metadata
+            out.append(d)
+        more = start + limit < len(tops)
+        return self._reply(
+            h,
+            200,
+            {
+                "ok": True,
+                "messages": out,
+                "has_more": more,
+                "response_metadata": {"next_cursor": str(start + limit) if more else ""},
+            },
+        )
 
     def _fault(self, h: BaseHTTPRequestHandler, f: Fault) -> int:
         if f.kind == "ok_false":
@@ -281,6 +329,14 @@ class SlackFake:
                     "bot_id": "B0BOT",
                 },
             )
+        if method == "conversations.list":
+            with self._lock:
+                chans = [{"id": c, "name": n, "is_channel": True} for c, n in self.channels.items()]
+            return self._reply(
+                h, 200, {**ok, "channels": chans, "response_metadata": {"next_cursor": ""}}
+            )
+        if method == "conversations.history":
+            return self._history(h, p)
         if method in ("chat.postMessage", "chat.postEphemeral"):
             ch = str(p.get("channel") or "")
             if not ch:
@@ -295,10 +351,12 @@ class SlackFake:
                 str(p.get("text") or ""),
                 _blocks(p.get("blocks")),
                 p.get("thread_ts"),
-                p.get("metadata"),
+                _metadata(p.get("metadata")),
             )
             with self._lock:
                 self.messages[(cid, ts)] = msg
+                if not ch.startswith(("C", "G", "D")) or not ch[1:].isalnum():
+                    self.channels.setdefault(cid, ch.lstrip("#"))
             if method == "chat.postEphemeral":
                 return self._reply(h, 200, {**ok, "message_ts": ts})
             return self._reply(
@@ -374,6 +432,15 @@ class SlackFake:
                 out.append({"id": f["id"], "title": w.get("title"), "name": f["filename"]})
             return self._reply(h, 200, {**ok, "files": out})
         return self._reply(h, 200, {"ok": False, "error": "unknown_method"})
+
+
+def _metadata(raw: Any) -> Any:
+    if isinstance(raw, str):
+        try:
+            return json.loads(raw)
+        except ValueError:
+            return None
+    return raw
 
 
 def _decode(body: bytes, ctype: str, query: str) -> dict[str, Any]:

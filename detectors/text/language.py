@@ -1,10 +1,14 @@
 """Language identification for short social texts, offline (py3langid, model in its wheel).
 
-Restricted to the region's languages and their neighbours, so that Norwegian,
-Danish, Estonian or German are not forced into Finnish, English or Swedish.
-Handles, links and hashtag signs are removed first (they are not language).
+Two stages. First the region's languages and their neighbours (:data:`LANGUAGES`), so
+that Norwegian, Danish, Estonian or German are not forced into Finnish, English or
+Swedish: a language of the deployment with probability >= :data:`MIN_CONFIDENCE` there
+is the answer, another language with >= :data:`NEIGHBOUR_CONFIDENCE`.
+Otherwise (short texts, ALL CAPS, hashtags, emoji) the best of the deployment's own
+languages (``languages``, default :data:`DEFAULT_LANGUAGES`, the deployment's
+``languages`` setting) is. Only a text with no letters or no evidence at all gives
+``"und"``. Handles, links and hashtag signs are removed first (they are not language).
 A ``hint`` from the source wins when it names a language (``"fi-FI"`` -> ``"fi"``).
-Texts with too little evidence give ``"und"``.
 
 Examples
 --------
@@ -18,6 +22,8 @@ Examples
 'sv'
 >>> detect_language("@nordbank https://t.co/x 👍")
 'und'
+>>> detect_language("EI TOIMI")
+'fi'
 """
 
 from __future__ import annotations
@@ -33,9 +39,14 @@ import numpy as np
 from detectors.text.langwalk import BatchWalk
 
 LANGUAGES = ("fi", "en", "sv", "no", "da", "et", "de")
+DEFAULT_LANGUAGES = ("fi", "en", "sv")  # a deployment's languages, unless configured
 UNDETERMINED = "und"
 MIN_CONFIDENCE = 0.5
+# A language outside the deployment's needs more: a fi/en/sv deployment mostly sees its own
+# languages, and short Swedish reads as Danish or Norwegian easily.
+NEIGHBOUR_CONFIDENCE = 0.8
 MAX_CHARS = 280  # enough evidence; keeps the per-byte walk bounded for long posts
+_FLAT = 1e-6  # a probability spread below this is no evidence
 _HINT_ALIASES = {"nb": "no", "nn": "no", "fin": "fi", "eng": "en", "swe": "sv"}
 _STRIP_RE = re.compile(r"https?://\S+|www\.\S+|[@＠]\w+|#|[\d_]+")
 _TWO_LETTERS_RE = re.compile(r"[^\W\d_].*?[^\W\d_]", re.DOTALL)
@@ -85,7 +96,13 @@ def normalize_hint(hint: str | None) -> str | None:
     return code
 
 
-def detect_language(text: str, hint: str | None = None) -> str:
+def _deployment_columns(classes: Sequence[str], languages: Sequence[str]) -> list[int]:
+    return [i for i, c in enumerate(classes) if c in languages]
+
+
+def detect_language(
+    text: str, hint: str | None = None, languages: Sequence[str] = DEFAULT_LANGUAGES
+) -> str:
     """ISO 639-1 code of ``text`` (``"fi"``, ``"en"``, ``"sv"``, ``"no"``, ...) or ``"und"``."""
     code = normalize_hint(hint)
     if code is not None:
@@ -93,11 +110,24 @@ def detect_language(text: str, hint: str | None = None) -> str:
     body = _STRIP_RE.sub(" ", text[: MAX_CHARS * 2])[:MAX_CHARS]
     if _TWO_LETTERS_RE.search(body) is None:
         return UNDETERMINED
-    lang, confidence = _identifier().classify(body)
-    return str(lang) if confidence >= MIN_CONFIDENCE else UNDETERMINED
+    ident = _identifier()
+    ranked = ident.rank(body)
+    lang, confidence = ranked[0]
+    if confidence >= (MIN_CONFIDENCE if lang in languages else NEIGHBOUR_CONFIDENCE):
+        return str(lang)
+    if confidence - ranked[-1][1] < _FLAT:
+        return UNDETERMINED  # no evidence at all: every language equally likely
+    for lang, _ in ranked:
+        if lang in languages:
+            return str(lang)
+    return UNDETERMINED
 
 
-def detect_languages(texts: Sequence[str], hints: Sequence[str | None] | None = None) -> list[str]:
+def detect_languages(
+    texts: Sequence[str],
+    hints: Sequence[str | None] | None = None,
+    languages: Sequence[str] = DEFAULT_LANGUAGES,
+) -> list[str]:
     """:func:`detect_language` over a batch, scored in one numpy pass (same answers, faster)."""
     from py3langid.langid import LanguageIdentifier
 
@@ -107,7 +137,9 @@ def detect_languages(texts: Sequence[str], hints: Sequence[str | None] | None = 
     tables = _batch_tables()
     out = [UNDETERMINED] * n
     if tables is None:
-        return [detect_language(t, hints[i] if hints else None) for i, t in enumerate(texts)]
+        return [
+            detect_language(t, hints[i] if hints else None, languages) for i, t in enumerate(texts)
+        ]
     walk, ptc, pc, classes = tables
     todo: list[int] = []
     raws: list[bytes] = []
@@ -144,7 +176,16 @@ def detect_languages(texts: Sequence[str], hints: Sequence[str | None] | None = 
     scores /= scores.sum(axis=1, keepdims=True)
     best = scores.argmax(axis=1)
     conf = scores[np.arange(len(rows)), best]
+    cols = _deployment_columns(classes, languages)
+    local = np.asarray(cols, dtype=np.intp)[scores[:, cols].argmax(axis=1)] if cols else best
+    flat = conf - scores.min(axis=1) < _FLAT
+    need = np.asarray(
+        [MIN_CONFIDENCE if c in languages else NEIGHBOUR_CONFIDENCE for c in classes],
+        dtype=np.float32,
+    )[best]
     for k, i in enumerate(rows):
-        if conf[k] >= MIN_CONFIDENCE:
-            out[i] = classes[int(best[k])]
+        if flat[k]:
+            continue
+        j = best[k] if conf[k] >= need[k] or not cols else local[k]
+        out[i] = classes[int(j)]
     return out

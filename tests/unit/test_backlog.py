@@ -245,7 +245,8 @@ def test_promise_signal_when_many_wait_too_long() -> None:
 )
 def test_service_hours_gate(hours: tuple[int, int] | None, active: bool) -> None:
     # T0 + 2h = 12:00 Helsinki. (12, 20): just opened (grace); (10, 11): closed.
-    tr = ResponseTracker("nordbank", BacklogConfig(service_hours=hours))
+    cfg = BacklogConfig(service_hours=hours, response_tracking=True)  # no replies in this feed
+    tr = ResponseTracker("nordbank", cfg)
     wall(tr, 400, T0 + 3600, 9.0)
     (s,) = tr.advance(T0 + 7200)
     assert s.active is active
@@ -352,3 +353,35 @@ def test_state_written_before_ids_were_hashed_still_loads() -> None:
     assert back.observe(reply("x:r0", T0 + 5, "x:0")) == []  # already closed
     [ev] = back.observe(reply("x:r1", T0 + 60, "x:1"))
     assert ev.response_seconds == 60.0
+
+
+def test_backlog_off_until_the_brands_replies_are_seen() -> None:
+    """A feed without replies reads "answered 0/h" all day: no backlog incident (issue 15)."""
+    tr = ResponseTracker("nordbank")
+    wall(tr, 400, T0 + 3600, 9.0)
+    (s,) = tr.advance(T0 + 7200)
+    assert (tr.tracking, s.active, s.score, s.evidence["tracking"]) == ("off", False, 0.0, "off")
+    assert "no replies from the brand seen yet" in s.evidence["message"]
+    # One reply of the brand's own turns it on: the same wall is now a backlog.
+    at = datetime.fromtimestamp(T0 + 7210, UTC)
+    reply = Mention(
+        "x:r1", "x", "nordbank", at, "Pahoittelut", author_is_brand=True, in_reply_to="x:nothing"
+    )
+    tr.observe(EnrichedMention(reply, Enrichment("fi", "neutral", 0.0)))
+    (s,) = tr.advance(T0 + 7500)
+    assert (tr.tracking, s.active, s.evidence["tracking"]) == ("replies_seen", True, "replies_seen")
+
+
+def test_backlog_configured_tracking_judges_from_the_start() -> None:
+    tr = ResponseTracker("nordbank", BacklogConfig(response_tracking=True))
+    wall(tr, 400, T0 + 3600, 9.0)
+    (s,) = tr.advance(T0 + 7200)
+    assert (tr.tracking, s.active) == ("configured", True)
+
+
+def test_backlog_gate_survives_pickle() -> None:
+    tr = ResponseTracker("nordbank")
+    at = datetime.fromtimestamp(T0, UTC)
+    reply = Mention("x:r1", "x", "nordbank", at, "Hei", author_is_brand=True, in_reply_to="x:0")
+    tr.observe(EnrichedMention(reply, Enrichment("fi", "neutral", 0.0)))
+    assert pickle.loads(pickle.dumps(tr)).tracking == "replies_seen"  # noqa: S301 - our own bytes

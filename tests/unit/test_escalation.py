@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from alerts.dedup import DeliveryResult, Notification, SentLog, needs_send
-from alerts.escalation import dispatch, main_key, plan
+from alerts.escalation import chart_png, dispatch, main_key, plan
 from alerts.incidents import Command, Incident, LifecycleConfig, on_command, on_signal
 from alerts.policy import Policy, parse_policy
 from detectors.signals import Signal
@@ -210,7 +210,8 @@ def test_chart_once_per_severity() -> None:
     log = posted(CARE)
     charts = [n for n in plan(inc, POLICY, now, log) if n.action == "chart"]
     assert len(charts) == 1
-    assert charts[0].attachment
+    assert charts[0].attachment is None  # drawn when sent, off the event loop
+    assert chart_png(charts[0])[:8] == b"\x89PNG\r\n\x1a\n"
     assert charts[0].parent_key == CARE
     log.record(charts[0], channel_id="CCARE", message_ts="F1", now=now)
     assert not [n for n in plan(inc, POLICY, now, log) if n.action == "chart"]
@@ -257,7 +258,13 @@ def _signals() -> list[Signal]:
                 0.9 if active else 0.1,
                 active,
                 sev if active else "none",
-                {"observed": 100 + i if active else 5, "expected": 8},
+                # a complaint storm (negative share 0.6): high while 12 <= i < 18
+                {
+                    "observed": (40 if sev == "high" else 20) if active else 5,
+                    "expected": 4,
+                    "ratio": (10 if sev == "high" else 5) if active else 1.2,
+                    "negative_share": 0.6,
+                },
             )
         )
     return out
@@ -301,12 +308,15 @@ def test_failed_send_is_not_recorded_and_retried_later() -> None:
 
 def test_ack_stops_reminders_and_resolve_updates_in_place() -> None:
     log, sender = SentLog(), FakeSender()
-    _run(_signals(), log, sender, commands={8: "ack"})
+    _run(_signals(), log, sender, commands={8: "ack", 45: "resolve"})
     kinds = [n.dedup_key.split(":", 1)[1] for n in sender.sent]
     assert "reminder" not in kinds
     assert "tier:lead" not in kinds
     assert any(k.startswith("tl:acknowledged") for k in kinds)
-    assert any(k.startswith("tl:resolved") for k in kinds)
+    # the quiet period moves the crisis to monitoring and asks; the person resolves it
+    stage = kinds.index(next(k for k in kinds if k.startswith("tl:stage_changed")))
+    resolved = kinds.index(next(k for k in kinds if k.startswith("tl:resolved")))
+    assert stage < resolved
 
 
 def test_plan_is_deterministic() -> None:

@@ -21,6 +21,7 @@ from alerts.incidents import (
 from detectors.signals import Signal
 
 CFG = LifecycleConfig(quiet_seconds=600, reopen_seconds=300, downgrade_seconds=120)
+_IMPACT = {"critical": (200.0, 20.0), "high": (50.0, 10.0), "medium": (15.0, 3.0)}
 
 
 def sig(
@@ -31,7 +32,9 @@ def sig(
     key: str = "nordbank",
     **evidence: Any,
 ) -> Signal:
-    ev = {"observed": 50.0 if active else 5.0, "expected": 5.0}
+    # Evidence that the impact table (alerts.impact) reads as ``severity``.
+    observed, ratio = _IMPACT.get(severity, (6.0, 1.5)) if active else (5.0, 1.0)
+    ev = {"observed": observed, "expected": observed / ratio, "ratio": ratio}
     ev.update(evidence)
     return Signal(key, kind, ts, 0.9 if active else 0.1, active, severity, ev)
 
@@ -59,7 +62,7 @@ def run(signals: list[Signal], cfg: LifecycleConfig = CFG) -> tuple[Incident | N
 )
 def test_open_table(active: bool, severity: str, min_sev: str, opens: bool) -> None:
     cfg = LifecycleConfig(open_min_severity=min_sev)
-    inc, events = on_signal(None, sig(100.0, active, severity), cfg)
+    inc, events = on_signal(None, sig(100.0, active, severity, negative_share=0.6), cfg)
     assert (inc is not None) is opens
     assert [e.type for e in events] == (["opened"] if opens else [])
     if inc is not None:
@@ -99,8 +102,8 @@ def test_reopen_keeps_id_and_fresh_open_gets_new_id() -> None:
     b, _ = run([sig(0), sig(600, False), sig(1000)])
     assert a is not None
     assert b is not None
-    assert a.id == incident_id("nordbank", "volume_surge", None, 0.0)
-    assert b.id == incident_id("nordbank", "volume_surge", None, 1000.0)
+    assert a.id == incident_id("nordbank", "incident", None, 0.0)
+    assert b.id == incident_id("nordbank", "incident", None, 1000.0)
     assert a.id != b.id
 
 
@@ -122,7 +125,7 @@ def test_reopen_keeps_id_and_fresh_open_gets_new_id() -> None:
     ],
 )
 def test_severity_hysteresis(severities: list[str], expected: str, changes: int) -> None:
-    signals = [sig(i * 60.0, True, s) for i, s in enumerate(severities)]
+    signals = [sig(i * 60.0, True, s, negative_share=0.6) for i, s in enumerate(severities)]
     inc, types = run(signals)
     assert inc is not None
     assert inc.severity == expected
@@ -187,6 +190,9 @@ def test_out_of_order_signal_does_not_rewind() -> None:
 def test_bad_evidence_never_raises(evidence: dict[str, Any]) -> None:
     s = Signal("nordbank", "volume_surge", 0.0, 0.9, True, "high", evidence)
     inc, _ = on_signal(None, s, CFG)
+    assert inc is None  # no count it can read: no impact, no incident
+    good = {"observed": 40, "ratio": 10, "negative_share": 0.6}
+    inc, _ = on_signal(None, Signal("nordbank", "volume_surge", 0.0, 0.9, True, "high", good), CFG)
     assert inc is not None
     on_signal(inc, Signal("nordbank", "volume_surge", 60.0, 0.9, True, "high", evidence), CFG)
 
@@ -232,8 +238,8 @@ def test_command_for_other_incident_is_ignored() -> None:
 
 def test_snooze_sets_until_and_expires_with_event_time() -> None:
     inc = _open_incident()
-    inc, _ = on_command(inc, Command("snooze", inc.id, "U1", 100.0, 5))
-    assert inc.snoozed_until == 100.0 + 300
+    inc, _ = on_command(inc, Command("snooze", inc.id, "U1", 1.7e9, 5))
+    assert inc.snoozed_until == 0.0 + 300  # from the incident's event time, not the click's
     inc2, events = on_signal(inc, sig(200), CFG)
     assert inc2 is not None
     assert inc2.status == "snoozed"
@@ -299,11 +305,29 @@ def test_backlog_replies_only_when_it_is_news() -> None:
     assert backlog(60, 100) == ["evidence_updated"]  # joins
     assert backlog(360, 120) == []  # a little more
     assert backlog(660, 149) == []
-    assert backlog(960, 150) == ["evidence_updated"]  # grew by half since the last reply
-    assert backlog(1260, 150, "promise") == ["evidence_updated"]  # another reason
-    assert backlog(1560, 140, "promise") == []
-    assert backlog(1260 + 1800, 130, "promise") == ["evidence_updated"]  # half an hour on
-    assert backlog(1260 + 1800 + 300, 130, "promise") == []
+    assert backlog(960, 150, "promise") == []  # another reason within half an hour: no reply
+    assert backlog(1260, 200) == ["evidence_updated"]  # doubled (no clear time known)
+    assert backlog(1560, 210) == []
+    assert backlog(1260 + 1800, 230, "promise") == ["evidence_updated"]  # another reason
+    assert backlog(1260 + 1800 + 300, 230, "promise") == []
+    assert backlog(1260 + 3600, 250, "promise") == []  # half an hour on, the same picture
+    assert backlog(1260 + 5400, 400, "promise") == []  # grew, but not doubled
+    assert backlog(1260 + 5700, 460, "promise") == ["evidence_updated"]  # doubled
+
+
+def test_backlog_reply_when_the_clear_time_doubles() -> None:
+    inc: Incident | None = _open_incident()
+    out = []
+    steps = [(60, 3600), (360, 5000), (660, 7100), (960, 7300), (1260, 7400), (3000, 9000),
+             (3300, 3000)]  # fmt: skip
+    for ts, clears in steps:
+        ev = {"message": "b", "backlog": 100, "reason": "pace", "clears_in_seconds": clears}
+        inc, events = on_signal(
+            inc, Signal("nordbank", "backlog", ts, 0.8, True, "medium", ev), CFG
+        )
+        out.append([e.type for e in events])
+    # joins; doubled (3600 -> 7300); not doubled again; clearing half an hour on
+    assert out == [["evidence_updated"], [], [], ["evidence_updated"], [], [], ["evidence_updated"]]
 
 
 @pytest.mark.parametrize(
@@ -322,9 +346,14 @@ def test_backlog_target_key(brand: str, open_keys: list[str], expected: str) -> 
 
 def test_incident_key_split_by_topic() -> None:
     s = sig(0, key="nordbank|x", topics={"login": 3, "fees": 1})
-    assert incident_key(s) == "nordbank|volume_surge"
-    assert incident_key(s, LifecycleConfig(split_by_topic=True)) == "nordbank|volume_surge|login"
-    assert top_topic({"topics": {"b": 2, "a": 2}}) == "a"
+    assert incident_key(s) == "nordbank|incident"  # grouped by brand (the default)
+    by_kind = LifecycleConfig(group_by_brand=False)
+    assert incident_key(s, by_kind) == "nordbank|volume_surge"
+    by_topic = LifecycleConfig(group_by_brand=False, split_by_topic=True)
+    assert incident_key(s, by_topic) == "nordbank|volume_surge|login"
+    # a tie goes to the complaint, never to the alphabet
+    assert top_topic({"topics": {"praise": 2, "login": 2}}) == "login"
+    assert top_topic({"topics": {"login": 2, "outage": 2}}) == "outage"
 
 
 @pytest.mark.parametrize(
@@ -346,7 +375,8 @@ def test_bad_config_raises(kwargs: dict[str, Any]) -> None:
 @pytest.mark.parametrize(("severity", "opens"), [("low", False), ("medium", True), ("high", True)])
 def test_a_backlog_alone_opens_only_from_medium(severity: str, opens: bool) -> None:
     cfg = LifecycleConfig()
-    sig = Signal("nordbank", "backlog", 1000.0, 1.0, True, severity, {"message": "inflow 60/h"})
+    ev = {"message": "inflow 60/h", "backlog": 40}
+    sig = Signal("nordbank", "backlog", 1000.0, 1.0, True, severity, ev)
     inc, events = on_signal(None, sig, cfg)
     assert (inc is not None) is opens
     assert [e.type for e in events] == (["opened"] if opens else [])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from itertools import product
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -372,3 +373,74 @@ def test_observe_signal_backlog_and_unknown_kinds(reg: CollectorRegistry, m: Met
     before = series_count(reg)
     m.observe_signal(Signal("acme", "weather", 1.0, 0.5, True, "low", {"observed": 1}))
     assert series_count(reg) == before
+
+
+# -- per-batch aggregation (issue 20) ---------------------------------------------------
+
+
+def _samples_without_created(reg: CollectorRegistry) -> list[tuple[str, tuple[Any, ...], float]]:
+    return sorted(
+        (s.name, tuple(sorted(s.labels.items())), s.value)
+        for f in reg.collect()
+        for s in f.samples
+        if not s.name.endswith("_created")
+        and f.name != "process"
+        and not s.name.startswith("process_")
+    )
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["nordbank", "NordBank ", "unknown"]),
+            st.sampled_from(["x", "web", "fax"]),
+            st.sampled_from(["fi", "en-GB", None, "de"]),
+            st.sampled_from(["negative", "positive", None, "angry"]),
+            st.sampled_from(["validate", "enrich", "detect"]),
+            st.floats(min_value=-1.0, max_value=1e4, allow_nan=False),
+        ),
+        max_size=60,
+    )
+)
+def test_a_batch_gives_the_same_samples_as_the_calls_one_by_one(
+    calls: list[tuple[str, str, str | None, str | None, str, float]],
+) -> None:
+    one, batched = CollectorRegistry(), CollectorRegistry()
+    m1, m2 = Metrics(one, brands=BRANDS), Metrics(batched, brands=BRANDS)
+    for brand, source, lang, sent, stage, sec in calls:
+        m1.mention_consumed(brand, source, lang, sent)
+        m1.observe_stage(stage, sec)
+    with m2.batch():
+        for brand, source, lang, sent, stage, sec in calls:
+            m2.mention_consumed(brand, source, lang, sent)
+            m2.observe_stage(stage, sec)
+        if calls:  # nothing shows before the batch ends
+            assert value(batched, "spikewatch_stage_duration_seconds_count", stage=calls[0][4]) == 0
+    a, b = _samples_without_created(one), _samples_without_created(batched)
+    assert [x[:2] for x in a] == [x[:2] for x in b]
+    for x, y in zip(a, b, strict=True):
+        assert x[2] == pytest.approx(y[2], rel=1e-9, abs=1e-9), x
+
+
+def test_a_batch_flushes_when_its_block_raises_and_checks_stages_at_once(m: Metrics) -> None:
+    reg = m.registry
+
+    def failing_batch() -> None:
+        with m.batch():
+            m.mention_consumed("nordbank", "x", "fi", "negative")
+            raise RuntimeError("mid-batch")
+
+    with pytest.raises(RuntimeError, match="mid-batch"):
+        failing_batch()
+    n = value(
+        reg,
+        "spikewatch_mentions_consumed_total",
+        brand="nordbank",
+        source="x",
+        lang="fi",
+        sentiment="negative",
+    )
+    assert n == 1
+    with m.batch(), pytest.raises(ValueError, match="stage"):
+        m.observe_stage("no-such-stage", 0.1)

@@ -6,7 +6,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from detectors.base import Observation
 from detectors.mention import EnrichedMention, Enrichment, Mention
 from detectors.monitor import KeyMonitor, MonitorConfig, severity
 from detectors.signals import KINDS, SEVERITIES, Signal
@@ -171,22 +170,25 @@ def test_one_early_alert_per_kind_and_bucket() -> None:
 
 
 def test_early_volume_alert_on_the_first_count_that_scores() -> None:
-    # The monitor searches the trigger count once per bucket instead of scoring
-    # every mention; the alert must come on the same mention as a brute force.
+    # The window count tests run on every mention (a cheap bound skips the exact
+    # tail); the alert must come on the same mention as a brute force that asks
+    # the exact tests after each mention.
     mon = KeyMonitor("nordbank")
     t = warm(mon)
     probe = pickle.loads(pickle.dumps(mon))  # noqa: S301 - our own bytes
-    probe.observe(em(70_000, t - T0.timestamp(), neg=False))  # opens the bucket
-    start = float(int(t // 300) * 300)
     thr = mon.config.volume_threshold
-    brute = next(
-        x
-        for x in range(1, 10_000)
-        if probe.volume.score_one(Observation("nordbank", start, float(x))) >= thr
-    )
+    off = t - T0.timestamp()
+    brute = None
+    for j in range(500):
+        probe.observe(em(70_000 + j, off + j * 0.01, neg=False))
+        w = probe.window
+        if w.volume_score(w.volume(t + j * 0.01)) >= thr:
+            brute = j + 1
+            break
+    assert brute is not None
     got = None
     for j in range(brute + 5):
-        sigs = mon.observe(em(70_000 + j, t - T0.timestamp() + j * 0.01))
+        sigs = mon.observe(em(70_000 + j, off + j * 0.01))
         if any(s.kind == "volume_surge" and s.active for s in sigs):
             got = j + 1
             break
@@ -217,19 +219,18 @@ def test_severity_of_a_slow_burn_uses_its_window() -> None:
 
 
 @pytest.mark.parametrize(
-    ("warmup", "min_ratio", "alerts"),
+    ("per_minute", "minutes", "alerts"),
     [
-        (0.0, 4.0, True),  # no warm-up
-        (86400.0, 4.0, True),  # in warm-up, but a 50x storm is a gross surge
-        (86400.0, 100.0, False),  # in warm-up, and 50x is not gross enough
+        (30, 15, True),  # a young key (eight hours), a gross storm: absolute evidence
+        (1, 3, False),  # three mentions: many times a tiny expected count, but no evidence
     ],
 )
-def test_volume_warmup(warmup: float, min_ratio: float, alerts: bool) -> None:
-    cfg = MonitorConfig(volume_warmup_seconds=warmup, volume_warmup_min_ratio=min_ratio)
-    mon = KeyMonitor("nordbank", cfg)
-    t = warm(mon, buckets=100)  # eight hours of history, then a surge of 50x
-    sigs = storm(mon, t, 15)
+def test_volume_warmup_needs_absolute_evidence(per_minute: int, minutes: int, alerts: bool) -> None:
+    mon = KeyMonitor("nordbank")
+    t = warm(mon, buckets=100)
+    assert mon.window.warming
+    sigs = storm(mon, t, minutes, per_minute)
     vol = [s for s in sigs if s.kind == "volume_surge"]
     assert any(s.active for s in vol) is alerts
     neg = [s for s in sigs if s.kind == "negative_burst"]
-    assert any(s.active for s in neg)  # negative bursts need no warm-up
+    assert any(s.active for s in neg) is alerts  # negative bursts need no warm-up, but counts

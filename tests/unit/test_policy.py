@@ -209,3 +209,22 @@ def test_routes_table(brand: str, primary: str, mention: tuple[str, ...]) -> Non
     p = parse_policy(ROUTES)
     assert p.primary_channel(brand) == primary
     assert p.tiers_for(brand)[1].mention == mention
+
+
+def test_user_groups_and_users_turn_names_into_pings() -> None:
+    from alerts.policy import parse_policy
+
+    raw = {
+        "tiers": [
+            {"name": "care", "channel": "#care"},
+            {"name": "lead", "after_minutes": 15, "mention": ["@comms-lead", "@aino", "@x"]},
+        ],
+        "user_groups": {"comms-lead": "S0123ABC"},
+        "users": {"aino": "U0AINO"},
+        "routes": [{"brands": ["nordbank"], "mentions": {"lead": ["@comms-lead"]}}],
+    }
+    p = parse_policy(raw)
+    assert p.tiers[1].mention == ("<!subteam^S0123ABC>", "<@U0AINO>", "@x")
+    assert p.tiers_for("nordbank")[1].mention == ("<!subteam^S0123ABC>",)
+    with pytest.raises(PolicyError, match=r"user_groups\.comms-lead"):
+        parse_policy({**raw, "user_groups": {"comms-lead": "not-an-id"}})

@@ -37,7 +37,12 @@ def test_gate_opens_exactly_where_the_incident_lifecycle_opens(actives: list[int
     inc = None
     for i, a in enumerate(actives):
         ts = 300.0 * i
-        sig = Signal("k", "volume_surge", ts, 0.9 if a else 0.1, bool(a), "low" if a else "none")
+        # A surge of a count that matters and no complaints (an FYI): opens, ends after the
+        # quiet period and reopens like the gate (a crisis waits for a person to resolve it).
+        ev = {"observed": 40.0, "ratio": 5.0} if a else {"observed": 5.0}
+        sig = Signal(
+            "k", "volume_surge", ts, 0.9 if a else 0.1, bool(a), "low" if a else "none", ev
+        )
         inc, events = on_signal(inc, sig, cfg)
         opened = any(e.type == "opened" for e in events)
         assert gate.update(ts, 0.9 if a else 0.1) == opened, i

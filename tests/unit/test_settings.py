@@ -62,6 +62,33 @@ def test_the_example_deployment_file_loads() -> None:
     assert dep.escalation.exists()
 
 
+def test_one_time_zone_setting_reaches_every_section(tmp_path: Path) -> None:
+    from alerts.policy import load_policy
+    from alerts.status import load_status_config
+    from detectors.backlog import BacklogConfig
+
+    p = tmp_path / "d.yaml"
+    p.write_text("timezone: Europe/Stockholm\nbacklog: {promise_seconds: 3600}\n")
+    dep = load_deployment(p)
+    assert dep.timezone == "Europe/Stockholm"
+    assert dep.monitor.tz == "Europe/Stockholm"  # the detectors' hour of week
+    assert BacklogConfig(**dep.backlog).tz == "Europe/Stockholm"
+    assert load_status_config(dep.status).timezone == "Europe/Stockholm"
+    assert load_policy(dep.escalation, default_timezone=dep.timezone).timezone == (
+        "Europe/Stockholm"
+    )
+    # a section may still override it
+    p.write_text("timezone: Europe/Stockholm\ndetectors: {tz: UTC}\n")
+    assert load_deployment(p).monitor.tz == "UTC"
+    example = load_deployment(
+        Path(__file__).resolve().parents[2] / "deploy" / "config.example.yaml"
+    )
+    assert example.monitor.tz == "Europe/Helsinki"
+    assert load_policy(example.escalation, default_timezone=example.timezone).timezone == (
+        "Europe/Helsinki"
+    )
+
+
 @pytest.mark.parametrize(
     ("yaml_text", "named"),
     [

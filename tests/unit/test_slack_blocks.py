@@ -11,6 +11,8 @@ from alerts.dedup import Notification
 from alerts.incidents import Incident
 from alerts.slack_blocks import (
     ACTION_ACK,
+    ACTION_FIX,
+    ACTION_IDENTIFY,
     ACTION_RESOLVE,
     ACTION_SNOOZE,
     HEADER_LIMIT,
@@ -140,15 +142,21 @@ def test_blocks_explain_the_incident() -> None:
 
 
 @pytest.mark.parametrize(
-    ("status", "buttons"),
+    ("status", "stage", "buttons"),
     [
-        ("open", [ACTION_ACK, ACTION_SNOOZE, ACTION_RESOLVE]),
-        ("acknowledged", [ACTION_ACK, ACTION_SNOOZE, ACTION_RESOLVE]),
-        ("resolved", []),
+        ("open", "investigating", [ACTION_ACK, ACTION_SNOOZE, ACTION_IDENTIFY, ACTION_FIX,
+                                   ACTION_RESOLVE]),
+        ("acknowledged", "investigating", [ACTION_SNOOZE, ACTION_IDENTIFY, ACTION_FIX,
+                                           ACTION_RESOLVE]),
+        ("acknowledged", "identified", [ACTION_SNOOZE, ACTION_FIX, ACTION_RESOLVE]),
+        ("acknowledged", "monitoring", [ACTION_SNOOZE, ACTION_IDENTIFY, ACTION_RESOLVE]),
+        ("resolved", "resolved", []),
     ],
-)
-def test_buttons_table(status: str, buttons: list[str]) -> None:
-    blocks = incident_blocks(make(status), now=2000.0)
+)  # fmt: skip
+def test_buttons_table(status: str, stage: str, buttons: list[str]) -> None:
+    inc = make(status)
+    inc.stage = stage
+    blocks = incident_blocks(inc, now=2000.0)
     got = [e["action_id"] for b in blocks if b["type"] == "actions" for e in b["elements"]]
     assert got == buttons
     for b in blocks:
@@ -230,7 +238,7 @@ def test_render_console_is_readable() -> None:
     )
     out = render_console(n)
     assert "== Volume surge – nordbank · login ==" in out
-    assert "[Acknowledge] [Snooze 1 h] [Resolve]" in out
+    assert "[Acknowledge] [Snooze 1 h] [Cause identified] [Fix deployed] [Resolved]" in out
     assert "open (https://x.com/1)" in out
     assert "<!date" not in out
     assert "&lt;" not in out

@@ -215,7 +215,9 @@ def test_classify_keeps_its_answers(text: str) -> None:
         feats = sentiment_features(
             toks, lang, caps=count_caps(text), words=model.words, chars=model.chars
         )
-        assert sentiment.classify(text, lang) == model.predict(feats)
+        want = sentiment.finish(model.scores(feats), toks, lang, text)
+        assert sentiment.classify(text, lang) == want
+        assert sentiment.classify_tokens(toks, lang, caps=count_caps(text), raw=text) == want
 
 
 def test_languages_without_word_lists_share_one_scorer() -> None:

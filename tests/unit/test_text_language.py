@@ -68,3 +68,47 @@ def test_batch_on_real_sentences_matches_single() -> None:
         "Jeg har ventet i en time",
     ]
     assert detect_languages(texts) == [detect_language(t) for t in texts]
+
+
+# --- issue 17: two stages, the deployment's languages -----------------------------------------
+
+_SHORT = [
+    ("fi", "EI TOIMI"),
+    ("fi", "kiitti 👍"),
+    ("fi", "#vikatilanne taas"),
+    ("fi", "jonossa 40 min"),
+    ("en", "DOWN AGAIN"),
+    ("en", "thanks mate"),
+    ("en", "#outage again?"),
+    ("sv", "TACK SÅ MYCKET"),
+    ("sv", "funkar inte"),
+    ("sv", "#bankid strular igen"),
+]
+
+
+@pytest.mark.parametrize(("lang", "text"), _SHORT)
+def test_short_caps_and_hashtag_texts_are_never_undetermined(lang: str, text: str) -> None:
+    assert detect_language(text) == lang
+    assert detect_languages([text]) == [lang]
+
+
+def test_unsure_texts_fall_back_to_the_deployments_languages() -> None:
+    texts = [t for _, t in _SHORT]
+    for langs in (("fi",), ("en", "sv"), ("fi", "en", "sv", "de")):
+        got = detect_languages(texts, languages=langs)
+        assert got == [detect_language(t, languages=langs) for t in texts]
+        assert UNDETERMINED not in got
+
+
+@pytest.mark.parametrize(
+    ("lang", "text"),
+    [
+        ("da", "Jeg kan ikke logge ind på netbanken, hvad sker der?"),
+        ("no", "Appen virker ikke igjen, jeg får ikke logget inn"),
+        ("de", "Ich kann mich nicht einloggen, die App stürzt ab"),
+        ("et", "Pank ei tööta jälle, ma ei saa sisse logida"),
+    ],
+)
+def test_confident_neighbour_languages_keep_their_code(lang: str, text: str) -> None:
+    assert detect_language(text) == lang
+    assert detect_languages([text]) == [lang]

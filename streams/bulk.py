@@ -1,0 +1,362 @@
+"""Whole fetched batches as one Faust event: the bulk path for high-volume topics.
+
+Faust hands an agent one record per event. Its fetch loop,
+``faust.transport.consumer.Consumer._drain_messages``, awaits
+``wait_first(callback(message), suspend_flow.wait())`` for every record: four
+tasks made and three cancelled per record, and the event-loop churn that
+follows, were most of a do-nothing agent's 85-92 µs per record (issue 20,
+BENCHMARKS.md). :class:`BulkConsumer` replaces that loop:
+
+- For the topics it is given (``mentions``), each fetched run of records of one
+  partition, up to :data:`MAX_BATCH`, becomes **one** event whose value is the
+  ``list`` of the fetched records (aiokafka ``ConsumerRecord``: ``topic``,
+  ``partition``, ``offset``, ``timestamp``, ``key``, ``value``; the raw bytes,
+  nothing decoded). The event's message carries the batch's last offset and
+  the partition; the topic's codec must pass values through (``raw``).
+- The batch's other offsets are registered with Faust's own gap mechanism
+  (``Consumer._add_gap``) before delivery, so Faust's commit moves past them
+  only once the event's message is acked, i.e. when the agent body has
+  returned for the batch and asks for the next one: commit after processing,
+  at-least-once, with the uncommitted batch as the unit of redelivery. This
+  needs batches of one partition to be acked in order: one agent instance
+  (``concurrency=1``), as ours are.
+- A delivery that returns after a seek (a rebalance seeks to the committed
+  offsets) leaves the partition's read offset alone: upstream's unconditional write put a stale read
+  offset back, and the next fetch skipped records that came back later, out of
+  order, after another seek (seen in tests/integration/test_bulk.py). A fetch
+  that a seek overtook keeps only partitions read from the new position (the
+  others are sought there again); records of a fetch not yet delivered when a
+  seek happens are dropped: the seek moved the position back to them.
+- Other topics keep Faust's per-record delivery, unchanged but for the race:
+  ``wait_first(callback, suspend_flow.wait())`` is kept only while the flow is
+  suspended or a rebalance is under way; otherwise the callback is awaited
+  directly. A callback that blocks on flow control when a rebalance starts
+  behind it finishes after the rebalance; Faust's streams then skip its event
+  (its ``generation_id`` is the old one), as they skip any stale message.
+
+Installed per app through Faust's transport (:func:`install`; the app's
+``transport`` setter, no global patching). :data:`OPTIONS` are the settings
+the path wants (fetches large enough for a batch); a bulk topic is declared
+with :func:`limit_buffer`: a stream buffer of a few batches, where
+Faust's default of 4,096 events would be 16 million records.
+
+``tests/unit/test_bulk.py`` pins the source of the upstream methods this
+module re-implements or relies on; a Faust upgrade that changes them fails
+there and this module must be re-read against the new code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from contextlib import AbstractContextManager
+from typing import Any, cast
+
+from faust.transport.consumer import CONSUMER_FETCHING
+from faust.transport.drivers import aiokafka as aiokafka_driver
+from faust.types import TP, Message
+from mode import Service, ServiceT
+
+__all__ = [
+    "BUFFER_EVENTS",
+    "MAX_BATCH",
+    "OPTIONS",
+    "SLICE",
+    "BulkConsumer",
+    "BulkTransport",
+    "batches",
+    "install",
+    "limit_buffer",
+]
+
+#: The most records of one partition in one event.
+MAX_BATCH = 4000
+
+#: Events a bulk topic's stream buffers (:func:`limit_buffer`):
+#: 8 batches are up to 32,000 records. Faust's default (``stream_buffer_maxsize``,
+#: 4,096 events) would be 16 million; the other topics keep it.
+BUFFER_EVENTS = 8
+
+#: Faust settings for the bulk path (merged into the worker's ``faust.App`` settings).
+OPTIONS: dict[str, Any] = {
+    # Bytes per partition per fetch: Faust's default 1 MiB left the loop idle between
+    # fetches (issue 20). The ceiling over 100,000 records read at 28 % of the bare
+    # consumer's rate with 2 MiB and 45 % with 4 MiB (a worker's RSS peak: 248 / 275 MB).
+    "consumer_max_fetch_size": 4 * 1024**2,
+    # On a rebalance, let the batch in flight finish and commit before the partition
+    # goes: the new owner then starts after it instead of redoing it.
+    "stream_wait_empty": True,
+}
+
+
+def _chunks(records: list[Any], size: int) -> Iterator[list[Any]]:
+    if len(records) <= size:
+        yield records
+        return
+    for i in range(0, len(records), size):
+        yield records[i : i + size]
+
+
+class BulkConsumer(aiokafka_driver.Consumer):
+    """Faust's aiokafka consumer delivering whole batches for the bulk topics."""
+
+    bulk_topics: frozenset[str] = frozenset()
+    max_batch: int = MAX_BATCH
+
+    def __init__(self, transport: Any, *args: Any, **kwargs: Any) -> None:
+        super().__init__(transport, *args, **kwargs)
+        self.bulk_topics = frozenset(getattr(transport, "bulk_topics", ()))
+        self.max_batch = int(getattr(transport, "max_batch", MAX_BATCH))
+
+    #: Bumped when a seek starts: records fetched before it are stale.
+    _seek_epoch: int = 0
+
+    async def perform_seek(self) -> None:
+        self._seek_epoch += 1
+        await super().perform_seek()
+
+    async def seek(self, partition: TP, offset: int) -> None:
+        self._seek_epoch += 1
+        await super().seek(partition, offset)
+
+    def _batch_message(self, tp: TP, records: list[Any]) -> Message:
+        """One message for a batch: the last record's coordinates, the records as value."""
+        last = records[-1]
+        message = self._to_message(tp, last)
+        message.value = records  # type: ignore[assignment]  # the batch is the event's value
+        message.key = None
+        message.serialized_value_size = 0
+        return message
+
+    async def _bulk_getmany(self, timeout: float) -> AsyncIterator[tuple[TP, Any]]:
+        """``Consumer.getmany`` with bulk partitions' records grouped in lists.
+
+        Yields ``(tp, message)`` for per-record topics and ``(tp, [records])`` for
+        bulk ones, round-robin between topics and partitions (Faust's scheduler
+        over the regrouped map), with getmany's checks: flow, generation, active
+        partitions, end-offset tracking, seek back when the flow stopped.
+        """
+        before = self._seek_epoch
+        records, active_partitions = await self._wait_next_records(timeout)
+        if records and before != self._seek_epoch:
+            records = await self._after_seek(records)
+        # A seek from here on makes the rest of this fetch stale (it is fetched again).
+        epoch = self._seek_epoch
+        generation_id = self.app.consumer_generation_id
+        if records is None or self.should_stop:
+            return
+        if not self.flow_active:
+            self.log.dev("getmany called while flow not active. Seek back to committed offsets.")
+            try:
+                await self.perform_seek()
+            except Exception as ex:
+                self.log.warning(f"exception performing seek when flow not active {ex}")
+            return
+        bulk = self.bulk_topics
+        size = self.max_batch
+        grouped: dict[TP, list[Any]] = {
+            tp: (list(_chunks(recs, size)) if tp.topic in bulk else recs)
+            for tp, recs in records.items()
+            if recs
+        }
+        to_message = self._to_message
+        buffered = self._buffered_partitions
+        for tp, item in self.scheduler.iterate(grouped):
+            if not self.flow_active:
+                break
+            if self.app.consumer_generation_id != generation_id or self._seek_epoch != epoch:
+                self.log.dev("Generation changed or seek. Cancelling getmany.")
+                break
+            if active_partitions is None or tp in active_partitions or tp in buffered:
+                self.app.monitor.track_tp_end_offset(tp, self.highwater(tp))
+                yield tp, (item if type(item) is list else to_message(tp, item))
+
+    async def _after_seek(self, records: Any) -> dict[TP, list[Any]]:
+        """The records of a fetch that a seek overtook: only those read from the new position.
+
+        The fetch runs on the consumer's thread; it may have drained records from the
+        old position before the seek (stale: delivering them put them out of order and
+        a stale read offset back) or read from the new one. A partition's records are
+        kept when they start at the read offset the seek set; otherwise they are dropped
+        and the partition is sought there again, so nothing is skipped.
+        """
+        kept: dict[TP, list[Any]] = {}
+        for tp, recs in records.items():
+            if not recs:
+                continue
+            r_offset = self._read_offset[tp]
+            if r_offset is None or recs[0].offset == r_offset:
+                kept[tp] = recs
+            else:
+                await self.seek(tp, r_offset)
+        return kept
+
+    async def _deliver(self, message: Message) -> None:
+        if self.suspend_flow.is_set() or self.app.rebalancing:
+            await self.wait_first(self.callback(message), self.suspend_flow.wait())
+        else:
+            await self.callback(message)
+
+    async def _maybe_commit(self) -> None:
+        every = self._commit_every
+        if every is not None and self._n_acked >= every:
+            self._n_acked = 0
+            await self.commit()
+
+    async def _drain_messages(self, fetcher: ServiceT) -> None:
+        """Faust's fetch loop (``Consumer._drain_messages``) with batches for bulk topics."""
+        consumer_should_stop = cast(Service, self)._stopped.is_set
+        fetcher_should_stop = cast(Service, fetcher)._stopped.is_set
+        read_offset = self._read_offset
+        set_flag = self.diag.set_flag
+        unset_flag = self.diag.unset_flag
+        acks_enabled_for = self.app.topics.acks_enabled_for
+        deliver = self._deliver
+        yield_every = 100
+        since_yield = 0
+        try:
+            while not (consumer_should_stop() or fetcher_should_stop()):
+                set_flag(CONSUMER_FETCHING)
+                ait = self._bulk_getmany(timeout=1.0)
+                # As upstream: getmany can return at once, in a loop; release the loop.
+                await self.sleep(0)
+                if self.should_stop:
+                    continue
+                async for tp, item in ait:
+                    r_offset = read_offset[tp]
+                    if type(item) is list:
+                        records = item
+                        if r_offset is not None and records[0].offset < r_offset:
+                            records = [r for r in records if r.offset >= r_offset]
+                            if not records:
+                                continue
+                        first = records[0].offset
+                        last = records[-1].offset
+                        # Everything from after the last read offset up to the batch's
+                        # last record but one: done when the last record is acked.
+                        low = min(first, r_offset + 1) if r_offset else first
+                        if last > low and acks_enabled_for(tp.topic):
+                            await self._add_gap(tp, low, last - 1)
+                        await self._maybe_commit()
+                        message = self._batch_message(tp, records)
+                        epoch = self._seek_epoch
+                        await deliver(message)
+                        if epoch == self._seek_epoch:
+                            read_offset[tp] = last
+                        await asyncio.sleep(0)
+                        since_yield = 0
+                        continue
+                    message = item
+                    since_yield += 1
+                    if since_yield > yield_every:
+                        await asyncio.sleep(0)
+                        since_yield = 0
+                    offset = message.offset
+                    if r_offset is None or offset >= r_offset:
+                        if r_offset and offset - r_offset > 1 and acks_enabled_for(message.topic):
+                            await self._add_gap(tp, r_offset + 1, offset)
+                        await self._maybe_commit()
+                        epoch = self._seek_epoch
+                        await deliver(message)
+                        if epoch == self._seek_epoch:
+                            read_offset[tp] = offset
+                    else:
+                        self.log.dev("DROPPED MESSAGE ROFF %r", offset)
+                unset_flag(CONSUMER_FETCHING)
+        except self.consumer_stopped_errors:
+            if self.transport.app.should_stop:
+                self.log.info("Broker stopped consumer, shutting down...")
+                return
+            raise
+        except asyncio.CancelledError:
+            if self.transport.app.should_stop:
+                self.log.info("Consumer shutting down for user cancel.")
+                return
+            raise
+        except Exception as exc:
+            self.log.exception("Drain messages raised: %r", exc)
+            raise
+        finally:
+            unset_flag(CONSUMER_FETCHING)
+
+
+class BulkTransport(aiokafka_driver.Transport):
+    """Faust's aiokafka transport whose consumer is a :class:`BulkConsumer`."""
+
+    Consumer = BulkConsumer
+
+    def __init__(
+        self,
+        url: Any,
+        app: Any,
+        *,
+        bulk_topics: Iterable[str] = (),
+        max_batch: int = MAX_BATCH,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(url, app, **kwargs)
+        self.bulk_topics = frozenset(bulk_topics)
+        self.max_batch = max_batch
+
+
+def limit_buffer(topic: Any, events: int = BUFFER_EVENTS) -> None:
+    """Buffer at most ``events`` batches for ``topic``'s streams (before any stream starts).
+
+    Set on the topic because ``faust.App.topic()`` accepts ``maxsize=`` but does not
+    pass it on (faust-streaming 0.15.3); agents' channels are clones and inherit it.
+    """
+    topic.maxsize = events
+
+
+def install(app: Any, bulk_topics: Iterable[str], max_batch: int = MAX_BATCH) -> None:
+    """Make ``app`` consume ``bulk_topics`` in batches. Call right after ``faust.App()``.
+
+    The transport must not exist yet (``app.topic()`` and ``app.Table()`` create it).
+    """
+    if getattr(app, "_transport", None) is not None:
+        raise RuntimeError("streams.bulk.install: the app's transport already exists")
+    app.transport = BulkTransport(
+        app.conf.broker_consumer, app, bulk_topics=bulk_topics, max_batch=max_batch
+    )
+
+
+#: Records handed to the agent body at a time (:func:`batches`): between slices
+#: the event loop serves HTTP (health, /metrics) and the producer, whose pending
+#: table and Slack bookkeeping records a SIGKILL would otherwise lose for longer
+#: (1,000 at load 10 held the loop ~0.5 s; Faust's take_events gave 500).
+SLICE = 250
+
+
+async def batches(
+    stream: Any,
+    around: Callable[[], AbstractContextManager[Any]] | None = None,
+    slice_records: int = SLICE,
+) -> AsyncIterator[list[Any]]:
+    """The record lists of a bulk topic's stream: each event's batch, in slices.
+
+    Each record has ``topic``, ``partition``, ``offset``, ``timestamp``, ``key`` and
+    ``value`` (raw bytes). A stream fed per record (an app without :func:`install`)
+    gives one-record lists of its messages, which have the same attributes.
+
+    A batch longer than ``slice_records`` comes in slices, with a pass of the event
+    loop between them: 4,000 mentions are ~0.3 s of work on a free core and several
+    seconds on a loaded one, too long for health checks, scrapes and the producer
+    to wait. The
+    event is acked, and its batch becomes committable, only when the caller asks
+    for the list after its last slice. ``around`` (e.g. ``Metrics.batch``) is
+    entered before each list is handed out and left when the caller is done with it.
+    """
+    async for event in stream.events():
+        value = event.value
+        records = value if type(value) is list else [event.message]
+        for start in range(0, len(records), slice_records):
+            if start:
+                await asyncio.sleep(0)
+            part = (
+                records if len(records) <= slice_records else records[start : start + slice_records]
+            )
+            if around is None:
+                yield part
+            else:
+                with around():
+                    yield part
