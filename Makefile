@@ -45,6 +45,11 @@ test: setup broker-fetch ## run every test (unit, integration on the real broker
 test-unit: setup ## run the fast tests only (no broker)
 	$(BIN)/pytest -p no:cacheprovider tests/unit detectors alerts
 
+TRIALS ?= 20
+test-crash: setup ## crash trials: SIGKILL a worker while it posts, compare with a reference (TRIALS=20 LOAD=--load)
+	bash deploy/kafka/start.sh
+	$(BIN)/python -m tests.crash.trials --trials $(TRIALS) $(LOAD) --json var/crash-trials.json
+
 lint: setup ## ruff (lint and format check) and mypy (strict on detectors/ and alerts/)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -93,4 +98,4 @@ clean: ## stop the broker and remove local state (keeps the Maven jar cache)
 	-bash deploy/kafka/stop.sh
 	rm -rf var .pytest_cache
 
-.PHONY: help setup broker-fetch lock demo test test-unit lint format docs wheel-test bench bench-detect bench-pipeline bench-sources train broker-start broker-stop clean
+.PHONY: help setup broker-fetch lock demo test test-unit lint format docs wheel-test bench bench-detect bench-pipeline bench-sources train broker-start broker-stop clean test-crash

@@ -18,6 +18,7 @@ Examples
 from __future__ import annotations
 
 import hashlib
+import math
 from array import array
 from collections import deque
 from dataclasses import dataclass, field
@@ -79,7 +80,15 @@ class Observed:
 
 
 class KeyState:
-    """Dedup + detectors + response tracking for one brand."""
+    """Dedup + detectors + response tracking for one brand.
+
+    ``clock`` is the last event-time tick (a multiple of the tick length) the key
+    was advanced to by :meth:`tick_to`; ``None`` before its first mention.
+    """
+
+    clock: float | None = None
+    last_active = -math.inf  # event time of the last active signal
+    MAX_TICKS = 1000  # ticks one call may step (a caller's next call goes on)
 
     def __init__(
         self,
@@ -100,8 +109,44 @@ class KeyState:
         out = Observed(responses=self.responses.observe(em))
         out.signals.extend(self.monitor.observe(em))
         out.signals.extend(self.responses.advance(em.ts))
+        self._note(out.signals)
         return out
 
     def advance(self, ts: float) -> list[Signal]:
         """Event time moved on without a mention of this key."""
-        return [*self.monitor.advance(ts), *self.responses.advance(ts)]
+        return self._note([*self.monitor.advance(ts), *self.responses.advance(ts)])
+
+    def _note(self, sigs: list[Signal]) -> list[Signal]:
+        for s in sigs:
+            if s.active and s.ts > self.last_active:
+                self.last_active = s.ts
+        return sigs
+
+    def tick_to(self, ts: float, step: float, hot_seconds: float, *, idle: bool) -> list[Signal]:
+        """Advance one multiple of ``step`` at a time towards ``ts`` while the key is hot.
+
+        A key is hot while its last active signal is at most ``hot_seconds`` before
+        its clock: an incident of it may be open and must resolve in event time
+        even if the key falls silent. A cold key is not stepped: its next mention
+        (``idle=False``) moves it in one go, as :meth:`observe` always did. The calls
+        depend on the key's own state and event time alone, so the backtest (ticks
+        from every mention of the file) and the worker (ticks from a partition's
+        watermark, at any moment) make the same calls in the same order.
+        """
+        if not math.isfinite(ts):
+            return []
+        b = math.floor(ts / step) * step
+        if self.clock is None:
+            self.clock = b
+            return []
+        out: list[Signal] = []
+        n = 0
+        while self.clock < b and self.clock - self.last_active <= hot_seconds:
+            self.clock += step
+            out.extend(self.advance(self.clock))
+            n += 1
+            if n >= self.MAX_TICKS:
+                break
+        if not idle and self.clock < b:
+            self.clock = b
+        return out

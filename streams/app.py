@@ -90,6 +90,21 @@ def _table(app: faust.App, name: str, partitions: int, value_serializer: str) ->
     return table
 
 
+def faust_app_id(settings: Settings) -> str:
+    """Faust's app id: the consumer group and the changelog topics' first part.
+
+    Derived from the topic prefix as well as ``SPIKEWATCH_APP_ID``, so two
+    deployments on one cluster that differ only in prefix never share a group or
+    state. Without a prefix it is the app id alone (existing names stay).
+    """
+    return f"{settings.topic_prefix}{settings.app_id}"
+
+
+def changelog_topics(settings: Settings) -> list[str]:
+    """The changelog topic of every table (Faust's naming: ``<app id>-<table>-changelog``)."""
+    return [f"{faust_app_id(settings)}-{t}-changelog" for t in TABLES]
+
+
 def faust_options(settings: Settings) -> dict[str, Any]:
     """The ``faust.App`` settings of the worker (the benchmark's bare agent shares them)."""
     brokers = ";".join(f"kafka://{b.strip()}" for b in bootstrap_servers(settings).split(","))
@@ -110,6 +125,7 @@ def faust_options(settings: Settings) -> dict[str, Any]:
         "broker_commit_every": 1000,
         "broker_commit_interval": 1.0,
         "table_cleanup_interval": 3600.0,
+        "processing_guarantee": settings.processing_guarantee,
         # The bulk intake of ``mentions`` (issue 20): fetch size, wait for a batch in flight.
         **bulk.OPTIONS,
     }
@@ -119,7 +135,7 @@ def create_app(settings: Settings, deployment: Deployment) -> tuple[faust.App, C
     """Build the Faust app with every topic, table, agent and the HTTP server."""
     codec.register()
     # faust.web stays on for its server's lifecycle; our own routes replace its /table.
-    app = faust.App(settings.app_id, web_enabled=True, **faust_options(settings))
+    app = faust.App(faust_app_id(settings), web_enabled=True, **faust_options(settings))
     # ``mentions`` arrives as one event per fetched batch (streams/bulk.py, issue 20).
     bulk.install(app, [settings.topic("mentions")])
     registry = CollectorRegistry()

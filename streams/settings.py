@@ -74,6 +74,10 @@ class Settings(BaseSettings):
         default=False,
         description="per-brand series by source, language, severity: 231 a brand instead of 40",
     )
+    processing_guarantee: Literal["at_least_once", "exactly_once"] = Field(
+        default="at_least_once",
+        description="exactly_once = Kafka transactions over state, records and offsets",
+    )
     slack_bot_token: SecretStr | None = Field(
         default=None,
         validation_alias=AliasChoices("SLACK_BOT_TOKEN", "SPIKEWATCH_SLACK_BOT_TOKEN"),

@@ -14,6 +14,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
+from aiohttp.web_protocol import RequestHandler
 from mode import Service
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
@@ -29,6 +30,12 @@ log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 8 * 1024 * 1024
 MAX_BATCH = 5000
 INGEST_ACK_SECONDS = 20.0
+HEADER_SECONDS = 10.0  # a request's headers must arrive within this of its first byte
+BODY_SECONDS = 30.0  # and its body within this once the headers are in
+KEEPALIVE_SECONDS = 15.0  # an idle connection (no request yet, or between requests) closes
+# Kafka's default ``message.max.bytes``/``max.request.size`` is 1,000,000 bytes; a record with
+# its key and batch overhead must fit, so larger ones can never be stored: 413, not "retry".
+RECORD_OVERHEAD_BYTES = 512
 
 
 MAX_DEAD_ORIGINAL_BYTES = 64 * 1024
@@ -80,6 +87,52 @@ def _dump(obj: Any) -> bytes:
         return b"<unserializable>"
 
 
+class _TimedHandler(RequestHandler):
+    """aiohttp's connection handler with a deadline for request headers (slow clients)."""
+
+    _sw_since: float | None = None
+    _sw_timer: asyncio.TimerHandle | None = None
+
+    def data_received(self, data: bytes) -> None:
+        before = self._request_count
+        super().data_received(data)
+        if self._request_count != before:
+            self._sw_since = None
+        elif self._sw_since is None and getattr(self, "_current_request", None) is None:
+            loop = asyncio.get_running_loop()
+            self._sw_since = loop.time()
+            self._sw_timer = loop.call_later(HEADER_SECONDS, self._sw_check)
+
+    def _sw_check(self) -> None:
+        since = self._sw_since
+        if since is None or getattr(self, "_current_request", None) is not None:
+            return
+        if asyncio.get_running_loop().time() - since >= HEADER_SECONDS - 0.01:
+            log.info(
+                "HTTP client sent no complete request headers in %.0fs: closed", HEADER_SECONDS
+            )
+            self.force_close()
+
+    def connection_lost(self, exc: BaseException | None) -> None:
+        if self._sw_timer is not None:
+            self._sw_timer.cancel()
+        super().connection_lost(exc)
+
+
+class _TimedServer(web.Server):
+    def __call__(self) -> RequestHandler:
+        return _TimedHandler(self, loop=self._loop, **self._kwargs)
+
+
+class _TimedRunner(web.AppRunner):
+    """An AppRunner whose connections get :class:`_TimedHandler`."""
+
+    async def _make_server(self) -> web.Server:
+        server = await super()._make_server()
+        server.__class__ = _TimedServer
+        return server
+
+
 class WebServer(Service):
     """aiohttp server run as a Faust runtime service."""
 
@@ -89,6 +142,7 @@ class WebServer(Service):
         self._runner: web.AppRunner | None = None
         self.port = ctx.settings.web_port
         self._signatures: dict[str, float] = {}  # Slack signatures seen -> when (replay guard)
+        self._producer: Any = None  # a plain producer for the edge under exactly-once
         super().__init__(**kw)
 
     def routes(self) -> web.Application:
@@ -99,8 +153,37 @@ class WebServer(Service):
         wa.router.add_post("/slack/actions", self.slack_actions)
         return wa
 
+    async def _start_edge_producer(self) -> None:
+        """Under exactly-once, Faust's producer sends inside per-partition transactions
+        that commit with the agents' offsets: a record from /ingest would be
+        acknowledged to the client before it is committed (lost if the worker died
+        first), and partitions this worker does not own have no transaction at all.
+        The edge then writes with a plain idempotent producer, acks=all."""
+        if self.ctx.settings.processing_guarantee != "exactly_once":
+            return
+        from aiokafka import AIOKafkaProducer
+
+        from streams.app import bootstrap_servers
+
+        self._producer = AIOKafkaProducer(
+            bootstrap_servers=bootstrap_servers(self.ctx.settings).split(","),
+            acks="all",
+            enable_idempotence=True,
+            linger_ms=10,
+        )
+        await self._producer.start()
+
+    async def _send(self, name: str, key: bytes | None, value: bytes) -> Any:
+        """Queue one record for topic ``name``; returns an awaitable acknowledgement."""
+        if self._producer is not None:
+            return await self._producer.send(self.ctx.settings.topic(name), value, key=key)
+        return await self.ctx.topics[name].send(key=key, value=value)
+
     async def on_start(self) -> None:
-        self._runner = web.AppRunner(self.routes(), access_log=None)
+        await self._start_edge_producer()
+        self._runner = _TimedRunner(
+            self.routes(), access_log=None, keepalive_timeout=KEEPALIVE_SECONDS
+        )
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.ctx.settings.web_host, self.ctx.settings.web_port)
         await site.start()
@@ -113,6 +196,8 @@ class WebServer(Service):
     async def on_stop(self) -> None:
         if self._runner is not None:
             await self._runner.cleanup()
+        if self._producer is not None:
+            await self._producer.stop()
 
     def _first_use(self, signature: str, now: float) -> bool:
         """``False`` for a Slack signature already used within its 5-minute validity."""
@@ -150,15 +235,22 @@ class WebServer(Service):
         if not self._authorized(request):
             return web.json_response({"error": "missing or wrong bearer token"}, status=401)
         try:
-            body = await request.read()
+            body = await asyncio.wait_for(request.read(), BODY_SECONDS)
         except web.HTTPRequestEntityTooLarge:
-            return web.json_response({"error": "body too large"}, status=413)
+            return web.json_response(
+                {"error": "body too large", "limit_bytes": MAX_BODY_BYTES}, status=413
+            )
+        except TimeoutError:
+            return web.json_response(
+                {"error": f"body not received within {BODY_SECONDS:.0f}s"}, status=408
+            )
         records = split_body(body, request.content_type or "")
-        topics = self.ctx.topics
         if records is None:
             self.ctx.metrics.invalid("invalid_json")
-            await topics["mentions.dead"].send(
-                value=dead_letter("invalid_json", "request body is not JSON", body, via="http")
+            await self._send(
+                "mentions.dead",
+                None,
+                dead_letter("invalid_json", "request body is not JSON", body, via="http"),
             )
             return web.json_response(
                 {"accepted": 0, "rejected": [{"index": 0, "reason": "invalid_json"}]}, status=400
@@ -167,6 +259,7 @@ class WebServer(Service):
             return web.json_response(
                 {"error": f"at most {MAX_BATCH} records a request"}, status=413
             )
+        limit = self.record_limit()
         accepted, rejected = 0, []
         out: list[tuple[str, bytes | None, bytes]] = []  # (topic, key, value) to send
         now = time.time()
@@ -181,6 +274,16 @@ class WebServer(Service):
                     ("mentions.dead", None, dead_letter(exc.reason, exc.detail, raw, via="http"))
                 )
                 continue
+            if len(raw) > limit:  # valid, but Kafka can never store it
+                return web.json_response(
+                    {
+                        "error": f"record {i} is {len(raw)} bytes; Kafka takes at most "
+                        f"{limit} bytes a record: split or shorten it (no retry helps)",
+                        "index": i,
+                        "limit_bytes": limit,
+                    },
+                    status=413,
+                )
             out.append(("mentions", m.brand.encode(), raw))
             accepted += 1
         try:
@@ -202,6 +305,11 @@ class WebServer(Service):
         status = 202 if accepted else 400
         return web.json_response({"accepted": accepted, "rejected": rejected}, status=status)
 
+    def record_limit(self) -> int:
+        """The largest mention (bytes) the producer and the broker's default will take."""
+        max_request = int(getattr(self.fapp.conf, "producer_max_request_size", 1_000_000))
+        return min(max_request, 1_000_000) - RECORD_OVERHEAD_BYTES
+
     def _edge_checks(self, m: Mention, now: float) -> None:
         """What the enrich agent would refuse anyway, refused here so the client learns it."""
         from streams.agents import check_time
@@ -214,7 +322,7 @@ class WebServer(Service):
 
     async def _send_all(self, out: list[tuple[str, bytes | None, bytes]]) -> None:
         """Send in order and wait until the broker acknowledged every record."""
-        acks = [await self.ctx.topics[t].send(key=k, value=v) for t, k, v in out]
+        acks = [await self._send(t, k, v) for t, k, v in out]
         await asyncio.gather(*acks)
 
     async def slack_actions(self, request: web.Request) -> web.Response:
@@ -259,8 +367,8 @@ class WebServer(Service):
             )
             view_id = res.ts if res.ok else None
         brand, value = command_record(it, view_id=view_id)
-        await self.ctx.topics["incident.commands"].send(
-            key=brand.encode(), value=json.dumps(value, ensure_ascii=False).encode()
+        await self._send(
+            "incident.commands", brand.encode(), json.dumps(value, ensure_ascii=False).encode()
         )
         self.ctx.metrics.interaction(it.kind)
         return web.Response(status=200, text="")

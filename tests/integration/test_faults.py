@@ -143,7 +143,11 @@ def test_worker_sigkill_mid_incident_other_takes_over_exactly_once(
             f"{len(tops)} main posts, {len(replies)} thread replies; "
             f"duplicated: {len(dup_main)} main, {len(dup_replies)} replies"
         )
-        assert ids <= care, ids - care
+        # The storm's incidents. Backlog incidents that silent brands now open and resolve on
+        # event-time ticks (as the backtest does) may close before notify posts them: whether
+        # those are posted is notify's decision, not this takeover test's.
+        storm_ids = {i for i in ids if "~backlog~" not in i}
+        assert storm_ids <= care, storm_ids - care
         assert crisis >= {f"inc-{br}" for br in brands}, crisis
         top_ts = {m.ts for m in tops}
         assert all(m.thread_ts in top_ts for m in replies)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import pickle
 from datetime import UTC, datetime
 
 import pytest
@@ -254,12 +253,12 @@ def test_service_hours_gate(hours: tuple[int, int] | None, active: bool) -> None
     assert ("outside service hours" in s.evidence["message"]) is (hours == (10, 11))
 
 
-def test_pickle_round_trip_gives_same_next_signal() -> None:
+def test_state_round_trip_gives_same_next_signal() -> None:
     tr = ResponseTracker("nordbank")
     wall(tr, 300, T0, 10.0)
     tr.observe(reply("x:r", T0 + 100, f"x:w{T0}-0"))
     tr.advance(T0 + 3000)
-    copy = pickle.loads(pickle.dumps(tr))  # noqa: S301 - our own bytes
+    copy = loads_state(dumps_state(tr))
     wall(tr, 5, T0 + 3100, 1.0)
     wall(copy, 5, T0 + 3100, 1.0)
     assert tr.advance(T0 + 3300) == copy.advance(T0 + 3300)
@@ -332,7 +331,8 @@ def test_state_is_compact_and_round_trips() -> None:
     for i in range(0, 1000, 2):  # half of the first thousand answered
         tr.observe(reply(f"x:r{i}", T0 + 2000 + i, f"x:{i:07d}-a-long-native-id"))
     data = dumps_state(tr)  # the changelog record, read back as the worker reads it
-    assert len(data) < 1500 * 17 + 500 * 8 + 2000  # ~17 B an open mention, 8 B a closed one
+    # ~17 B an open mention, 8 B a closed one; base64 inside the JSON record adds a third
+    assert len(data) < (1500 * 17 + 500 * 8) * 4 // 3 + 2000
     back = loads_state(data)
     assert back.stats(T0 + 4000) == tr.stats(T0 + 4000)
     # A second reply is still recognised, and an open one still closes, after the round trip.

@@ -1,12 +1,11 @@
-"""Per-brand state: dedup window bounds and pickling."""
+"""Per-brand state: dedup window bounds and the state codec."""
 
 from __future__ import annotations
-
-import pickle
 
 import pytest
 
 from detectors.keystate import RecentIds
+from streams.codec import dumps_state, loads_state
 
 
 def test_recent_ids_drop_duplicates_and_forget_the_oldest() -> None:
@@ -17,11 +16,11 @@ def test_recent_ids_drop_duplicates_and_forget_the_oldest() -> None:
     assert r.add("facebook", "d")  # ids are unique per source
 
 
-def test_recent_ids_pickle_round_trip() -> None:
+def test_recent_ids_state_round_trip() -> None:
     r = RecentIds(capacity=10)
     for i in range(15):
         r.add("x", str(i))
-    back = pickle.loads(pickle.dumps(r))  # noqa: S301 - our own bytes
+    back = loads_state(dumps_state(r))
     assert len(back) == 10
     assert not back.add("x", "14")
     assert back.add("x", "0")
