@@ -59,6 +59,7 @@ from detectors.negative import NegativeBurstDetector
 from detectors.seasonal import LogProfile, SeasonalBaseline
 from detectors.terms import EmergingTerms
 from detectors.volume import VolumeSurgeDetector, _Spread
+from detectors.window import WindowCounts
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +82,7 @@ STATE_CLASSES: tuple[type, ...] = (
     SeasonalBaseline,
     LogProfile,
     EmergingTerms,
+    WindowCounts,
 )
 
 # {version: function turning a version-N tree (the envelope's "value") into version N+1}.

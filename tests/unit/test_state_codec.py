@@ -83,7 +83,9 @@ def test_round_trip_gives_the_same_signals_afterwards(trained: tuple[Engine, lis
     a = [(e.type, e.incident.id, e.incident.evidence) for e in eng.run(rest)]
     b = [(e.type, e.incident.id, e.incident.evidence) for e in clone.run(rest)]
     assert a == b
-    assert any(t == "resolved" for t, _, _ in a)  # the rest of the file does something
+    # The rest of the file does something: its quiet tail moves the incident on (a crisis to
+    # `monitoring`, an FYI to resolved; alerts/stages.py).
+    assert {t for t, _, _ in a} & {"resolved", "stage_changed"}
 
 
 def test_containers_and_floats_survive() -> None:
