@@ -384,4 +384,4 @@ def test_backlog_gate_survives_pickle() -> None:
     at = datetime.fromtimestamp(T0, UTC)
     reply = Mention("x:r1", "x", "nordbank", at, "Hei", author_is_brand=True, in_reply_to="x:0")
     tr.observe(EnrichedMention(reply, Enrichment("fi", "neutral", 0.0)))
-    assert pickle.loads(pickle.dumps(tr)).tracking == "replies_seen"
+    assert loads_state(dumps_state(tr)).tracking == "replies_seen"
