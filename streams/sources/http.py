@@ -108,7 +108,22 @@ def get(
 
     Status codes in ``ok`` (for example 304 Not Modified) come back as a :class:`Response`.
     """
-    req = urllib.request.Request(url, headers=headers, method="GET")  # noqa: S310 (configured http(s) URL)
+    return request("GET", url, headers, timeout, now, ok)
+
+
+def request(
+    method: str,
+    url: str,
+    headers: dict[str, str],
+    timeout: float,
+    now: float,
+    ok: tuple[int, ...] = (200,),
+    data: bytes | None = None,
+    what: str = "",
+) -> Response:
+    """One HTTP call with the sources' error mapping (see :func:`get`); ``what`` prefixes errors."""
+    pre = f"{what}: " if what else ""
+    req = urllib.request.Request(url, data=data, headers=headers, method=method)  # noqa: S310 (configured http(s) URL)
     try:
         with urllib.request.urlopen(req, timeout=timeout) as r:  # noqa: S310
             resp = Response(r.status, {k.lower(): v for k, v in r.headers.items()}, r.read())
@@ -117,10 +132,10 @@ def get(
         body = exc.read() if exc.fp is not None else b""
         resp = Response(exc.code, hdrs, body)
     except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as exc:
-        raise Transient(f"{type(exc).__name__}: {getattr(exc, 'reason', exc)}") from None
+        raise Transient(f"{pre}{type(exc).__name__}: {getattr(exc, 'reason', exc)}") from None
     if resp.status in ok:
         return resp
-    detail = f"HTTP {resp.status}"
+    detail = f"{pre}HTTP {resp.status}"
     if resp.status == 429:
         wait = wait_seconds(resp.headers, now)
         raise RateLimited(60.0 if wait is None else wait, detail)

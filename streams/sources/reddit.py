@@ -16,14 +16,13 @@ import json
 import os
 import time
 import urllib.parse
-import urllib.request
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from streams.sources.base import Bad, Batch, Fatal, Item, RateLimited, Transient
+from streams.sources.base import Bad, Batch, Fatal, Item, Transient
 from streams.sources.config import RedditConfig
-from streams.sources.http import get, wait_seconds
+from streams.sources.http import get, request
 
 
 def _item(child: Any) -> Item | Bad | None:
@@ -86,30 +85,26 @@ class RedditSource:
     def _auth(self) -> str:
         if self._token and self._clock() < self._expires - 60:
             return self._token
-        req = urllib.request.Request(  # noqa: S310 (configured https URL)
-            self.cfg.auth_url,
-            data=b"grant_type=client_credentials",
-            method="POST",
-            headers={
-                "Authorization": f"Basic {self._basic}",
-                "User-Agent": self.cfg.user_agent,
-                "Content-Type": "application/x-www-form-urlencoded",
-            },
-        )
         try:
-            with urllib.request.urlopen(req, timeout=self.cfg.timeout_seconds) as r:  # noqa: S310
-                doc = json.loads(r.read())
-        except urllib.error.HTTPError as exc:
-            hdrs = {k.lower(): v for k, v in (exc.headers or {}).items()}
-            if exc.code == 429:
-                wait = wait_seconds(hdrs, self._clock())
-                raise RateLimited(60.0 if wait is None else wait, "token") from None
-            if exc.code >= 500:
-                raise Transient(
-                    f"token: HTTP {exc.code}", wait_seconds(hdrs, self._clock())
-                ) from None
-            raise Fatal(f"token: HTTP {exc.code} (check the client id and secret)") from None
-        except (OSError, ValueError) as exc:
+            r = request(
+                "POST",
+                self.cfg.auth_url,
+                {
+                    "Authorization": f"Basic {self._basic}",
+                    "User-Agent": self.cfg.user_agent,
+                    "Content-Type": "application/x-www-form-urlencoded",
+                },
+                self.cfg.timeout_seconds,
+                self._clock(),
+                data=b"grant_type=client_credentials",
+                ok=(200, 201),
+                what="token",
+            )
+        except Fatal as exc:  # a 4xx here is the app's credentials, never worth a retry
+            raise Fatal(f"{exc} (check the client id and secret)") from None
+        try:
+            doc = json.loads(r.body)
+        except ValueError as exc:
             raise Transient(f"token: {type(exc).__name__}") from None
         token = doc.get("access_token") if isinstance(doc, dict) else None
         if not isinstance(token, str):

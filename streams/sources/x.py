@@ -21,17 +21,15 @@ import json
 import os
 import threading
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from detectors.mention import InvalidMention, format_time, parse_time
-from streams.sources.base import Bad, Batch, Fatal, Item, RateLimited, Transient, as_dict
+from streams.sources.base import Bad, Batch, Fatal, Item, Transient, as_dict
 from streams.sources.config import XConfig
-from streams.sources.http import get, wait_seconds
+from streams.sources.http import get, request
 from streams.sources.stream import lines, open_stream
 
 TWEET_FIELDS = "created_at,author_id,conversation_id,in_reply_to_user_id,referenced_tweets,lang"
@@ -113,24 +111,19 @@ class XSource:
         return doc if isinstance(doc, dict) else {}
 
     def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        req = urllib.request.Request(  # noqa: S310 (configured URL)
+        r = request(
+            "POST",
             self._url(path),
+            {**self._h(), "Content-Type": "application/json"},
+            self.cfg.timeout_seconds,
+            self._clock(),
             data=json.dumps(body).encode(),
-            method="POST",
-            headers={**self._h(), "Content-Type": "application/json"},
+            ok=(200, 201),  # X answers 201 Created for new rules
+            what="rules",
         )
         try:
-            with urllib.request.urlopen(req, timeout=self.cfg.timeout_seconds) as r:  # noqa: S310
-                doc = json.loads(r.read())
-        except urllib.error.HTTPError as exc:
-            hdrs = {k.lower(): v for k, v in (exc.headers or {}).items()}
-            if exc.code == 429:
-                wait = wait_seconds(hdrs, self._clock())
-                raise RateLimited(60.0 if wait is None else wait, "rules") from None
-            if exc.code >= 500:
-                raise Transient(f"rules: HTTP {exc.code}") from None
-            raise Fatal(f"rules: HTTP {exc.code}: {exc.read()[:200]!r}") from None
-        except (OSError, ValueError) as exc:
+            doc = json.loads(r.body)
+        except ValueError as exc:
             raise Transient(f"rules: {type(exc).__name__}") from None
         return doc if isinstance(doc, dict) else {}
 
