@@ -163,6 +163,7 @@ def test_the_whole_sequence_of_stages_drafts_and_reminders(replay: Replay) -> No
         ("thread_reply", "draft:monitoring"),
         ("published", "monitoring"),
         ("event", "resolve_refused"),
+        ("thread_reply", "next-update"),  # the monitoring stage's update falls due in turn
     ]
     assert inc.stage == "monitoring"
     assert inc.status != "resolved"
@@ -181,5 +182,8 @@ def test_no_resolved_draft_and_no_reply_twice(replay: Replay) -> None:
 def test_the_reminder_names_the_stage_to_post(replay: Replay) -> None:
     reminders = [n.text for n in replay.slack.sent if ":next-update:" in n.dedup_key]
     assert reminders
-    assert all("*identified* update" in t for t in reminders)
-    assert all("Fix deployed" in t for t in reminders)
+    # Each reminder names the stage the incident is in when it falls due.
+    assert "*identified* update" in reminders[0]
+    assert "Fix deployed" in reminders[0]
+    assert "*monitoring* update" in reminders[-1]
+    assert not any("*investigating* update" in t for t in reminders)
