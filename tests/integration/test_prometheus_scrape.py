@@ -49,8 +49,9 @@ TOKEN = "xoxb-prometheus-scrape-test"
 SIGNING_SECRET = "prometheus-scrape-signing-secret"
 REPLAY_SECONDS = 40.0
 # Event time after the outage: longer than the lifecycle's 30 quiet minutes after the last
-# active signal of the surge/burst detectors, so the outage moves to monitoring on its own.
-QUIET_MINUTES = 50
+# active signal of the surge/burst detectors (whose 60-minute window test stays active for up
+# to an hour after the storm), so the outage moves to monitoring on its own.
+QUIET_MINUTES = 100
 # Normal business-hours traffic (with brand replies) copied for the quiet tail: minutes of
 # the bundled scenario, counted from its first mention.
 QUIET_SOURCE_MINUTES = (120, 180)
