@@ -161,7 +161,9 @@ def paced(bootstrap: str, spawn_worker: Callable[..., Worker], slack: SlackFake)
 
     def quiet() -> bool:
         calls = [c for c in slack.calls if c.method in ("chat.postMessage", "chat.update")]
-        return len(calls) >= 20 and time.monotonic() - calls[-1].at > 8
+        # One incident per brand (alerts/impact.py grouping): a dozen posts and updates
+        # across the storm's channels, enough for the two workers to hand a channel over.
+        return len(calls) >= 10 and time.monotonic() - calls[-1].at > 8
 
     wait_for(quiet, 150, "the storm's messages to settle", interval=1)
     by_channel: dict[str, list[tuple[float, str]]] = {}
