@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -11,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from detectors.mention import mention_from_obj
+from tests.harness import wait_for
 from tests.sourcefakes.jetstream import JetstreamFake, post_event
 from tests.sourcefakes.kafka import SourceProcess, read_topic, values, write_config
 
@@ -19,15 +19,6 @@ pytestmark = pytest.mark.integration
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 US = 1_772_438_400_000_000
 BRAND_DID = "did:plc:nordbankofficial"
-
-
-def _wait(pred, timeout: float = 40.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if pred():
-            return
-        time.sleep(0.05)
-    raise AssertionError("condition not met in time")
 
 
 def test_bluesky_source_end_to_end(bootstrap: str, prefix: str, tmp_path: Path) -> None:
@@ -40,7 +31,7 @@ def test_bluesky_source_end_to_end(bootstrap: str, prefix: str, tmp_path: Path) 
         )
         src = SourceProcess("sky", cfg, bootstrap, prefix, tmp_path / "a.log")
         try:
-            _wait(lambda: js.open() == 1)
+            wait_for(lambda: js.open() == 1, 40, "the Jetstream connection to open", interval=0.05)
             for i in range(20):  # every other post names a brand
                 text = f"Nordbankin sovellus kaatui {i}" if i % 2 == 0 else f"Kaunis ilma {i}"
                 js.publish(

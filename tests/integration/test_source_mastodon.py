@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -11,21 +10,13 @@ from pathlib import Path
 import pytest
 
 from detectors.mention import mention_from_obj
+from tests.harness import wait_for
 from tests.sourcefakes.kafka import SourceProcess, read_topic, values, write_config
 from tests.sourcefakes.mastodon import MastodonFake, status
 
 pytestmark = pytest.mark.integration
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
-
-
-def _wait(pred, timeout: float = 40.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if pred():
-            return
-        time.sleep(0.05)
-    raise AssertionError("condition not met in time")
 
 
 def test_mastodon_source_end_to_end(bootstrap: str, prefix: str, tmp_path: Path) -> None:
@@ -39,7 +30,9 @@ def test_mastodon_source_end_to_end(bootstrap: str, prefix: str, tmp_path: Path)
             "masto", cfg, bootstrap, prefix, tmp_path / "a.log", MASTODON_TOKEN="mtoken"
         )
         try:
-            _wait(lambda: inst.streams_open() == 1)
+            wait_for(
+                lambda: inst.streams_open() == 1, 40, "the Mastodon stream to open", interval=0.05
+            )
             for i in range(1, 11):
                 inst.publish(
                     "nordbank", status(100 + i, f"Nordbank ei toimi {i}", T0 + timedelta(minutes=i))
@@ -86,7 +79,9 @@ def test_mastodon_source_end_to_end(bootstrap: str, prefix: str, tmp_path: Path)
             "masto", cfg, bootstrap, prefix, tmp_path / "b.log", MASTODON_TOKEN="mtoken"
         )
         try:
-            _wait(lambda: inst.streams_open() == 1)
+            wait_for(
+                lambda: inst.streams_open() == 1, 40, "the Mastodon stream to open", interval=0.05
+            )
             inst.publish("nordbank", status(500, "Nordbank toimii taas", T0 + timedelta(hours=3)))
             got2 = read_topic(bootstrap, f"{prefix}mentions", 62)
         finally:

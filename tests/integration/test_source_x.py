@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -11,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from detectors.mention import mention_from_obj
+from tests.harness import wait_for
 from tests.sourcefakes import x
 from tests.sourcefakes.kafka import SourceProcess, read_topic, values, write_config
 
@@ -18,15 +18,6 @@ pytestmark = pytest.mark.integration
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 PID = 1_800_000_000_000_000_000
-
-
-def _wait(pred, timeout: float = 40.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if pred():
-            return
-        time.sleep(0.05)
-    raise AssertionError("condition not met in time")
 
 
 def test_x_source_end_to_end(bootstrap: str, prefix: str, tmp_path: Path) -> None:
@@ -48,7 +39,7 @@ def test_x_source_end_to_end(bootstrap: str, prefix: str, tmp_path: Path) -> Non
             "xs", cfg, bootstrap, prefix, tmp_path / "a.log", X_BEARER_TOKEN="xtoken"
         )
         try:
-            _wait(lambda: api.streams_open() == 1)
+            wait_for(lambda: api.streams_open() == 1, 40, "the X stream to open", interval=0.05)
             assert sorted((r["tag"], r["value"]) for r in api.rules) == [
                 ("other-app", "someone else's rule"),
                 ("spikewatch:nordbank", "Nordbank OR @nordbank"),
@@ -112,7 +103,7 @@ def test_x_source_end_to_end(bootstrap: str, prefix: str, tmp_path: Path) -> Non
             "xs", cfg, bootstrap, prefix, tmp_path / "b.log", X_BEARER_TOKEN="xtoken"
         )
         try:
-            _wait(lambda: api.streams_open() == 1)
+            wait_for(lambda: api.streams_open() == 1, 40, "the X stream to open", interval=0.05)
             api.publish(
                 x.post(PID + 5000, "Nordbank toimii", T0 + timedelta(hours=3)), x.user("asiakas")
             )
