@@ -69,6 +69,13 @@ def json_answer(status: int, obj: object) -> Answer:
     return Answer(status, json.dumps(obj).encode())
 
 
+def refused(status: int, message: str) -> Answer:
+    """A request refused for its credentials (401/403), counted as ``unauthorized``."""
+    ans = json_answer(status, {"error": message})
+    ans.error = "unauthorized"
+    return ans
+
+
 class WebhookServer:
     """Serve ``app`` on ``host:port``; ``deliver(items, bad)`` writes to Kafka."""
 

@@ -23,6 +23,7 @@ in minutes; both are honoured.
 
 from __future__ import annotations
 
+import hmac
 import json
 import os
 import time
@@ -35,7 +36,7 @@ from detectors.mention import InvalidMention, parse_time
 from streams.sources.base import Bad, Batch, Fatal, Item, RateLimited, as_dict
 from streams.sources.config import MetaConfig
 from streams.sources.http import get, wait_seconds
-from streams.sources.listener import Answer, json_answer, signature_ok
+from streams.sources.listener import Answer, json_answer, refused, signature_ok
 
 RATE_LIMIT_CODES = frozenset({4, 17, 32, 613, 80001, 80002, 80004})
 FEED_ITEMS = frozenset({"comment", "post", "status", "photo", "video"})
@@ -189,20 +190,14 @@ class MetaSource:
         if method == "GET":
             q = {k: v[0] for k, v in query.items() if v}
             if q.get("hub.mode") == "subscribe" and "hub.challenge" in q:
-                import hmac as _hmac
-
-                if _hmac.compare_digest(q.get("hub.verify_token", ""), self._verify):
+                if hmac.compare_digest(q.get("hub.verify_token", ""), self._verify):
                     return Answer(200, q["hub.challenge"].encode(), "text/plain")
-                ans = json_answer(403, {"error": "verify token mismatch"})
-                ans.error = "unauthorized"
-                return ans
+                return refused(403, "verify token mismatch")
             return json_answer(400, {"error": "not a verification request"})
         if not signature_ok(
             self._secret, body, headers.get("x-hub-signature-256"), "sha256=", "hex"
         ):
-            ans = json_answer(401, {"error": "bad or missing X-Hub-Signature-256"})
-            ans.error = "unauthorized"
-            return ans
+            return refused(401, "bad or missing X-Hub-Signature-256")
         ans = Answer(200, b"EVENT_RECEIVED", "text/plain", deliver=True)
         try:
             doc = json.loads(body)

@@ -17,7 +17,7 @@ from typing import Any
 from detectors.mention import InvalidMention, parse_time
 from streams.sources.base import Bad, Item
 from streams.sources.config import WebhookConfig, WebhookMapping
-from streams.sources.listener import Answer, json_answer, signature_ok
+from streams.sources.listener import Answer, json_answer, refused, signature_ok
 
 _MISSING = object()
 
@@ -118,9 +118,7 @@ class GenericWebhook:
         if not signature_ok(
             self._secret, body, given, self.cfg.signature_prefix, self.cfg.signature_encoding
         ):
-            ans = json_answer(401, {"error": "bad or missing signature"})
-            ans.error = "unauthorized"
-            return ans
+            return refused(401, "bad or missing signature")
         ans = json_answer(200, {"ok": True})
         ans.deliver = True
         try:
