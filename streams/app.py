@@ -122,6 +122,13 @@ def faust_options(settings: Settings) -> dict[str, Any]:
         # Batch sends for 10 ms: with Faust's default of 0 every record became its own
         # produce request, and socket writes took ~35% of a worker's CPU (make bench).
         "producer_linger": 0.01,
+        # A worker that dies (SIGKILL, OOM, a lost host) leaves the group after this many
+        # seconds without a heartbeat, and the survivors take its partitions: Faust's
+        # default of 60 s kept a dead worker's brands unwatched for over a minute. The
+        # heartbeat runs on the consumer's own thread, so a busy event loop does not
+        # miss it (15 s held under CPU load in tests/crash/trials.py).
+        "broker_session_timeout": 15.0,
+        "broker_heartbeat_interval": 3.0,
         "broker_commit_every": 1000,
         "broker_commit_interval": 1.0,
         "table_cleanup_interval": 3600.0,

@@ -53,6 +53,8 @@ there and this module must be re-read against the new code.
 from __future__ import annotations
 
 import asyncio
+import logging
+import os
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
 from typing import Any, cast
@@ -73,6 +75,10 @@ __all__ = [
     "install",
     "limit_buffer",
 ]
+
+#: ``SW_BULK_TRACE=1``: one log line per seek, re-seek and delivery (debugging).
+TRACE = os.environ.get("SW_BULK_TRACE") == "1"
+_trace = logging.getLogger("spikewatch.bulk.trace").warning
 
 #: The most records of one partition in one event.
 MAX_BATCH = 4000
@@ -115,8 +121,17 @@ class BulkConsumer(aiokafka_driver.Consumer):
         #: Per partition: the seek epoch of its last seek, and the position it set.
         self._sought: dict[TP, int] = {}
         self._expect: dict[TP, int | None] = {}
-        #: Per partition: the generation and the next offset of its last delivery.
-        self._delivered: dict[TP, tuple[int, int]] = {}
+        #: Faust's flow-control clears seen (:meth:`_count_clears`).
+        self._clears = 0
+        self._clears_seen = 0
+        flow = self.app.flow_control
+        clear = flow.clear
+
+        def counted_clear() -> None:
+            self._clears += 1
+            clear()
+
+        flow.clear = counted_clear  # type: ignore[method-assign]  # this app's flow control only
 
     #: Bumped by every seek; :attr:`_sought` keeps, per partition, the epoch of its last seek.
     _seek_epoch: int = 0
@@ -131,42 +146,31 @@ class BulkConsumer(aiokafka_driver.Consumer):
         return self._sought.get(tp, -1)
 
     async def perform_seek(self) -> None:
-        """Faust's seek to the committed offsets, without redoing this generation's deliveries.
-
-        Faust seeks every partition to its committed offset when recovery ends,
-        but the flow was already resumed for the recovery: records fetched and
-        handed to a stream in between were then fetched and handed over a second
-        time in the same generation (test_bulk: a batch processed twice in a row).
-        Events of the current generation are processed and acked, so a partition
-        is put back no further than its next undelivered record; after a
-        rebalance (a new generation) old events are dropped by the streams and
-        the committed offset is the place to start.
+        """Faust's seek to the committed offsets, remembered per partition.
 
         Marked before and after: a fetch that began before the seek finished may
         hold records of the old position. A partition with nothing committed is not
         moved by aiokafka (``seek_to_committed`` seeks only offsets > 0), so its
         expected position stays unknown and its records are kept as they come.
+        Records this generation already handed to a stream, fetched again after
+        the seek, are not handed over twice (:meth:`_drain_messages`).
         """
         try:
             tps = set(self.assignment())
         except Exception:  # no consumer yet, or between generations
             tps = set()
-        generation = self.app.consumer_generation_id
-        ahead = {
-            tp: nxt for tp, (gen, nxt) in self._delivered.items() if gen == generation and tp in tps
-        }
         self._mark_sought(tps)
         await super().perform_seek()
+        if TRACE:
+            _trace("perform_seek read=%s", dict(self._read_offset))
         for tp in tps:
             offset = self._read_offset.get(tp)
-            nxt = ahead.get(tp)
-            if nxt is not None and (offset is None or nxt > offset):
-                await super().seek(tp, nxt)
-                offset = nxt
             self._expect[tp] = offset if offset else None
         self._mark_sought(tps)
 
     async def seek(self, partition: TP, offset: int) -> None:
+        if TRACE:
+            _trace("seek %s -> %s", partition, offset)
         self._mark_sought([partition])
         await super().seek(partition, offset)
         self._expect[partition] = offset
@@ -210,6 +214,20 @@ class BulkConsumer(aiokafka_driver.Consumer):
         that cut, with the position not put back, skipped records that the next
         batch's gap then marked done (lost under load in test_bulk).
         """
+        if self._clears != self._clears_seen and self.flow_active:
+            # Faust's flow control emptied the streams' buffers (rebalance, end of
+            # recovery): events handed over and not yet taken are gone, and the
+            # fetch positions are past them. Faust seeks to the committed offsets
+            # just before that clear, so records fetched in between were lost (a
+            # worker joining under load skipped a partition's records in
+            # test_bulk). Seek again now that the buffers are empty.
+            self._clears_seen = self._clears
+            if TRACE:
+                _trace("flow control cleared: seek to committed")
+            try:
+                await self.perform_seek()
+            except Exception as exc:  # nothing assigned (yet)
+                self.log.dev("Seek after a flow-control clear not done: %r", exc)
         before = self._seek_epoch
         records, active_partitions = await self._wait_next_records(timeout)
         generation_id = self.app.consumer_generation_id
@@ -242,6 +260,8 @@ class BulkConsumer(aiokafka_driver.Consumer):
                 self.log.dev("Flow stopped or generation changed. Cancelling getmany.")
                 break
             if sought_at(tp) > checked:
+                if TRACE:
+                    _trace("skip %s from %s: sought meanwhile", tp, pending.get(tp))
                 pending.pop(tp, None)  # sought meanwhile: its position is the seek's
                 continue
             if active_partitions is None or tp in active_partitions or tp in buffered:
@@ -251,6 +271,15 @@ class BulkConsumer(aiokafka_driver.Consumer):
                 pending[tp] = (item[-1].offset if is_batch else item.offset) + 1
         # Not in a ``finally``: a drain loop that stops on an error closes this
         # generator, and then nothing is re-sought (the consumer is going away).
+        if TRACE:
+            _trace(
+                "fetch done gen=%s/%s flow=%s pending=%s last=%s",
+                generation_id,
+                self.app.consumer_generation_id,
+                self.flow_active,
+                pending,
+                last_of,
+            )
         if self.app.consumer_generation_id == generation_id and not self.should_stop:
             for tp, offset in pending.items():
                 if offset <= last_of[tp] and sought_at(tp) <= checked:
@@ -277,6 +306,14 @@ class BulkConsumer(aiokafka_driver.Consumer):
             if position is None or recs[0].offset == position:
                 kept[tp] = recs
             else:
+                if TRACE:
+                    _trace(
+                        "stale %s %s..%s, expected %s",
+                        tp,
+                        recs[0].offset,
+                        recs[-1].offset,
+                        position,
+                    )
                 await self._reseek(tp, position)
         return kept
 
@@ -302,7 +339,6 @@ class BulkConsumer(aiokafka_driver.Consumer):
         acks_enabled_for = self.app.topics.acks_enabled_for
         deliver = self._deliver
         sought_at = self._sought_at
-        delivered = self._delivered
         yield_every = 100
         since_yield = 0
         try:
@@ -331,10 +367,11 @@ class BulkConsumer(aiokafka_driver.Consumer):
                         await self._maybe_commit()
                         message = self._batch_message(tp, records)
                         mark = sought_at(tp)
+                        if TRACE:
+                            _trace("deliver %s %s..%s r=%s", tp, first, last, r_offset)
                         await deliver(message)
                         if mark == sought_at(tp):
                             read_offset[tp] = last
-                            delivered[tp] = (message.generation_id or 0, last + 1)
                         await asyncio.sleep(0)
                         since_yield = 0
                         continue
@@ -352,7 +389,6 @@ class BulkConsumer(aiokafka_driver.Consumer):
                         await deliver(message)
                         if mark == sought_at(tp):
                             read_offset[tp] = offset
-                            delivered[tp] = (message.generation_id or 0, offset + 1)
                     else:
                         self.log.dev("DROPPED MESSAGE ROFF %r", offset)
                 unset_flag(CONSUMER_FETCHING)

@@ -39,6 +39,11 @@ class Worker:
     def topic(self, name: str) -> str:
         return f"{self.prefix}{name}"
 
+    @property
+    def group(self) -> str:
+        """The consumer group (``streams.app.faust_app_id``: the prefix, then the app id)."""
+        return f"{self.prefix}{self.env.get('SPIKEWATCH_APP_ID', 'spikewatch')}"
+
     def metrics(self) -> str:
         with urllib.request.urlopen(f"{self.url}/metrics", timeout=5) as r:
             return r.read().decode()
@@ -180,3 +185,41 @@ def business_morning(days_ago: int = 1) -> float:
 
     now = _t.time()
     return (now // 86400 - days_ago) * 86400 + 5 * 3600
+
+
+def group_lag(bootstrap: str, group: str, topics: list[str]) -> dict[tuple[str, int], int]:
+    """Records not yet committed by ``group``, per partition of ``topics``.
+
+    Under exactly-once every transaction ends with a commit marker that takes an
+    offset but is no record: a partition whose committed offset is a few short of
+    its end is checked for real (read_committed) records past that offset.
+    """
+    from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
+
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+    cons = KafkaConsumer(
+        bootstrap_servers=bootstrap,
+        enable_auto_commit=False,
+        isolation_level="read_committed",
+        consumer_timeout_ms=1500,
+    )
+    try:
+        committed = admin.list_group_offsets({group: None}).get(group, {})
+        tps = [
+            TopicPartition(t, p) for t in topics for p in (cons.partitions_for_topic(t) or set())
+        ]
+        ends = cons.end_offsets(tps)
+        out = {}
+        for tp in tps:
+            c = committed.get(tp)
+            start = c.offset if c is not None else 0
+            lag = ends[tp] - start
+            if 0 < lag <= 3:  # maybe only transaction markers
+                cons.assign([tp])
+                cons.seek(tp, start)
+                lag = sum(len(v) for v in cons.poll(timeout_ms=1500, max_records=10).values())
+            out[(tp.topic, tp.partition)] = lag
+        return out
+    finally:
+        admin.close()
+        cons.close()

@@ -47,7 +47,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tests.harness import Worker, business_morning, free_port, outage_mentions, produce, wait_for
+from tests.harness import (
+    Worker,
+    business_morning,
+    free_port,
+    group_lag,
+    outage_mentions,
+    produce,
+    wait_for,
+)
 from tests.slackfake import SlackFake
 
 TOKEN = "xoxb-crash-trial-token"
@@ -149,44 +157,6 @@ def spawn(env: Env, name: str) -> Worker:
 
     wait_for(healthy, 180, "a worker's /healthz")
     return w
-
-
-def group_lag(bootstrap: str, group: str, topics: list[str]) -> dict[tuple[str, int], int]:
-    """Records not yet committed by ``group``, per partition of ``topics``.
-
-    Under exactly-once every transaction ends with a commit marker that takes an
-    offset but is no record: a partition whose committed offset is a few short of
-    its end is checked for real (read_committed) records past that offset.
-    """
-    from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
-
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
-    cons = KafkaConsumer(
-        bootstrap_servers=bootstrap,
-        enable_auto_commit=False,
-        isolation_level="read_committed",
-        consumer_timeout_ms=1500,
-    )
-    try:
-        committed = admin.list_group_offsets({group: None}).get(group, {})
-        tps = [
-            TopicPartition(t, p) for t in topics for p in (cons.partitions_for_topic(t) or set())
-        ]
-        ends = cons.end_offsets(tps)
-        out = {}
-        for tp in tps:
-            c = committed.get(tp)
-            start = c.offset if c is not None else 0
-            lag = ends[tp] - start
-            if 0 < lag <= 3:  # maybe only transaction markers
-                cons.assign([tp])
-                cons.seek(tp, start)
-                lag = sum(len(v) for v in cons.poll(timeout_ms=1500, max_records=10).values())
-            out[(tp.topic, tp.partition)] = lag
-        return out
-    finally:
-        admin.close()
-        cons.close()
 
 
 def _burn(stop: Any) -> None:

@@ -102,6 +102,8 @@ def bulk_app(
             PYTHONUNBUFFERED="1",
             PYTHONPATH=str(ROOT),
         )
+        if os.environ.get("SW_BULK_TRACE"):
+            env["SW_BULK_TRACE"] = os.environ["SW_BULK_TRACE"]
         log = (tmp_path / f"{name}-{len(procs)}.log").open("wb")
         proc = subprocess.Popen(
             [
@@ -246,12 +248,18 @@ def test_two_workers_rebalance_mid_batch_under_cpu_load(
         assert n <= 2, f"partition {p} offset {o} processed {n} times"
         if n == 2:
             twice[p].append(o)
-    # In order within a worker's generation (a stale read offset once made a
-    # worker skip records and read them later, out of order).
+    # Nothing read for the first time behind a later record within a worker's
+    # generation (a stale read offset once made a worker skip records and read
+    # them later, out of order). Going back to records already processed is a
+    # redelivery: Faust empties the stream buffers when recovery ends and the
+    # consumer seeks back to the committed offset (bounded below).
     last: dict[tuple[int, int, int], int] = {}
+    done: set[tuple[int, int]] = set()
     for pid, gen, p, o, _, _ in lines:
-        assert o > last.get((pid, gen, p), -1), f"partition {p} offset {o} out of order"
-        last[(pid, gen, p)] = o
+        if (p, o) not in done:
+            assert o > last.get((pid, gen, p), -1), f"partition {p} offset {o} out of order"
+        done.add((p, o))
+        last[(pid, gen, p)] = max(o, last.get((pid, gen, p), -1))
     for p, offs in twice.items():
         offs.sort()
         assert offs[-1] - offs[0] + 1 <= 250, f"partition {p}: {len(offs)} records redone"
