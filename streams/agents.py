@@ -7,8 +7,8 @@
   over a batch: a Kafka hop between enrich and detect cost more than enrichment
   itself (BENCHMARKS.md). With ``SPIKEWATCH_PUBLISH_ENRICHED=true`` every
   enriched mention is also written to ``mentions.enriched`` for other consumers.
-- ``incidents``: ``signals`` + ``incident.commands`` -> lifecycle (table
-  ``incidents``) -> ``incidents``.
+- ``incidents`` (:mod:`streams.incident_agent`): ``signals`` +
+  ``incident.commands`` -> lifecycle (table ``incidents``) -> ``incidents``.
 
 The stages themselves are :class:`alerts.engine.DetectStage` and
 :class:`alerts.engine.IncidentStage`, the objects ``spikewatch backtest`` runs.
@@ -41,15 +41,13 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Iterator, MutableMapping
 from typing import TYPE_CHECKING, Any
 
-from alerts.engine import DetectStage, IncidentStage
-from alerts.incidents import Command, Incident, on_command
+from alerts.engine import DetectStage
 from detectors.keystate import KeyState
 from detectors.mention import EnrichedMention, InvalidMention, Mention, parse_mention
 from detectors.signals import Signal
-from streams import bulk
+from streams import bulk, incident_agent
 from streams.web import dead_letter
 
 if TYPE_CHECKING:
@@ -64,33 +62,6 @@ BATCH_WITHIN = 0.05
 FLUSH_SECONDS = 1.0
 IDLE_TICK_SECONDS = 1.0
 TICK_KEY = b"\x00spikewatch.tick"  # a watermark record in ``mentions`` (no brand starts with NUL)
-
-
-class IncidentsView(MutableMapping[str, Incident]):
-    """The ``incidents`` table (JSON dicts, ``None`` for gone) seen as ``key -> Incident``."""
-
-    def __init__(self, table: Any) -> None:
-        self.table = table
-
-    def __getitem__(self, key: str) -> Incident:
-        d = self.table.get(key)
-        if not d:
-            raise KeyError(key)
-        return Incident.from_dict(d)
-
-    def __setitem__(self, key: str, inc: Incident) -> None:
-        self.table[key] = inc.to_dict()
-
-    def __delitem__(self, key: str) -> None:
-        if not self.table.get(key):
-            raise KeyError(key)
-        self.table[key] = None
-
-    def __iter__(self) -> Iterator[str]:
-        return (k for k, v in self.table.items() if v)
-
-    def __len__(self) -> int:
-        return sum(1 for _ in self)
 
 
 def partition_of(key: bytes, partitions: int) -> int:
@@ -114,20 +85,14 @@ def check_time(m: Mention, now: float, max_age_days: float, max_future: float) -
         raise InvalidMention("time_out_of_range", "created_at is too far in the past")
 
 
-def incident_record(type_: str, inc: Incident, ts: float) -> bytes:
-    return json.dumps(
-        {"type": type_, "ts": ts, "incident": inc.to_dict()}, ensure_ascii=False
-    ).encode()
-
-
 def register(app: faust.App, ctx: Context) -> None:
-    """Attach the agents to ``app``."""
+    """Attach the agents to ``app``: ``enrich_detect`` here, ``incidents`` in its module."""
+    incident_agent.register(app, ctx)
     t = ctx.topics
     metrics = ctx.metrics
     settings = ctx.settings
     brands = set(ctx.deployment.brands)
     state_table = ctx.tables["state"]
-    incident_table = ctx.tables["incidents"]
     # Backtests replay old files; the live worker refuses absurd event times.
     max_age = settings.max_event_age_days
     max_future = settings.max_event_future_seconds
@@ -440,109 +405,3 @@ def register(app: faust.App, ctx: Context) -> None:
         _persist_batch(touched)
         for brand, ts in newest.items():
             metrics.event_time(brand, ts, now=time.time())
-
-    @app.agent(
-        app.topic(
-            settings.topic("signals"),
-            settings.topic("incident.commands"),
-            key_serializer="raw",
-            value_serializer="raw",
-        ),
-        name="incidents",
-    )
-    async def incidents(stream: Any) -> None:
-        async for ev in stream.events():
-            started = time.perf_counter()
-            d = json.loads(ev.value)
-            if "action" in d:
-                await _command(d)
-            else:
-                await _signal(Signal.from_dict(d))
-            metrics.observe_stage("incidents", time.perf_counter() - started)
-
-    lifecycle = IncidentStage(ctx.engine.lifecycle, IncidentsView(incident_table))
-
-    async def _signal(sig: Signal) -> None:
-        new, events = lifecycle.signal(sig)
-        if new is None:
-            return
-        if events:
-            _track(new)
-        for e in events:
-            if e.type == "opened":
-                metrics.incident_opened(new.brand, new.kind, new.severity)
-            await t["incidents"].send(
-                key=new.brand.encode(), value=incident_record(e.type, e.incident, e.ts)
-            )
-        if not events and new.status != "resolved":
-            # A tick: event time moved for an open incident (escalation, reminders).
-            await t["incidents"].send(
-                key=new.brand.encode(), value=incident_record("tick", new, sig.ts)
-            )
-
-    open_by_key: dict[
-        str, tuple[str, str]
-    ] = {}  # open incidents of this worker: key -> (brand, severity)
-
-    def _track(inc: Incident) -> None:
-        if inc.status == "resolved":
-            open_by_key.pop(inc.key, None)
-        else:
-            open_by_key[inc.key] = (inc.brand, inc.severity)
-        for sev in ("low", "medium", "high", "critical"):
-            n = sum(1 for b, s in open_by_key.values() if b == inc.brand and s == sev)
-            metrics.open_incidents(inc.brand, sev, n)
-
-    async def _command(d: dict[str, Any]) -> None:
-        brand, k = str(d.get("brand", "")), str(d.get("key", ""))
-        cur_d = incident_table.get(k)
-        if not cur_d or d.get("incident_id") != cur_d.get("id"):
-            log.warning("command %s for an unknown or past incident ignored", d.get("action"))
-            return
-        cur = Incident.from_dict(cur_d)
-        action = d.get("action")
-        if action in ("approve", "edit"):
-            await t["incidents"].send(
-                key=brand.encode(),
-                value=json.dumps(
-                    {
-                        "type": action,
-                        "ts": cur.now,  # the brand's event time, not the click's wall time
-                        "incident": cur.to_dict(),
-                        "command": d,
-                    },
-                    ensure_ascii=False,
-                ).encode(),
-            )
-            return
-        if action == "published":
-            cur.timeline = [
-                *cur.timeline,
-                {
-                    "type": "published",
-                    "ts": d.get("ts"),
-                    "by": d.get("user"),
-                    "lang": d.get("lang"),
-                    "channel": d.get("channel"),
-                },
-            ][-50:]
-            incident_table[k] = cur.to_dict()
-            return
-        try:
-            cmd = Command(
-                action=str(action),
-                incident_id=cur.id,
-                user=str(d.get("user") or "?"),
-                ts=float(d.get("ts") or cur.updated_at),
-                minutes=d.get("minutes"),
-            )
-            new, events = on_command(cur, cmd, ctx.engine.lifecycle)
-        except ValueError as exc:
-            log.warning("command refused: %s", exc)
-            return
-        incident_table[k] = new.to_dict()
-        _track(new)
-        for e in events:
-            await t["incidents"].send(
-                key=brand.encode(), value=incident_record(e.type, e.incident, e.ts)
-            )
