@@ -158,7 +158,7 @@ def test_log_profile_learns_hour_of_day_and_survives_pickle() -> None:
 
 
 def test_z_for_surprise_is_the_bisection_to_the_bit() -> None:
-    from detectors.volume import normal_surprise, z_for_surprise, z_for_surprise_bisect
+    from detectors.normal_tail import normal_surprise, z_for_surprise, z_for_surprise_bisect
 
     rng = random.Random(11)
     xs = [10 ** rng.uniform(-12, 6.5) for _ in range(3000)]
