@@ -32,7 +32,8 @@ from alerts.notify_stages import (
     throttle,
 )
 from alerts.policy import parse_policy
-from alerts.slack_delivery import SlackDelivery, explain_auth_error
+from alerts.slack_delivery import SlackDelivery
+from alerts.slack_errors import explain_auth_error
 from alerts.status import load_status_config
 from streams.notify import NotifyHandler
 from tests.slackfake import SlackFake
