@@ -13,7 +13,7 @@ from prometheus_client import CollectorRegistry, ProcessCollector, generate_late
 from prometheus_client.parser import text_string_to_metric_families
 
 from detectors.signals import Signal
-from streams.metrics import (
+from streams.metric_names import (
     ALERT_ACTIONS,
     KINDS,
     LANGS,
@@ -22,8 +22,8 @@ from streams.metrics import (
     SENTIMENTS,
     SEVERITIES,
     STAGES,
-    Metrics,
 )
+from streams.metrics import Metrics
 
 BRANDS = ("nordbank", "lumoverkko")
 
