@@ -43,7 +43,7 @@ test: setup broker-fetch ## run every test (unit, integration on the real broker
 	set -o pipefail; $(BIN)/pytest -p no:cacheprovider; rc=$$?; bash deploy/kafka/stop.sh; exit $$rc
 
 test-unit: setup ## run the fast tests only (no broker)
-	$(BIN)/pytest -p no:cacheprovider tests/unit detectors alerts
+	$(BIN)/pytest -p no:cacheprovider tests/unit detectors alerts tools
 
 TRIALS ?= 20
 test-crash: setup ## crash trials: SIGKILL a worker while it posts, compare with a reference (TRIALS=20 LOAD=--load)

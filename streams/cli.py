@@ -169,9 +169,19 @@ def cmd_sentiment(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_simulate(args: argparse.Namespace) -> int:
-    from detectors.simulate import simulate_main
+NO_TOOLS = (
+    "spikewatch simulate: the simulator is test tooling (tools/ in a source checkout) and is "
+    "not installed with the wheel; run it from a clone (pip install -e '.[dev]'). The demo's "
+    "outage ships with the wheel: spikewatch demo."
+)
 
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    try:
+        from tools.simulate_cli import simulate_main
+    except ImportError:
+        print(NO_TOOLS, file=sys.stderr)
+        return 2
     return simulate_main(args.passthrough)
 
 
@@ -235,7 +245,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--lang", default="auto", choices=["auto", "fi", "en", "sv"])
     s.set_defaults(func=cmd_sentiment)
 
-    # simulate parses its own options (detectors.simulate): main() hands it the rest of the line.
+    # simulate parses its own options (tools.simulate, in a source checkout only): main() hands
+    # it the rest of the line.
     s = sub.add_parser("simulate", help="generate labelled mention streams", add_help=False)
     s.set_defaults(func=cmd_simulate, passthrough=[])
 

@@ -30,7 +30,6 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from detectors.mention import Mention, mention_from_obj  # noqa: E402
-from detectors.simulate import default_profiles, random_events, simulate  # noqa: E402
 from detectors.text import Enricher, detect_language  # noqa: E402
 from detectors.text.datasets import (  # noqa: E402
     EN_HOLDOUT,
@@ -42,6 +41,8 @@ from detectors.text.datasets import (  # noqa: E402
 from detectors.text.features import sentiment_features  # noqa: E402
 from detectors.text.sentiment import default_model, default_model_path  # noqa: E402
 from detectors.text.tokens import tokenize  # noqa: E402
+from tools.scenarios import default_profiles, random_events  # noqa: E402
+from tools.simulate import simulate  # noqa: E402
 
 LABEL = {"neg": "negative", "neu": "neutral", "pos": "positive"}
 

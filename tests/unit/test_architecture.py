@@ -29,7 +29,10 @@ CLOCK_CALLS = {("time", "time"), ("time", "monotonic"), ("datetime", "now"), ("d
 
 MAX_LINES = 500
 # Modules allowed over MAX_LINES: pure data tables only, each with its reason.
-DATA_TABLES: dict[str, str] = {}
+DATA_TABLES: dict[str, str] = {
+    "tools/simulate_texts.py": "the simulator's phrase banks (fi/en/sv sentences by sector, "
+    "sentiment and topic): literal data, two lookup functions",
+}
 # Modules over MAX_LINES whose split waits for the change that owns them (not data tables: each
 # must shrink; the test fails once it fits, so the entry is dropped).
 PENDING_SPLITS: dict[str, str] = {
