@@ -60,7 +60,7 @@ format: setup ## rewrite the code in ruff's format and apply ruff's safe fixes
 	$(BIN)/ruff format .
 
 docs: setup ## regenerate the README's configuration table from streams/config.py
-	$(BIN)/python -m streams.config --write-readme README.md
+	$(BIN)/python -m streams.config_docs --write-readme README.md
 
 wheel-test: setup ## build the wheel, install it in a fresh venv, run the CLI from it
 	$(BIN)/pytest -p no:cacheprovider -q tests/packaging

@@ -151,7 +151,7 @@ def load_settings(**overrides: Any) -> Settings:
     (``SLACK_BOT_TOKEN``, ``SLACK_SIGNING_SECRET``, ``spikewatch_ingest_token``)
     holds the value; the environment wins over a file.
     """
-    unknown = unknown_env(os.environ)
+    unknown = unknown_env(os.environ, Settings)
     if unknown:
         raise SettingsError("invalid environment:\n  " + "\n  ".join(unknown))
     secrets_dir = os.environ.get("SPIKEWATCH_SECRETS_DIR")

@@ -46,10 +46,6 @@ KNOWN_CYCLES: dict[frozenset[str], str] = {
         "issue 19: bootstrap_servers (app.py) and check_time (agents.py) / dead_letter (web.py) "
         "move to leaf modules; notify.py and web.py import them from there, not from app/agents"
     ),
-    frozenset({"streams.config", "streams.settings"}): (
-        "issue 19: streams.config.unknown_env/env_names import Settings at call time; "
-        "settings.py should pass its own class (unknown_env(environ, Settings))"
-    ),
 }
 
 
