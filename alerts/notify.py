@@ -11,7 +11,7 @@ in a :class:`StatusState` (JSON, in a changelogged table).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -203,18 +203,9 @@ def approve(
         if draft.stage == "resolved"
         else (draft.next_update_at or next_update_at(published_at, inc.severity, cfg))
     )
-    pub = Published(
-        incident_id=inc.id,
-        lang=lang,
-        channel=channel,
-        text=text if text is not None else draft.text,
-        approved_by=user,
-        published_at=published_at,
+    pub = replace(
+        Published.from_draft(draft, approved_by=user, published_at=published_at, text=text),
         next_update_at=nxt,
-        stage=draft.stage,
-        template=draft.template,
-        template_version=draft.template_version,
-        edited=text is not None and text != draft.text,
     )
     st.published.append({**pub.to_dict(), "published_ts": now})
     st.next_update_at = nxt.timestamp() if nxt is not None else None

@@ -362,12 +362,6 @@ class KeyMonitor(QuietRuns):
         c = self.config
         return c.volume_threshold if kind == "volume_surge" else c.negative_threshold
 
-    def _light_evidence(self, b: _Bucket, kind: str) -> dict[str, Any]:
-        vol, neg = self._observations(b)
-        ev = self.volume.evidence(vol) if kind == "volume_surge" else self.negative.evidence(neg)
-        ev["bucket_start"] = b.start
-        return ev
-
     def _early(self, b: _Bucket, ts: float, negative: bool) -> list[Signal]:
         """The window count tests at this mention (``detectors.window``), once per bucket."""
         out: list[Signal] = []

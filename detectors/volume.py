@@ -47,7 +47,6 @@ from __future__ import annotations
 import functools
 import math
 from collections import deque
-from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from detectors.base import Observation, is_bad_number
@@ -273,30 +272,6 @@ class VolumeSurgeDetector:
             d = 0.0
         self.recent.append(d)
         prof.update(ts, y)
-
-    def reaches(self, ts: float, score: float) -> Callable[[float], bool]:
-        """``x -> score_one(Observation(key, ts, x)) >= score``, for counts of one bucket.
-
-        What the counts share (the expected value, the windows' past sums) is
-        computed once per bucket, not per count.
-        """
-        if not math.isfinite(ts) or self.n < self.warmup:
-            return lambda x: score <= 0.0
-        e, off = self.profile.expected_log(ts), self.profile.offset
-        past = list(self.recent)
-        n = len(past)
-        sums = []
-        for sp in self.spreads:
-            tail = past[n - sp.width + 1 :] if sp.width > 1 else []
-            sums.append((sp, sum(tail), 1 + len(tail)))
-
-        def reach(x: float) -> bool:
-            if is_bad_number(x):
-                return score <= 0.0
-            d = math.log(x + off) - e
-            return self._reach(x, (e, d, [(sp, (d + t) / k) for sp, t, k in sums]), score)
-
-        return reach
 
     def _reach(self, x: float, parts: _Parts, score: float) -> bool:
         """Does count ``x`` score at least ``score`` (:meth:`_parts` given; warm, good data)?

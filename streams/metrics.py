@@ -8,7 +8,6 @@ Tests pass a fresh :class:`~prometheus_client.CollectorRegistry` and read it wit
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import datetime
@@ -332,39 +331,6 @@ class Metrics:
         if self._deferring:
             return self._pending.stage(check_label("stage", stage, STAGES), seconds)
         self.stage_duration.labels(check_label("stage", stage, STAGES)).observe(max(0.0, seconds))
-
-    @contextmanager
-    def stage_seconds(self, stage: str) -> Iterator[None]:
-        """Time the ``with`` block as processing time of ``stage`` (also when it raises)."""
-        child = self.stage_duration.labels(check_label("stage", stage, STAGES))
-        start = time.perf_counter()
-        try:
-            yield
-        finally:
-            child.observe(max(0.0, time.perf_counter() - start))
-
-    def detector_state(
-        self,
-        brand: str,
-        kind: str,
-        observed: float,
-        expected: float,
-        negative_share: float | None = None,
-        baseline_share: float | None = None,
-        *,
-        score: float | None = None,
-    ) -> None:
-        """Publish a detector's latest decision (from a :class:`~detectors.signals.Signal`)."""
-        b = self.brand(brand)
-        k = check_label("kind", kind, KINDS)
-        self.detector_observed.labels(b, k).set(observed)
-        self.detector_expected.labels(b, k).set(expected)
-        if score is not None:
-            self.detector_score.labels(b, k).set(min(1.0, max(0.0, score)))
-        if negative_share is not None:
-            self.negative_share.labels(b).set(min(1.0, max(0.0, negative_share)))
-        if baseline_share is not None:
-            self.negative_share_baseline.labels(b).set(min(1.0, max(0.0, baseline_share)))
 
     def observe_signal(self, sig: Signal) -> None:
         """Publish one detector decision: score, observed/expected, shares, promise.

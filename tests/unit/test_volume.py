@@ -178,18 +178,6 @@ def warm_detector(seed: int, days: int = 3, busy: bool = False) -> VolumeSurgeDe
     return det
 
 
-@pytest.mark.parametrize("seed", range(6))
-def test_reaches_is_score_one_against_a_threshold(seed: int) -> None:
-    det = warm_detector(seed, busy=seed % 2 == 1)
-    ts = 3 * DAY * 300.0 + 300.0 * seed
-    for thr in (0.3, 0.5, 0.8, 1.0):
-        reach = det.reaches(ts, thr)
-        for x in (0, 1, 2, 3, 5, 8, 13, 40, 100, 1000, float("nan"), -1.0):
-            assert reach(float(x)) == (det.score_one(Observation("k", ts, float(x))) >= thr)
-    young = VolumeSurgeDetector()
-    assert not young.reaches(ts, 0.5)(1000.0)
-
-
 @pytest.mark.parametrize("busy", [False, True])
 def test_learn_empty_is_learn_one_of_zero(busy: bool) -> None:
     a = warm_detector(7, busy=busy)
