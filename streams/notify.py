@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any
 
 from alerts.dedup import DeliveryResult, Notification, SentLog
 from alerts.incidents import Incident
-from alerts.notify import StatusState, approve, published_note
+from alerts.notifications import StatusState, approve, published_note
 from alerts.notify_stages import NotifyCtx, plan_stage, prepare, retry_delay, send_each
 from alerts.slack_delivery import explain_auth_error, make_delivery
 from alerts.status import Draft

@@ -20,7 +20,7 @@ from alerts.dedup import DeliveryResult, Notification, SentLog
 from alerts.engine import Engine, read_mentions
 from alerts.escalation import dispatch
 from alerts.incidents import Command, Incident, IncidentEvent, on_command
-from alerts.notify import StatusState, approve, notifications
+from alerts.notifications import StatusState, approve, notifications
 from alerts.policy import load_policy
 from alerts.status import StatusConfig
 from detectors.signals import Signal

@@ -15,7 +15,7 @@ from prometheus_client import CollectorRegistry
 from alerts.dedup import Decision, DeliveryResult, Notification, SentLog, needs_send
 from alerts.escalation import main_key
 from alerts.incidents import Incident
-from alerts.notify import StatusState
+from alerts.notifications import StatusState
 from alerts.notify_stages import (
     HEALING_ERRORS,
     PERMANENT_ERRORS,
