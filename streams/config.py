@@ -178,7 +178,7 @@ if TYPE_CHECKING:
 else:
     DetectorsSection = _section(MonitorConfig, "DetectorsSection", DETECTOR_DOCS, typed=True)
     BacklogSection = _section(BacklogConfig, "BacklogSection", BACKLOG_DOCS, typed=True)
-    # status: the keys are checked here, the values by alerts.status.load_status_config.
+    # status: the keys are checked here, the values by alerts.status_config.StatusFile (pydantic).
     StatusSection = _section(StatusConfig, "StatusSection", STATUS_DOCS, typed=False)
 
 
