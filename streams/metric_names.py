@@ -88,6 +88,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from importlib import metadata
 
+from detectors import signals
+
 PREFIX = "spikewatch"
 OTHER = "other"
 # issue 19, the metrics budget: without detailed metrics (the worker's default,
@@ -127,8 +129,8 @@ REASONS: tuple[str, ...] = (
     OTHER,
 )
 STAGES: tuple[str, ...] = ("validate", "enrich", "detect", "incidents", "notify")
-KINDS: tuple[str, ...] = ("volume_surge", "negative_burst", "backlog")
-SEVERITIES: tuple[str, ...] = ("low", "medium", "high", "critical")
+KINDS: tuple[str, ...] = signals.KINDS
+SEVERITIES: tuple[str, ...] = signals.SEVERITIES[1:]  # "none" is never an incident's
 RESULTS: tuple[str, ...] = ("ok", "failed", "retried")
 ALERT_ACTIONS: tuple[str, ...] = ("post", "update", "thread_reply", "chart", OTHER)
 
