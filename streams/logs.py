@@ -54,11 +54,6 @@ def log_context(**fields: Any) -> Iterator[None]:
         _context.reset(token)
 
 
-def bound() -> dict[str, Any]:
-    """The fields bound now (a copy)."""
-    return dict(_context.get() or {})
-
-
 class RedactSecrets(logging.Filter):
     """Replace known secret values and anything shaped like a Slack token."""
 
