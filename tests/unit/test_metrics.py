@@ -443,3 +443,18 @@ def test_a_batch_flushes_when_its_block_raises_and_checks_stages_at_once(m: Metr
     assert n == 1
     with m.batch(), pytest.raises(ValueError, match="stage"):
         m.observe_stage("no-such-stage", 0.1)
+
+
+def test_signal_readings_take_finite_numbers_only() -> None:
+    from streams.signal_readings import readings
+
+    ev = {"negative_count": 12, "total": 40, "negative_share": 0.3, "baseline_share": 0.1}
+    r = readings(Signal("b", "negative_burst", 0.0, 0.7, True, "high", ev))
+    assert (r.observed, r.expected, r.share, r.baseline_share) == (12.0, 4.0, 0.3, 0.1)
+    bad = {"observed": "x", "expected": float("inf"), "negative_share": True}
+    r = readings(Signal("b", "volume_surge", 0.0, float("nan"), False, "none", bad))
+    assert r == (None, None, None, None, None, None)
+    r = readings(
+        Signal("b", "backlog", 0.0, 0.2, False, "none", {"backlog": 7, "promise_seconds": 60})
+    )
+    assert (r.observed, r.expected, r.promise) == (7.0, None, 60.0)
