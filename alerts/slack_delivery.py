@@ -60,6 +60,7 @@ METHODS = (
     "views.open",
     "views.update",
     "auth.test",
+    "users.info",
 )
 OUTCOMES = (
     "ok",
@@ -77,6 +78,7 @@ IDEMPOTENT = (
     "files.info",
     "conversations.history",
     "conversations.list",
+    "users.info",
 )
 # The label set of spikewatch_slack_errors_total: the errors that heal
 # (alerts.notify_stages.HEALING_ERRORS), the usual permanent ones, local outcomes.
@@ -268,6 +270,7 @@ class SlackDelivery:
         self._pace_lock = threading.Lock()
         self._next_slot: dict[str, float] = {}
         self._channel_ids: dict[str, str] = {}
+        self._user_names: dict[str, str | None] = {}
         self.pacer = pacer
         self.identity: dict[str, Any] = {}
         self.lookup_pages = lookup_pages
@@ -361,8 +364,11 @@ class SlackDelivery:
 
     # -- calls -------------------------------------------------------------------
 
-    def _invoke(self, method: str, fn: Callable[[], Any]) -> tuple[DeliveryResult, Any]:
-        self._call.expires = self._clock() + self.max_wait_seconds
+    def _invoke(
+        self, method: str, fn: Callable[[], Any], max_wait: float | None = None
+    ) -> tuple[DeliveryResult, Any]:
+        wait = self.max_wait_seconds if max_wait is None else min(max_wait, self.max_wait_seconds)
+        self._call.expires = self._clock() + wait
         self._call.retries = 0
         self._call.gave_up = None
         outcome, resp = "ok", None
@@ -517,6 +523,46 @@ class SlackDelivery:
         if result.ok:
             self.identity = {k: _get(resp, k) for k in ("team", "team_id", "user", "bot_id")}
         return result
+
+    def user_name(self, user_id: str, max_wait_seconds: float = 2.0) -> str | None:
+        """A person's name for a Slack user id (``users.info``, cached), or ``None``.
+
+        ``None`` when Slack does not know the id (``user_not_found``, remembered) or cannot
+        say now (rate limited for longer than ``max_wait_seconds``, an outage: asked again
+        next time); the caller then writes ``<@ID>``, which Slack shows as the name.
+        """
+        if user_id in self._user_names:
+            return self._user_names[user_id]
+        if not (user_id[:1] in ("U", "W") and user_id.isalnum()):
+            return None
+        result, resp = self._invoke(
+            "users.info", lambda: self.client.users_info(user=user_id), max_wait_seconds
+        )
+        if not result.ok:
+            if (
+                result.error in ("user_not_found", "user_not_visible")
+                and len(self._user_names) < 10_000
+            ):
+                self._user_names[user_id] = None
+            return None
+        user = _get(resp, "user") or {}
+        profile = user.get("profile") or {} if isinstance(user, dict) else {}
+        name = next(
+            (
+                str(v).strip()
+                for v in (
+                    profile.get("real_name"),
+                    user.get("real_name") if isinstance(user, dict) else None,
+                    profile.get("display_name"),
+                    user.get("name") if isinstance(user, dict) else None,
+                )
+                if isinstance(v, str) and v.strip()
+            ),
+            None,
+        )
+        if len(self._user_names) < 10_000:
+            self._user_names[user_id] = name
+        return name
 
     def channel_id(self, channel: str) -> str | DeliveryResult | None:
         """The id of ``channel`` (a name like ``#care`` or an id); ``None`` if Slack has none.
