@@ -49,9 +49,9 @@ class Msg(NamedTuple):
 # Keys: area.name. Keep the three languages of a key on consecutive lines.
 CATALOGUE: Final[dict[str, Msg]] = {
     # -- incident kinds (the title) ------------------------------------------------------
-    "kind.volume_surge": Msg("Volume surge", "Maininnat lisääntyneet", "Ökat antal omnämnanden"),
+    "kind.volume_surge": Msg("Volume surge", "Mainintapiikki", "Topp i antalet omnämnanden"),
     "kind.negative_burst": Msg(
-        "Negative-sentiment burst", "Kielteisten viestien ryöpsähdys", "Våg av negativa inlägg"
+        "Negative-sentiment burst", "Kielteisten viestien piikki", "Våg av negativa inlägg"
     ),
     "kind.backlog": Msg("Reply backlog", "Vastausjono kasvaa", "Svarskön växer"),
     "title.fyi": Msg("FYI: {title}", "Tiedoksi: {title}", "För kännedom: {title}"),
@@ -359,7 +359,9 @@ CATALOGUE: Final[dict[str, Msg]] = {
     "modal.title": Msg("Edit status update", "Muokkaa tiedotetta", "Redigera meddelandet"),
     "modal.submit": Msg("Approve and publish", "Hyväksy ja julkaise", "Godkänn och publicera"),
     "modal.label": Msg(
-        "Text ({language}, {channel})", "Teksti ({language}, {channel})", "Text ({language}, {channel})"
+        "Text ({language}, {channel})",
+        "Teksti ({language}, {channel})",
+        "Text ({language}, {channel})",
     ),
     "modal.limit": Msg(
         " At most {limit} characters.", " Enintään {limit} merkkiä.", " Högst {limit} tecken."

@@ -252,6 +252,7 @@ def published_note(
         who=who_text(pub.approved_by, name),
         next=nxt,
     )
-    text = f"{head}\n>{escape_mrkdwn(pub.text)}"
+    quoted = "\n".join(">" + line for line in escape_mrkdwn(pub.text).split("\n"))
+    text = f"{head}\n{quoted}"
     key = f"{inc.id}:published:{pub.lang}:{pub.channel}:{int(pub.published_at.timestamp())}"
     return _thread_reply(inc, policy, key, text, [])
