@@ -142,8 +142,8 @@ def create_app(settings: Settings, deployment: Deployment) -> tuple[faust.App, C
     policy = load_policy(
         deployment.escalation,
         default_timezone=deployment.timezone,
-        language=deployment.slack.language,
-        channel_languages=deployment.slack.channel_languages(),
+        language=deployment.slack_language,
+        channel_languages=deployment.slack_channel_languages,
     )
     status_cfg = load_status_config(deployment.status)
     ctx = Context(

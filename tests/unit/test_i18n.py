@@ -310,3 +310,27 @@ def test_every_reply_message_and_modal_in_the_language(lang: str) -> None:
         texts.append(reminder_text(facts, t0 + timedelta(minutes=minutes), cfg, lang))
     assert len(texts) > 100
     assert leaks(texts, lang) == []
+
+
+def test_the_deployment_sets_the_language_per_channel(tmp_path: Any) -> None:
+    from pathlib import Path
+
+    from streams.settings import SettingsError, load_deployment
+
+    root = Path(__file__).resolve().parents[2]
+    example = load_deployment(root / "deploy" / "config.example.yaml")
+    assert example.slack_language == "fi"
+    assert load_deployment(root / "deploy" / "k8s" / "settings.yaml").slack_language == "fi"
+    assert load_deployment(None).slack_language == "en"
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text('slack: {language: fi, channels: {"#crisis-room": {language: sv}}}\n')
+    dep = load_deployment(cfg)
+    policy = load_policy(language=dep.slack_language, channel_languages=dep.slack_channel_languages)
+    assert policy.language_for("#somecare-alerts") == "fi"
+    assert policy.language_for("#crisis-room") == "sv"
+    assert policy.language_for("crisis-room") == "sv"
+    for bad in ("slack: {language: de}", "slack: {languages: fi}",
+                'slack: {channels: {"#x": {}}}'):  # fmt: skip
+        cfg.write_text(bad + "\n")
+        with pytest.raises(SettingsError, match="slack"):
+            load_deployment(cfg)
