@@ -334,3 +334,16 @@ def test_the_deployment_sets_the_language_per_channel(tmp_path: Any) -> None:
         cfg.write_text(bad + "\n")
         with pytest.raises(SettingsError, match="slack"):
             load_deployment(cfg)
+
+
+def test_texts_fit_slacks_limits_in_every_language() -> None:
+    for key, msg in i18n.CATALOGUE.items():
+        for text in msg:
+            if key in ("modal.title", "modal.submit", "button.cancel"):
+                assert len(text) <= 24, (key, text)  # a modal's title/submit/close
+            if key.startswith("button."):
+                assert len(text.format(hours=1)) <= 75, (key, text)  # button text
+            if key == "confirm.resolve_title":
+                assert len(text) <= 100, (key, text)  # a confirm dialog's title
+            if key == "confirm.resolve_text":
+                assert len(text) <= 300, (key, text)  # ... and its text
