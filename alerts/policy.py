@@ -49,7 +49,8 @@ alerts.policy.PolicyError: tiers[0].after_minutes: must be >= 0
 from __future__ import annotations
 
 import fnmatch
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, time
 from importlib import resources
 from pathlib import Path
@@ -145,6 +146,18 @@ class Policy:
     quiet_hours: tuple[QuietHours, ...] = ()
     silences: tuple[Silence, ...] = ()
     routes: tuple[Route, ...] = ()
+    # spikewatch's own Slack text: the deployment's ``slack.language`` and per-channel
+    # overrides (streams/config.py); the escalation file itself does not set them.
+    language: str = "en"
+    channel_languages: dict[str, str] = field(default_factory=dict)
+
+    def language_for(self, channel: str | None) -> str:
+        """The language (fi, en, sv) of what spikewatch writes in ``channel``."""
+        if channel:
+            for name in (channel, channel.lstrip("#"), "#" + channel.lstrip("#")):
+                if name in self.channel_languages:
+                    return self.channel_languages[name]
+        return self.language
 
     def tiers_for(self, brand: str) -> tuple[Tier, ...]:
         """Tiers with the first matching route's channels and mentions applied."""
@@ -287,12 +300,18 @@ def parse_policy(raw: Any, default_timezone: str = "Europe/Helsinki") -> Policy:
 
 
 def load_policy(
-    path: str | Path | None = None, *, default_timezone: str = "Europe/Helsinki"
+    path: str | Path | None = None,
+    *,
+    default_timezone: str = "Europe/Helsinki",
+    language: str = "en",
+    channel_languages: Mapping[str, str] | None = None,
 ) -> Policy:
     """Read and validate a policy file; ``None`` loads the packaged default.
 
     The policy's time zone (quiet hours, the chart's time axis) is its own ``timezone``
     if it sets one, else ``default_timezone`` (the deployment's top-level setting).
+    ``language`` and ``channel_languages`` (the deployment's ``slack`` section) choose
+    the language of the Slack text per channel.
     """
     if path is None:
         text = resources.files("alerts").joinpath("data/escalation.yaml").read_text("utf-8")
@@ -308,6 +327,7 @@ def load_policy(
     except yaml.YAMLError as e:
         raise PolicyError(f"{where}: not valid YAML ({e})") from None
     try:
-        return parse_policy(raw, default_timezone)
+        policy = parse_policy(raw, default_timezone)
     except PolicyError as e:
         raise PolicyError(f"{where}: {e}") from None
+    return replace(policy, language=language, channel_languages=dict(channel_languages or {}))

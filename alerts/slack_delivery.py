@@ -42,6 +42,7 @@ from alerts.console_delivery import ConsoleDelivery
 from alerts.dedup import DeliveryResult, Notification
 from alerts.slack_errors import explain_auth_error, redact
 from alerts.slack_retry import CallState, RetryPolicy
+from alerts.slack_users import UserNames, _get
 
 __all__ = [
     "ConsoleDelivery",
@@ -64,6 +65,7 @@ METHODS = (
     "views.open",
     "views.update",
     "auth.test",
+    "users.info",
 )
 OUTCOMES = (
     "ok",
@@ -96,7 +98,7 @@ ERROR_LABELS = (
 )
 
 
-class SlackDelivery:
+class SlackDelivery(UserNames):
     """Send notifications to Slack; synchronous (call it from a worker thread)."""
 
     def __init__(
@@ -137,6 +139,7 @@ class SlackDelivery:
         self._pace_lock = threading.Lock()
         self._next_slot: dict[str, float] = {}
         self._channel_ids: dict[str, str] = {}
+        self._user_names: dict[str, str | None] = {}
         self.pacer = pacer
         self.identity: dict[str, Any] = {}
         self.lookup_pages = lookup_pages
@@ -230,8 +233,11 @@ class SlackDelivery:
 
     # -- calls -------------------------------------------------------------------
 
-    def _invoke(self, method: str, fn: Callable[[], Any]) -> tuple[DeliveryResult, Any]:
-        self._call.expires = self._clock() + self.max_wait_seconds
+    def _invoke(
+        self, method: str, fn: Callable[[], Any], max_wait: float | None = None
+    ) -> tuple[DeliveryResult, Any]:
+        wait = self.max_wait_seconds if max_wait is None else min(max_wait, self.max_wait_seconds)
+        self._call.expires = self._clock() + wait
         self._call.retries = 0
         self._call.gave_up = None
         outcome, resp = "ok", None
@@ -475,15 +481,6 @@ class SlackDelivery:
             self.counts["lookup_unavailable"] += 1
             return None
         return result
-
-
-def _get(resp: Any, key: str) -> Any:
-    if resp is None:
-        return None
-    try:
-        return resp.get(key)
-    except (AttributeError, TypeError):
-        return None
 
 
 def make_delivery(

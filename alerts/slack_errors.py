@@ -13,7 +13,7 @@ AUTH_HELP = {
     "the new SLACK_BOT_TOKEN",
     "token_expired": "the token expired (token rotation is on): set a fresh SLACK_BOT_TOKEN",
     "missing_scope": "the app lacks an OAuth scope (chat:write, files:write, channels:history, "
-    "channels:read)",
+    "channels:read; users:read for approvers' names)",
 }
 
 

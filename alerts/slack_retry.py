@@ -28,6 +28,7 @@ IDEMPOTENT = (
     "files.info",
     "conversations.history",
     "conversations.list",
+    "users.info",
 )
 
 

@@ -139,7 +139,12 @@ def create_app(settings: Settings, deployment: Deployment) -> tuple[faust.App, C
     # ``mentions`` arrives as one event per fetched batch (streams/bulk.py, issue 20).
     bulk.install(app, [settings.topic("mentions")])
     registry = CollectorRegistry()
-    policy = load_policy(deployment.escalation, default_timezone=deployment.timezone)
+    policy = load_policy(
+        deployment.escalation,
+        default_timezone=deployment.timezone,
+        language=deployment.slack_language,
+        channel_languages=deployment.slack_channel_languages,
+    )
     status_cfg = load_status_config(deployment.status)
     ctx = Context(
         settings=settings,

@@ -182,6 +182,34 @@ else:
     StatusSection = _section(StatusConfig, "StatusSection", STATUS_DOCS, typed=False)
 
 
+SlackLanguage = typing.Literal["fi", "en", "sv"]
+
+
+class SlackChannel(BaseModel):
+    """One Slack channel's settings (``slack.channels``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    language: SlackLanguage = Field(description="language of spikewatch's text in this channel")
+
+
+class SlackSection(BaseModel):
+    """spikewatch's own Slack text (alerts/i18n.py); the public status updates have theirs."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    language: SlackLanguage = Field(
+        default="en", description="language of spikewatch's Slack text (fi, en, sv)"
+    )
+    channels: dict[str, SlackChannel] = Field(
+        default_factory=dict,
+        description='channel name or id -> {language: ...} where it differs ("#crisis-room")',
+    )
+
+    def channel_languages(self) -> dict[str, str]:
+        return {name: c.language for name, c in self.channels.items()}
+
+
 class DeploymentFile(BaseModel):
     """The deployment YAML (``SPIKEWATCH_CONFIG`` or ``--config``); paths are relative to it."""
 
@@ -251,6 +279,10 @@ class DeploymentFile(BaseModel):
     )
     status_webhook_url: HttpUrlStr | None = Field(
         default=None, description="approved updates are also POSTed here as JSON"
+    )
+    slack: Annotated[SlackSection, BeforeValidator(_none_is_empty)] = Field(
+        default_factory=SlackSection,
+        description="language of the Slack text, per channel (fi, en, sv)",
     )
 
 

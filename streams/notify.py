@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any
 
 from alerts.dedup import DeliveryResult, Notification, SentLog
 from alerts.incidents import Incident
-from alerts.notifications import StatusState, approve, published_note
+from alerts.notifications import StatusState, approve, published_note, team_language
 from alerts.notify_stages import NotifyCtx, plan_stage, prepare, retry_delay, send_each
 from alerts.slack_delivery import explain_auth_error, make_delivery
 from alerts.status import Draft
@@ -394,7 +394,11 @@ def register(app: faust.App, ctx: Context) -> None:
                 ensure_ascii=False,
             ).encode(),
         )
-        return [published_note(inc, policy, status_cfg, pub)]
+        # The approver's name (users.info, cached; None -> <@ID>, which Slack shows as the name).
+        name = None
+        if hasattr(sender, "user_name"):
+            name = await loop.run_in_executor(pool, sender.user_name, pub.approved_by)
+        return [published_note(inc, policy, status_cfg, pub, name)]
 
     async def _open_editor(
         inc: Incident, st: StatusState, c: dict[str, Any], loop: asyncio.AbstractEventLoop
@@ -405,7 +409,11 @@ def register(app: faust.App, ctx: Context) -> None:
             log.warning("cannot open the editor for %s", inc.id)
             return
         draft = Draft.from_dict(raw)
-        view = edit_modal(draft, limit=status_cfg.length_limits.get(draft.channel))
+        view = edit_modal(
+            draft,
+            limit=status_cfg.length_limits.get(draft.channel),
+            lang=team_language(inc, policy),
+        )
         await loop.run_in_executor(pool, sender.update_view, view_id, view)
 
     def _timed_send(nctx: NotifyCtx, notes: list[Notification]) -> None:

@@ -327,6 +327,7 @@ class WebServer(Service):
 
     async def slack_actions(self, request: web.Request) -> web.Response:
         """Slack's interactivity endpoint: verify, turn the click into a command, answer fast."""
+        from alerts.incidents import incident_owner
         from alerts.interactivity import InteractionError, command_record, parse_request
         from alerts.status_blocks import edit_errors, loading_modal
 
@@ -351,10 +352,12 @@ class WebServer(Service):
             self.ctx.metrics.interaction("replayed_request")
             return web.Response(status=401, text="replayed_request")
         view_id = None
+        policy = self.ctx.policy  # the team's language for what the click opens or answers
+        lang = policy.language_for(policy.primary_channel(incident_owner(it.incident_id)[0]))
         if it.kind == "edit_submit":
             assert it.ref is not None
             assert it.text is not None
-            errors = edit_errors(it.text, it.ref.channel, self.ctx.status_cfg)
+            errors = edit_errors(it.text, it.ref.channel, self.ctx.status_cfg, lang)
             if errors:
                 return web.json_response({"response_action": "errors", "errors": errors})
         if it.kind == "edit":
@@ -363,7 +366,7 @@ class WebServer(Service):
             assert it.ref is not None
             loop = asyncio.get_running_loop()
             res = await loop.run_in_executor(
-                None, self.ctx.slack.open_view, it.trigger_id, loading_modal(it.ref)
+                None, self.ctx.slack.open_view, it.trigger_id, loading_modal(it.ref, lang)
             )
             view_id = res.ts if res.ok else None
         brand, value = command_record(it, view_id=view_id)
