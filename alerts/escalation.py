@@ -55,9 +55,9 @@ from alerts.slack_blocks import (
     incident_blocks,
     severity_name,
     summary_text,
-    timeline_text,
     title,
 )
+from alerts.slack_timeline import timeline_text
 from detectors.signals import SEVERITIES
 
 __all__ = [

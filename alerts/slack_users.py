@@ -6,15 +6,13 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from slack_sdk import WebClient
-
     from alerts.dedup import DeliveryResult
 
 
 class UserNames:
     """``user_name``: a cached ``users.info`` lookup; the delivery supplies the call."""
 
-    client: WebClient
+    client: Any  # slack_sdk.WebClient
     _user_names: dict[str, str | None]
 
     def _invoke(

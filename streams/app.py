@@ -25,7 +25,7 @@ from alerts.policy import Policy, load_policy
 from alerts.status import StatusConfig, load_status_config
 from detectors.backlog import BacklogConfig
 from detectors.text import Enricher
-from streams import agents, bulk, codec, notify, web
+from streams import agents, bulk, codec, delivery, notify, web
 from streams.metrics import Metrics
 from streams.settings import Deployment, Settings
 
@@ -160,7 +160,7 @@ def create_app(settings: Settings, deployment: Deployment) -> tuple[faust.App, C
         registry=registry,
         policy=policy,
         status_cfg=status_cfg,
-        slack=notify.make_sender(settings, registry),
+        slack=delivery.make_sender(settings, registry),
     )
     for brand in deployment.brands:
         ctx.metrics.set_response_promise(brand, ctx.engine.backlog.promise_seconds)

@@ -11,7 +11,6 @@ from importlib import resources
 from typing import Any
 
 import pytest
-from alerts.notify import approve, facts_for, published_note
 
 from alerts import i18n
 from alerts.chart import chart_figure
@@ -19,8 +18,10 @@ from alerts.dedup import Notification, SentLog
 from alerts.engine import read_mentions
 from alerts.escalation import plan
 from alerts.incidents import Incident
+from alerts.notifications import approve, facts_for, published_note
 from alerts.policy import load_policy
-from alerts.slack_blocks import incident_blocks, summary_text, timeline_text
+from alerts.slack_blocks import incident_blocks, summary_text
+from alerts.slack_timeline import timeline_text
 from alerts.status import Draft, Published, load_status_config
 from alerts.status_blocks import (
     ActionRef,

@@ -9,10 +9,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from alerts.notify import published_note
 from slack_sdk import WebClient
 
 from alerts.incidents import Incident
+from alerts.notifications import published_note
 from alerts.policy import load_policy
 from alerts.slack_delivery import SlackDelivery
 from alerts.status import Draft, Published, StatusConfig

@@ -25,9 +25,9 @@ from alerts.slack_blocks import (
     render_console,
     safe_url,
     summary_text,
-    timeline_text,
     trim,
 )
+from alerts.slack_timeline import timeline_text
 
 
 @pytest.mark.parametrize(
