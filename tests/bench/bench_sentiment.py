@@ -149,16 +149,21 @@ def tfidf_baseline(data: Path) -> Callable[[list[str], str], list[str]]:
     return predict
 
 
-def language_figures(old: str | None) -> None:
-    from tests.bench.langid_set import build_set
+def language_figures(old: str | None, tune: bool = False) -> None:
+    from tests.bench.langid_set import build_set, build_tune_set
 
-    rows = build_set()
+    rows = build_tune_set() if tune else build_set()
     from detectors.text.language import detect_languages
 
     got = detect_languages([t for _, t in rows])
     ok = sum(g == lang for (lang, _), g in zip(rows, got, strict=True))
     und = sum(g == "und" for g in got)
-    print(f"language id (new): n={len(rows)} accuracy={ok / len(rows):.4f} und={und}")
+    what = "tuning set" if tune else "evaluation set"
+    print(f"language id (new, {what}): n={len(rows)} accuracy={ok / len(rows):.4f} und={und}")
+    if tune:
+        for (lang, text), g in zip(rows, got, strict=True):
+            if g != lang:
+                print(f"  miss {lang} -> {g}: {text[:80]!r}")
     for lang in ("fi", "en", "sv"):
         sub = [(lang_, g) for (lang_, _), g in zip(rows, got, strict=True) if lang_ == lang]
         print(f"  {lang}: n={len(sub)} accuracy={sum(a == b for a, b in sub) / len(sub):.4f}")
@@ -197,6 +202,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--baseline", action="store_true", help="add the TF-IDF LR column")
     ap.add_argument("--no-new", action="store_true", help="leave out this work tree's model")
     ap.add_argument("--no-langid", action="store_true")
+    ap.add_argument(
+        "--langid-tune",
+        action="store_true",
+        help="language id on the tuning texts instead, with every miss printed",
+    )
     ap.add_argument("--quick", action="store_true", help="500 rows of each public set")
     args = ap.parse_args(argv)
     data = Path(args.data)
@@ -219,7 +229,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             line += f" {score(gold, preds[name], metric):>16.3f}"
         print(line)
     if not args.no_langid:
-        language_figures(args.old)
+        language_figures(args.old, args.langid_tune)
     return 0
 
 
