@@ -57,6 +57,7 @@ _HINT_ALIASES = {"nb": "no", "nn": "no", "fin": "fi", "eng": "en", "swe": "sv"}
 _STRIP_RE = re.compile(r"https?://\S+|www\.\S+|[@＠]\w+|#|[\d_]+")
 _TWO_LETTERS_RE = re.compile(r"[^\W\d_].*?[^\W\d_]", re.DOTALL)
 FUNCTION_WORD_ODDS = 3.0  # one function word of a language makes it this much likelier
+_SHOUT_RE = re.compile(r"[A-ZÀ-ÖØ-Þ]{3}")
 _WORD_RE = re.compile(r"[^\W\d_]+")
 
 
@@ -64,6 +65,8 @@ def _prepare(text: str) -> str:
     """The part of ``text`` that is language: no handles, links, hash signs or digits,
     lowercased when mostly capitals."""
     body = _STRIP_RE.sub(" ", text[: MAX_CHARS * 2])[:MAX_CHARS]
+    if _SHOUT_RE.search(body) is None:  # most texts: no three capitals in a row
+        return body
     upper = sum(c.isupper() for c in body)
     if upper >= 4 and upper > sum(c.islower() for c in body):
         body = body.lower()

@@ -57,6 +57,12 @@ def rss_mb() -> float:
     return peak_mb()
 
 
+def model_mb() -> float:
+    """Size of the packaged sentiment model files (JSON + the TF-IDF first stages)."""
+    folder = default_model_path().parent
+    return sum(p.stat().st_size for p in folder.iterdir() if p.is_file()) / 1e6
+
+
 def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
@@ -203,7 +209,7 @@ def main() -> int:
     detect_language("warm up the language model")
     gc.collect()
     print(
-        f"model file {default_model_path().stat().st_size / 1e6:.2f} MB; resident memory "
+        f"model files {model_mb():.2f} MB; resident memory "
         f"{rss_mb():.0f} MB with models loaded (interpreter + imports before: {base:.0f} MB)"
     )
     rows = read_mentions(ROOT / "tests" / "data" / "brand_mentions.tsv")
