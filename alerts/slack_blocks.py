@@ -196,6 +196,15 @@ def _topics_text(inc: Incident) -> str:
     return escape_mrkdwn(inc.topic) if inc.topic else "–"
 
 
+def _feedback_menu(inc: Incident) -> dict[str, Any] | None:
+    """Correction menus under the sample mentions (issue 17; see :mod:`alerts.feedback`)."""
+    from alerts.feedback import feedback_block
+
+    topics = inc.evidence.get("topics")
+    names = [str(t) for t in topics] if isinstance(topics, dict) else []
+    return feedback_block(inc.brand, inc.id, inc.evidence.get("samples"), [*names, inc.topic or ""])
+
+
 def _button(action_id: str, label: str, value: str, style: str | None = None) -> dict[str, Any]:
     b: dict[str, Any] = {
         "type": "button",
@@ -280,6 +289,9 @@ def incident_blocks(inc: Incident, now: float, *, note: str | None = None) -> li
     samples = _samples_text(ev.get("samples"))
     if samples:
         blocks.append(_section(f"*Sample mentions*\n{samples}"))
+    feedback = _feedback_menu(inc)
+    if feedback is not None:
+        blocks.append(feedback)
     backlog = ev.get("backlog") if inc.kind != "backlog" else ev
     if isinstance(backlog, dict) and backlog.get("message"):
         blocks.append(_section(f"*Backlog:* {escape_mrkdwn(str(backlog['message']))}"))
@@ -373,7 +385,8 @@ def render_console(n: Notification) -> str:
             for f in b.get("fields", []):
                 lines.append(_unslack(f["text"]).replace("\n", ": ", 1))
         elif t == "actions":
-            lines.append("[" + "] [".join(e["text"]["text"] for e in b["elements"]) + "]")
+            labels = ((e.get("text") or e.get("placeholder") or {}) for e in b["elements"])
+            lines.append("[" + "] [".join(str(t.get("text", "")) for t in labels) + "]")
         elif t == "context":
             lines.append(" ".join(_unslack(e.get("text", "")) for e in b["elements"]))
     if not n.blocks:

@@ -118,6 +118,7 @@ ALL = "all"
 
 INTERACTIONS: tuple[str, ...] = (
     "command",
+    "feedback",
     "approve",
     "edit",
     "edit_submit",
