@@ -40,7 +40,7 @@ test: setup broker-fetch ## run every test (unit, integration on the real broker
 	bash deploy/prometheus/install.sh
 	$(BIN)/spikewatch templates check
 	bash deploy/kafka/start.sh
-	set -o pipefail; $(BIN)/pytest -p no:cacheprovider; rc=$$?; bash deploy/kafka/stop.sh; exit $$rc
+	set -o pipefail; $(BIN)/pytest -p no:cacheprovider --durations=30; rc=$$?; bash deploy/kafka/stop.sh; exit $$rc
 
 test-unit: setup ## run the fast tests only (no broker)
 	$(BIN)/pytest -p no:cacheprovider tests/unit detectors alerts

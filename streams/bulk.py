@@ -20,13 +20,18 @@ BENCHMARKS.md). :class:`BulkConsumer` replaces that loop:
   at-least-once, with the uncommitted batch as the unit of redelivery. This
   needs batches of one partition to be acked in order: one agent instance
   (``concurrency=1``), as ours are.
-- A delivery that returns after a seek (a rebalance seeks to the committed
-  offsets) leaves the partition's read offset alone: upstream's unconditional write put a stale read
-  offset back, and the next fetch skipped records that came back later, out of
-  order, after another seek (seen in tests/integration/test_bulk.py). A fetch
-  that a seek overtook keeps only partitions read from the new position (the
-  others are sought there again); records of a fetch not yet delivered when a
-  seek happens are dropped: the seek moved the position back to them.
+- Nothing fetched is dropped without putting the fetch position back to it.
+  A seek is remembered per partition: records of a partition sought while
+  its fetch ran are kept only when they start where the seek put it (else it is
+  sought there again); its remaining records are dropped when it is sought
+  during delivery (the seek chose the position); the other partitions' records
+  are still delivered. Records left undelivered when the flow stops or a
+  partition is paused are fetched again by a seek to the first of them.
+  The first version of this module cut a fetch's delivery on any seek without moving the other
+  partitions back, and the next batch's gap marked the skipped records done:
+  thousands lost when a worker joined under CPU load (tests/integration/test_bulk.py).
+  After a new generation nothing is re-sought: the rebalance positions every
+  partition at its committed offset.
 - Other topics keep Faust's per-record delivery, unchanged but for the race:
   ``wait_first(callback, suspend_flow.wait())`` is kept only while the flow is
   suspended or a rebalance is under way; otherwise the callback is awaited
@@ -107,17 +112,76 @@ class BulkConsumer(aiokafka_driver.Consumer):
         super().__init__(transport, *args, **kwargs)
         self.bulk_topics = frozenset(getattr(transport, "bulk_topics", ()))
         self.max_batch = int(getattr(transport, "max_batch", MAX_BATCH))
+        #: Per partition: the seek epoch of its last seek, and the position it set.
+        self._sought: dict[TP, int] = {}
+        self._expect: dict[TP, int | None] = {}
+        #: Per partition: the generation and the next offset of its last delivery.
+        self._delivered: dict[TP, tuple[int, int]] = {}
 
-    #: Bumped when a seek starts: records fetched before it are stale.
+    #: Bumped by every seek; :attr:`_sought` keeps, per partition, the epoch of its last seek.
     _seek_epoch: int = 0
 
-    async def perform_seek(self) -> None:
+    def _mark_sought(self, tps: Iterable[TP]) -> None:
         self._seek_epoch += 1
+        epoch = self._seek_epoch
+        for tp in tps:
+            self._sought[tp] = epoch
+
+    def _sought_at(self, tp: TP) -> int:
+        return self._sought.get(tp, -1)
+
+    async def perform_seek(self) -> None:
+        """Faust's seek to the committed offsets, without redoing this generation's deliveries.
+
+        Faust seeks every partition to its committed offset when recovery ends,
+        but the flow was already resumed for the recovery: records fetched and
+        handed to a stream in between were then fetched and handed over a second
+        time in the same generation (test_bulk: a batch processed twice in a row).
+        Events of the current generation are processed and acked, so a partition
+        is put back no further than its next undelivered record; after a
+        rebalance (a new generation) old events are dropped by the streams and
+        the committed offset is the place to start.
+
+        Marked before and after: a fetch that began before the seek finished may
+        hold records of the old position. A partition with nothing committed is not
+        moved by aiokafka (``seek_to_committed`` seeks only offsets > 0), so its
+        expected position stays unknown and its records are kept as they come.
+        """
+        try:
+            tps = set(self.assignment())
+        except Exception:  # no consumer yet, or between generations
+            tps = set()
+        generation = self.app.consumer_generation_id
+        ahead = {
+            tp: nxt for tp, (gen, nxt) in self._delivered.items() if gen == generation and tp in tps
+        }
+        self._mark_sought(tps)
         await super().perform_seek()
+        for tp in tps:
+            offset = self._read_offset.get(tp)
+            nxt = ahead.get(tp)
+            if nxt is not None and (offset is None or nxt > offset):
+                await super().seek(tp, nxt)
+                offset = nxt
+            self._expect[tp] = offset if offset else None
+        self._mark_sought(tps)
 
     async def seek(self, partition: TP, offset: int) -> None:
-        self._seek_epoch += 1
+        self._mark_sought([partition])
         await super().seek(partition, offset)
+        self._expect[partition] = offset
+        self._mark_sought([partition])
+
+    async def _reseek(self, tp: TP, offset: int) -> None:
+        """Put ``tp``'s fetch position back to ``offset``, its first undelivered record."""
+        self.reseeks += 1
+        try:
+            await self.seek(tp, offset)
+        except Exception as exc:  # revoked meanwhile: the next assignment positions it
+            self.log.dev("Re-seek of %r to %r not done: %r", tp, offset, exc)
+
+    #: Partitions put back to their first undelivered record (see :meth:`_bulk_getmany`).
+    reseeks: int = 0
 
     def _batch_message(self, tp: TP, records: list[Any]) -> Message:
         """One message for a batch: the last record's coordinates, the records as value."""
@@ -135,13 +199,19 @@ class BulkConsumer(aiokafka_driver.Consumer):
         bulk ones, round-robin between topics and partitions (Faust's scheduler
         over the regrouped map), with getmany's checks: flow, generation, active
         partitions, end-offset tracking, seek back when the flow stopped.
+
+        Nothing fetched is skipped without putting the position back: the fetch
+        position of a partition is already past every record of this fetch, so
+        records left undelivered (the flow stopped, the partition was paused) are
+        fetched again by a seek to the first of them. Only a partition sought
+        meanwhile (its seek chose the position) and a new generation (the
+        rebalance positions every partition at its committed offset) are left
+        alone. A seek of one partition no longer cuts the delivery of the others:
+        that cut, with the position not put back, skipped records that the next
+        batch's gap then marked done (lost under load in test_bulk).
         """
         before = self._seek_epoch
         records, active_partitions = await self._wait_next_records(timeout)
-        if records and before != self._seek_epoch:
-            records = await self._after_seek(records)
-        # A seek from here on makes the rest of this fetch stale (it is fetched again).
-        epoch = self._seek_epoch
         generation_id = self.app.consumer_generation_id
         if records is None or self.should_stop:
             return
@@ -152,6 +222,9 @@ class BulkConsumer(aiokafka_driver.Consumer):
             except Exception as ex:
                 self.log.warning(f"exception performing seek when flow not active {ex}")
             return
+        if self._seek_epoch != before:
+            records = await self._after_seek(records, before)
+        checked = self._seek_epoch
         bulk = self.bulk_topics
         size = self.max_batch
         grouped: dict[TP, list[Any]] = {
@@ -159,36 +232,52 @@ class BulkConsumer(aiokafka_driver.Consumer):
             for tp, recs in records.items()
             if recs
         }
+        pending = {tp: recs[0].offset for tp, recs in records.items() if recs}
+        last_of = {tp: recs[-1].offset for tp, recs in records.items() if recs}
         to_message = self._to_message
         buffered = self._buffered_partitions
+        sought_at = self._sought_at
         for tp, item in self.scheduler.iterate(grouped):
-            if not self.flow_active:
+            if not self.flow_active or self.app.consumer_generation_id != generation_id:
+                self.log.dev("Flow stopped or generation changed. Cancelling getmany.")
                 break
-            if self.app.consumer_generation_id != generation_id or self._seek_epoch != epoch:
-                self.log.dev("Generation changed or seek. Cancelling getmany.")
-                break
+            if sought_at(tp) > checked:
+                pending.pop(tp, None)  # sought meanwhile: its position is the seek's
+                continue
             if active_partitions is None or tp in active_partitions or tp in buffered:
                 self.app.monitor.track_tp_end_offset(tp, self.highwater(tp))
-                yield tp, (item if type(item) is list else to_message(tp, item))
+                is_batch = type(item) is list
+                yield tp, (item if is_batch else to_message(tp, item))
+                pending[tp] = (item[-1].offset if is_batch else item.offset) + 1
+        # Not in a ``finally``: a drain loop that stops on an error closes this
+        # generator, and then nothing is re-sought (the consumer is going away).
+        if self.app.consumer_generation_id == generation_id and not self.should_stop:
+            for tp, offset in pending.items():
+                if offset <= last_of[tp] and sought_at(tp) <= checked:
+                    await self._reseek(tp, offset)
 
-    async def _after_seek(self, records: Any) -> dict[TP, list[Any]]:
+    async def _after_seek(self, records: Any, before: int) -> dict[TP, list[Any]]:
         """The records of a fetch that a seek overtook: only those read from the new position.
 
-        The fetch runs on the consumer's thread; it may have drained records from the
-        old position before the seek (stale: delivering them put them out of order and
-        a stale read offset back) or read from the new one. A partition's records are
-        kept when they start at the read offset the seek set; otherwise they are dropped
-        and the partition is sought there again, so nothing is skipped.
+        The fetch runs on the consumer's thread; for a partition sought while it ran,
+        it may have drained records of the old position (stale: delivering them put
+        them out of order and a stale read offset back) or of the new one. They are
+        kept when they start where the seek put the partition (or where that is
+        unknown); otherwise dropped, and the partition is sought there again.
         """
         kept: dict[TP, list[Any]] = {}
+        expect = self._expect
         for tp, recs in records.items():
             if not recs:
                 continue
-            r_offset = self._read_offset[tp]
-            if r_offset is None or recs[0].offset == r_offset:
+            if self._sought_at(tp) <= before:
+                kept[tp] = recs
+                continue
+            position = expect.get(tp)
+            if position is None or recs[0].offset == position:
                 kept[tp] = recs
             else:
-                await self.seek(tp, r_offset)
+                await self._reseek(tp, position)
         return kept
 
     async def _deliver(self, message: Message) -> None:
@@ -212,6 +301,8 @@ class BulkConsumer(aiokafka_driver.Consumer):
         unset_flag = self.diag.unset_flag
         acks_enabled_for = self.app.topics.acks_enabled_for
         deliver = self._deliver
+        sought_at = self._sought_at
+        delivered = self._delivered
         yield_every = 100
         since_yield = 0
         try:
@@ -239,10 +330,11 @@ class BulkConsumer(aiokafka_driver.Consumer):
                             await self._add_gap(tp, low, last - 1)
                         await self._maybe_commit()
                         message = self._batch_message(tp, records)
-                        epoch = self._seek_epoch
+                        mark = sought_at(tp)
                         await deliver(message)
-                        if epoch == self._seek_epoch:
+                        if mark == sought_at(tp):
                             read_offset[tp] = last
+                            delivered[tp] = (message.generation_id or 0, last + 1)
                         await asyncio.sleep(0)
                         since_yield = 0
                         continue
@@ -256,10 +348,11 @@ class BulkConsumer(aiokafka_driver.Consumer):
                         if r_offset and offset - r_offset > 1 and acks_enabled_for(message.topic):
                             await self._add_gap(tp, r_offset + 1, offset)
                         await self._maybe_commit()
-                        epoch = self._seek_epoch
+                        mark = sought_at(tp)
                         await deliver(message)
-                        if epoch == self._seek_epoch:
+                        if mark == sought_at(tp):
                             read_offset[tp] = offset
+                            delivered[tp] = (message.generation_id or 0, offset + 1)
                     else:
                         self.log.dev("DROPPED MESSAGE ROFF %r", offset)
                 unset_flag(CONSUMER_FETCHING)
