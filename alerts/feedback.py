@@ -41,14 +41,24 @@ MAX_SAMPLES = 3
 MAX_TOPICS = 8
 VALUE_LIMIT = 150  # Slack's limit on an option value
 _LINK_RE = re.compile(r" <[^|>]+\|open>$")
+_BROADCAST = re.compile(r"@(?=(channel|here|everyone)\b)", re.IGNORECASE)
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
 class FeedbackError(ValueError):
     """A click that is not a usable correction."""
 
 
+def _quiet(text: str) -> str:
+    """No control characters and no broadcast word (``@channel``) in text we put in a post."""
+    return _BROADCAST.sub("@\u200b", _CONTROL.sub("", text))
+
+
 def _option(label: str, value: str) -> dict[str, Any]:
-    return {"text": {"type": "plain_text", "text": label[:75]}, "value": value[:VALUE_LIMIT]}
+    return {
+        "text": {"type": "plain_text", "text": _quiet(label)[:75]},
+        "value": _quiet(value)[:VALUE_LIMIT],
+    }
 
 
 def feedback_block(
