@@ -74,7 +74,7 @@ BRAND_MENTIONS = Path(__file__).resolve().parents[2] / "tests" / "data" / "brand
 TUNE_MENTIONS = (
     Path(__file__).resolve().parents[2] / "tests" / "data" / "tune" / "mentions_tune.tsv"
 )
-CARE_C_GRID = (0.3, 1.0, 3.0, 10.0, 30.0)
+CARE_C_GRID = (0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
 CARE_FOLDS = 5
 
 ATTRIBUTION = {
