@@ -5,7 +5,8 @@ Run: ``.venv/bin/python tests/bench/bench_sentiment.py [--data ../shared/data] [
 
 Macro recall over negative / neutral / positive (TweetEval's metric) on:
 
-- TweetEval sentiment **validation** (English; nothing is chosen on it any more),
+- TweetEval sentiment **validation** (English; one half chose the English first stage's C,
+  the "scored half" row is the other half),
 - XED Finnish: ``../shared/data`` has no XED validation split, so the fixed 20% of the XED
   training file held out from training and tuning stands in for it,
 - the independent brand mentions of ``tests/data/eval`` (fi / en / sv, written before any
