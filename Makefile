@@ -84,8 +84,8 @@ bench-pipeline: setup broker-fetch ## the live pipeline on the real broker: limi
 	bash deploy/kafka/start.sh
 	$(BIN)/python tests/bench/bench_pipeline.py --json var/bench-pipeline.json
 
-train: setup ## retrain the shipped sentiment models from ../shared/data
-	$(BIN)/python -m detectors.text.train
+train: setup ## retrain the shipped sentiment models from ../shared/data (FEEDBACK=corrections.ndjson: fold a deployment's corrections into the care layer)
+	$(BIN)/python -m detectors.text.train $(if $(FEEDBACK),--care-only --feedback $(FEEDBACK))
 	$(BIN)/python tests/unit/test_text_enrich_golden.py --write
 
 broker-start: setup broker-fetch ## start the local Kafka broker (idempotent)

@@ -241,6 +241,15 @@ def backlog_text(b: dict[str, Any], lang: str = "en") -> str:
     return text
 
 
+def _feedback_menu(inc: Incident) -> dict[str, Any] | None:
+    """Correction menus under the sample mentions (issue 17; see :mod:`alerts.feedback`)."""
+    from alerts.feedback import feedback_block
+
+    topics = inc.evidence.get("topics")
+    names = [str(t) for t in topics] if isinstance(topics, dict) else []
+    return feedback_block(inc.brand, inc.id, inc.evidence.get("samples"), [*names, inc.topic or ""])
+
+
 def _button(action_id: str, label: str, value: str, style: str | None = None) -> dict[str, Any]:
     b: dict[str, Any] = {
         "type": "button",
@@ -362,6 +371,9 @@ def incident_blocks(
     samples = _samples_text(ev.get("samples"), lang)
     if samples:
         blocks.append(_section(f"{t('block.samples', lang)}\n{samples}"))
+    feedback = _feedback_menu(inc)
+    if feedback is not None:
+        blocks.append(feedback)
     backlog = ev.get("backlog") if inc.kind != "backlog" else ev
     if isinstance(backlog, dict) and backlog.get("message"):
         blocks.append(_section(t("block.backlog", lang, backlog=backlog_text(backlog, lang))))
@@ -401,7 +413,8 @@ def render_console(n: Notification) -> str:
             for f in b.get("fields", []):
                 lines.append(_unslack(f["text"]).replace("\n", ": ", 1))
         elif t == "actions":
-            lines.append("[" + "] [".join(e["text"]["text"] for e in b["elements"]) + "]")
+            labels = ((e.get("text") or e.get("placeholder") or {}) for e in b["elements"])
+            lines.append("[" + "] [".join(str(t.get("text", "")) for t in labels) + "]")
         elif t == "context":
             lines.append(" ".join(_unslack(e.get("text", "")) for e in b["elements"]))
     if not n.blocks:

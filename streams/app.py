@@ -39,6 +39,7 @@ TOPICS = (
     "incidents",
     "incident.commands",
     "status.updates",
+    "feedback",  # team corrections of sentiment / topic (streams/feedback.py)
 )
 
 TABLES = ("state", "incidents", "sent", "status")

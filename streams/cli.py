@@ -176,6 +176,16 @@ NO_TOOLS = (
 )
 
 
+def cmd_feedback(args: argparse.Namespace) -> int:
+    from streams.app import bootstrap_servers
+    from streams.feedback import TOPIC, export
+
+    settings = load_settings()
+    written, skipped = export(bootstrap_servers(settings), settings.topic(TOPIC), Path(args.out))
+    print(f"{written} corrections written to {args.out} ({skipped} malformed records skipped)")
+    return 0
+
+
 def cmd_simulate(args: argparse.Namespace) -> int:
     try:
         from tools.simulate_cli import simulate_main
@@ -259,6 +269,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("action", choices=["check"])
     s.add_argument("file", nargs="?", help="deployment YAML (default: SPIKEWATCH_CONFIG)")
     s.set_defaults(func=cmd_config)
+
+    s = sub.add_parser("feedback", help="the team's sentiment/topic corrections")
+    s.add_argument("action", choices=["export"])
+    s.add_argument("--out", required=True, help="NDJSON file for make train FEEDBACK=...")
+    s.set_defaults(func=cmd_feedback)
 
     s = sub.add_parser("broker", help="the local Kafka broker")
     s.add_argument("action", choices=["fetch", "start", "stop", "status", "reset"])

@@ -100,6 +100,7 @@ ALL = "all"
 
 INTERACTIONS: tuple[str, ...] = (
     "command",
+    "feedback",
     "approve",
     "edit",
     "edit_submit",

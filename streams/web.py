@@ -336,8 +336,15 @@ class WebServer(Service):
             return web.json_response({"error": "SLACK_SIGNING_SECRET is not set"}, status=503)
         body = await request.read()
         now = time.time()  # Slack signs with wall-clock time; this is the edge
+        from streams.feedback import feedback_request
+
         try:
-            it = parse_request(request.headers, body, secret.get_secret_value(), now)
+            fb = feedback_request(request.headers, body, secret.get_secret_value(), now)
+            it = (
+                parse_request(request.headers, body, secret.get_secret_value(), now)
+                if fb is None
+                else None
+            )
         except InteractionError as exc:
             self.ctx.metrics.interaction(str(exc) if exc.status == 401 else "bad_request")
             return web.Response(status=exc.status, text=str(exc))
@@ -351,6 +358,10 @@ class WebServer(Service):
         if not first:
             self.ctx.metrics.interaction("replayed_request")
             return web.Response(status=401, text="replayed_request")
+        if fb is not None:
+            await self._send_feedback(fb)
+            return web.Response(status=200, text="")
+        assert it is not None
         view_id = None
         policy = self.ctx.policy  # the team's language for what the click opens or answers
         lang = policy.language_for(policy.primary_channel(incident_owner(it.incident_id)[0]))
@@ -375,3 +386,13 @@ class WebServer(Service):
         )
         self.ctx.metrics.interaction(it.kind)
         return web.Response(status=200, text="")
+
+    async def _send_feedback(self, corr: dict[str, Any]) -> None:
+        """A team correction (``streams.feedback``) onto the ``feedback`` topic, acknowledged."""
+        from streams.feedback import TOPIC, complete, encode
+
+        loop = asyncio.get_running_loop()
+        record = await loop.run_in_executor(None, complete, corr, self.ctx.enricher)
+        key, value = encode(record)
+        await (await self._send(TOPIC, key, value))
+        self.ctx.metrics.interaction("feedback")
