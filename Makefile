@@ -85,7 +85,7 @@ bench-pipeline: setup broker-fetch ## the live pipeline on the real broker: limi
 	$(BIN)/python tests/bench/bench_pipeline.py --json var/bench-pipeline.json
 
 train: setup ## retrain the shipped sentiment models from ../shared/data (FEEDBACK=corrections.ndjson: fold a deployment's corrections into the care layer)
-	$(BIN)/python -m detectors.text.train $(if $(FEEDBACK),--care-only --feedback $(FEEDBACK))
+	$(BIN)/python -m tools.train_text $(if $(FEEDBACK),--care-only --feedback $(FEEDBACK))
 	$(BIN)/python tests/unit/test_text_enrich_golden.py --write
 
 broker-start: setup broker-fetch ## start the local Kafka broker (idempotent)

@@ -1,7 +1,7 @@
 """Sentiment inference: linear models read from a packaged JSON file, pure Python.
 
 The model file (``models/sentiment.json.gz``, written by
-``python -m detectors.text.train``) holds one multinomial logistic regression
+``python -m tools.train_text``) holds one multinomial logistic regression
 per language with training data (``fi``, ``en``) and a ``universal`` one over
 language-independent features (lexicon, emoji, punctuation, negation) that
 serves Swedish and every other language through that language's lexicon.
@@ -240,7 +240,7 @@ class SentimentModel:
         p = Path(path) if path is not None else default_model_path()
         if not p.exists():
             raise FileNotFoundError(
-                f"sentiment model {p} not found: run `python -m detectors.text.train`"
+                f"sentiment model {p} not found: run `python -m tools.train_text`"
             )
         with gzip.open(p, "rt", encoding="utf-8") as fh:
             spec = json.load(fh)

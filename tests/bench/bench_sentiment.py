@@ -69,7 +69,7 @@ def load_sets(data: Path, quick: bool, public_only: bool = False) -> Sets:
             if is_held_out(r[1], FI_HOLDOUT)
         ][:cap]
         sets["TweetEval val (en)"] = (te, "en", "macro_recall")
-        # the other half chose the English first stage's C (detectors/text/train.py)
+        # the other half chose the English first stage's C (tools/train_text.py)
         te_scored = [r for r in te if not is_held_out(r[1], EN_VAL_TUNE)]
         sets["TweetEval val, scored half"] = (te_scored, "en", "macro_recall")
         sets["XED-fi held-out 20%"] = (xed, "fi", "macro_recall")

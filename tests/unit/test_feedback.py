@@ -192,7 +192,7 @@ def test_records_read_back_are_checked_field_by_field() -> None:
 
 
 def test_training_reads_sentiment_corrections_only(tmp_path: Any) -> None:
-    from detectors.text.train import FEEDBACK_HOLDOUT, care_predict, read_feedback
+    from tools.train_text import FEEDBACK_HOLDOUT, care_predict, read_feedback
 
     rec = {
         "mention_id": "x:1", "text": "jonossa 40 min", "brand": "b", "lang": "fi",

@@ -1,4 +1,4 @@
-"""Train the packaged sentiment models: ``python -m detectors.text.train`` (``make train``).
+"""Train the packaged sentiment models: ``python -m tools.train_text`` (``make train``).
 
 Reads ``--data`` (default ``../shared/data``, or ``$SPIKEWATCH_TRAIN_DATA``) and
 writes ``detectors/text/models/sentiment.json.gz``:
