@@ -32,6 +32,8 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from alerts.i18n import t, word
+
 ACTION_FEEDBACK = "sample_feedback"
 BLOCK_PREFIX = "sample_feedback|"
 SENTIMENTS = ("negative", "neutral", "positive")
@@ -40,7 +42,7 @@ OTHER_TOPIC = "other"
 MAX_SAMPLES = 3
 MAX_TOPICS = 8
 VALUE_LIMIT = 150  # Slack's limit on an option value
-_LINK_RE = re.compile(r" <[^|>]+\|open>$")
+_LINK_RE = re.compile(r" <[^|>]+\|[^>]*>$")  # the "open" link, in any language
 _BROADCAST = re.compile(r"@(?=(channel|here|everyone)\b)", re.IGNORECASE)
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
@@ -62,15 +64,16 @@ def _option(label: str, value: str) -> dict[str, Any]:
 
 
 def feedback_block(
-    brand: str, incident_id: str, samples: Any, topics: Sequence[str]
+    brand: str, incident_id: str, samples: Any, topics: Sequence[str], lang: str = "en"
 ) -> dict[str, Any] | None:
     """The ``actions`` block of correction menus for ``samples`` (None without samples).
 
     ``topics``: the topics offered as the right one (the incident's), ``other`` last.
+    Labels are in the channel's language ``lang``; the option values stay the model's keys.
     """
     if not isinstance(samples, list):
         return None
-    topic_names = [t for t in dict.fromkeys(str(t) for t in topics if t)][:MAX_TOPICS]
+    topic_names = [x for x in dict.fromkeys(str(x) for x in topics if x)][:MAX_TOPICS]
     elements = []
     k = -1  # the sample's place among the quoted lines (samples without text are not quoted)
     for s in samples[:MAX_SAMPLES]:
@@ -82,13 +85,17 @@ def feedback_block(
         mid = str(s["id"])
         groups = [
             {
-                "label": {"type": "plain_text", "text": "Sentiment is really"},
-                "options": [_option(x, f"sentiment|{x}|{k}|{mid}") for x in SENTIMENTS],
+                "label": {"type": "plain_text", "text": t("feedback.sentiment_is", lang)},
+                "options": [
+                    _option(word("sentiment", x, lang), f"sentiment|{x}|{k}|{mid}")
+                    for x in SENTIMENTS
+                ],
             },
             {
-                "label": {"type": "plain_text", "text": "Topic is really"},
+                "label": {"type": "plain_text", "text": t("feedback.topic_is", lang)},
                 "options": [
-                    _option(t, f"topic|{t}|{k}|{mid}") for t in [*topic_names, OTHER_TOPIC]
+                    _option(word("topic", x, lang), f"topic|{x}|{k}|{mid}")
+                    for x in [*topic_names, OTHER_TOPIC]
                 ],
             },
         ]
@@ -96,7 +103,10 @@ def feedback_block(
             {
                 "type": "static_select",
                 "action_id": f"{ACTION_FEEDBACK}:{k}",
-                "placeholder": {"type": "plain_text", "text": f"Sample {k + 1}: wrong label?"},
+                "placeholder": {
+                    "type": "plain_text",
+                    "text": t("feedback.placeholder", lang, n=k + 1),
+                },
                 "option_groups": groups,
             }
         )

@@ -355,6 +355,16 @@ CATALOGUE: Final[dict[str, Msg]] = {
         "tråden), även om inget har ändrats.{move}",
     ),
     "topic.general": Msg("general", "yleinen", "allmänt"),
+    "topic.other": Msg("other", "muu", "annat"),
+    # -- corrections to the model's labels (alerts/feedback.py) --------------------------
+    "sentiment.negative": Msg("negative", "kielteinen", "negativ"),
+    "sentiment.neutral": Msg("neutral", "neutraali", "neutralt"),
+    "sentiment.positive": Msg("positive", "myönteinen", "positiv"),
+    "feedback.sentiment_is": Msg("Sentiment is really", "Sävy on oikeasti", "Tonen är egentligen"),
+    "feedback.topic_is": Msg("Topic is really", "Aihe on oikeasti", "Ämnet är egentligen"),
+    "feedback.placeholder": Msg(
+        "Sample {n}: wrong label?", "Esimerkki {n}: väärä luokka?", "Exempel {n}: fel etikett?"
+    ),
     # -- the Edit modal (Slack: title, submit and close at most 24 characters) ----------
     "modal.title": Msg("Edit status update", "Muokkaa tiedotetta", "Redigera meddelandet"),
     "modal.submit": Msg("Approve and publish", "Hyväksy ja julkaise", "Godkänn och publicera"),

@@ -241,13 +241,14 @@ def backlog_text(b: dict[str, Any], lang: str = "en") -> str:
     return text
 
 
-def _feedback_menu(inc: Incident) -> dict[str, Any] | None:
+def _feedback_menu(inc: Incident, lang: str = "en") -> dict[str, Any] | None:
     """Correction menus under the sample mentions (issue 17; see :mod:`alerts.feedback`)."""
     from alerts.feedback import feedback_block
 
     topics = inc.evidence.get("topics")
     names = [str(t) for t in topics] if isinstance(topics, dict) else []
-    return feedback_block(inc.brand, inc.id, inc.evidence.get("samples"), [*names, inc.topic or ""])
+    samples = inc.evidence.get("samples")
+    return feedback_block(inc.brand, inc.id, samples, [*names, inc.topic or ""], lang)
 
 
 def _button(action_id: str, label: str, value: str, style: str | None = None) -> dict[str, Any]:
@@ -371,7 +372,7 @@ def incident_blocks(
     samples = _samples_text(ev.get("samples"), lang)
     if samples:
         blocks.append(_section(f"{t('block.samples', lang)}\n{samples}"))
-    feedback = _feedback_menu(inc)
+    feedback = _feedback_menu(inc, lang)
     if feedback is not None:
         blocks.append(feedback)
     backlog = ev.get("backlog") if inc.kind != "backlog" else ev

@@ -56,6 +56,7 @@ from detectors.text.scorer import LAYER_SUMS
 from detectors.text.sentiment import FORMAT, count_caps
 from detectors.text.tfidf import TfidfModel
 from detectors.text.tokens import tokenize
+from tools.train_models import _argmax_label, export, featurize, fit, predict, train_tfidf
 
 EN_TRAIN = "sentiment/en_semeval2013-2016_train.tsv"
 EN_VAL = "sentiment/en_tweeteval_val.tsv"
@@ -68,12 +69,10 @@ LAYER_SPLIT = Split("spikewatch/care_layer/v1", 0.04)
 LAYER_PUBLIC_MAX = 100_000
 # A deployment's corrections: this share is kept back to measure what folding them in did.
 FEEDBACK_HOLDOUT = Split("spikewatch/feedback/holdout/v1", 0.30)
-TFIDF_C_GRID = (0.5, 1.0, 2.0, 4.0, 8.0)
-TFIDF_MIN_DF = 2  # a TF-IDF feature must occur in at least this many training texts
-BRAND_MENTIONS = Path(__file__).resolve().parents[2] / "tests" / "data" / "brand_mentions.tsv"
-TUNE_MENTIONS = (
-    Path(__file__).resolve().parents[2] / "tests" / "data" / "tune" / "mentions_tune.tsv"
-)
+ROOT = Path(__file__).resolve().parents[1]  # the repository
+MODELS = ROOT / "detectors" / "text" / "models"
+BRAND_MENTIONS = ROOT / "tests" / "data" / "brand_mentions.tsv"
+TUNE_MENTIONS = ROOT / "tests" / "data" / "tune" / "mentions_tune.tsv"
 CARE_C_GRID = (0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
 CARE_FOLDS = 5
 
@@ -86,73 +85,6 @@ ATTRIBUTION = {
     "'XED: A Multilingual Dataset for Sentiment Analysis and Emotion Detection')",
     "AFINN": "AFINN lexicons, github.com/fnielsen/afinn, Apache License 2.0, Finn Årup Nielsen",
 }
-
-
-def featurize(
-    texts: Sequence[str], lang: str, *, words: bool, chars: bool
-) -> list[dict[str, float]]:
-    """Feature maps exactly as inference computes them."""
-    out = []
-    for t in texts:
-        toks = tokenize(t)
-        out.append(
-            sentiment_features(
-                toks,
-                lang,
-                stems=stem_all(lang, toks),
-                caps=count_caps(t),
-                words=words,
-                chars=chars,
-            )
-        )
-    return out
-
-
-def fit(
-    feats: list[dict[str, float]],
-    labels: list[str],
-    c: float,
-    weights: list[float] | None = None,
-) -> tuple[Any, Any]:
-    """A class-balanced multinomial logistic regression; returns (vectorizer, model)."""
-    from sklearn.feature_extraction import DictVectorizer
-    from sklearn.linear_model import LogisticRegression
-
-    vec = DictVectorizer()
-    x = vec.fit_transform(feats)
-    clf = LogisticRegression(C=c, class_weight="balanced", max_iter=2000, tol=1e-4)
-    clf.fit(x, labels, sample_weight=weights)
-    return vec, clf
-
-
-def predict(vec: Any, clf: Any, feats: list[dict[str, float]]) -> list[str]:
-    return [str(p) for p in clf.predict(vec.transform(feats))]
-
-
-def export(vec: Any, clf: Any, *, words: bool, chars: bool, info: dict[str, Any]) -> dict[str, Any]:
-    """The JSON form of one model: weights by feature name, tiny ones dropped."""
-    order = [list(clf.classes_).index(c) for c in CLASSES]
-    coef = clf.coef_[order]
-    names = vec.get_feature_names_out()
-    weights: dict[str, list[float]] = {}
-    for j, name in enumerate(names):
-        col = [float(coef[i, j]) for i in range(3)]
-        if max(abs(w) for w in col) >= 1e-3:
-            weights[str(name)] = [round(w, 4) for w in col]
-    return {
-        "classes": list(CLASSES),
-        "intercept": [round(float(clf.intercept_[i]), 4) for i in order],
-        "weights": weights,
-        "words": words,
-        "chars": chars,
-        "info": info,
-    }
-
-
-def _argmax_label(neg: float, neu: float, pos: float) -> str:
-    if neg >= neu and neg >= pos:
-        return "negative"
-    return "positive" if pos > neu else "neutral"
 
 
 def tuning_rows() -> list[tuple[str, str, str]]:
@@ -282,56 +214,6 @@ def fit_care(
 
 def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def train_tfidf(
-    name: str,
-    train: list[tuple[str, str]],
-    fit_rows: list[tuple[str, str]],
-    tune: list[tuple[str, str]],
-    scored: dict[str, list[tuple[str, str]]],
-    out: Path,
-    log: list[str],
-    figures: dict[str, float],
-) -> TfidfModel:
-    """Fit the TF-IDF first stage of one language and write ``out``.
-
-    C is chosen by fitting on ``fit_rows`` and scoring ``tune``; the model is then refitted
-    on all of ``train``. ``scored`` sets are only scored (figures ``<name>_<set>``).
-    """
-    from sklearn.linear_model import LogisticRegression
-
-    from detectors.text import tfidf as tf
-
-    def feats(rows: list[tuple[str, str]]) -> list[tuple[list[int], list[int]]]:
-        return tf.features([tokenize(t) for _, t in rows])
-
-    def lr(c: float) -> Any:
-        return LogisticRegression(C=c, class_weight="balanced", max_iter=3000, tol=1e-4)
-
-    ff, ft = feats(fit_rows), feats(tune)
-    vocab, idf, default = tf.fit_vocab(ff, TFIDF_MIN_DF)
-    x, xt = tf.matrix(ff, vocab, idf, default), tf.matrix(ft, vocab, idf, default)
-    best_c, best = TFIDF_C_GRID[0], -1.0
-    for c in TFIDF_C_GRID:
-        clf = lr(c).fit(x, [y for y, _ in fit_rows])
-        r = macro_recall([y for y, _ in tune], [str(p) for p in clf.predict(xt)])
-        log.append(f"  {name} tfidf C={c}: tuning macro recall {r:.4f}")
-        if r > best:
-            best_c, best = c, r
-    fa = feats(train)
-    vocab, idf, default = tf.fit_vocab(fa, TFIDF_MIN_DF)
-    clf = lr(best_c).fit(tf.matrix(fa, vocab, idf, default), [y for y, _ in train])
-    order = [list(clf.classes_).index(c) for c in CLASSES]
-    tf.save(out, vocab, idf, clf.coef_[order], clf.intercept_[order], default)
-    log.append(
-        f"{name} tfidf: C={best_c}, {len(vocab)} features, {out.stat().st_size / 1e6:.2f} MB"
-    )
-    model = TfidfModel(out)
-    for set_name, rows in scored.items():
-        pred = [_argmax_label(*s) for s in model.scores_batch([tokenize(t) for _, t in rows])]
-        figures[f"{name}_{set_name}_macro_recall"] = macro_recall([y for y, _ in rows], pred)
-    return model
 
 
 def train_all(data: Path, out: Path) -> dict[str, Any]:
@@ -534,13 +416,12 @@ def refit_care(out: Path, data: Path, feedback: Path | None = None) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    here = Path(__file__).resolve().parent
-    default_data = os.environ.get("SPIKEWATCH_TRAIN_DATA", str(here.parents[2] / "shared" / "data"))
+    default_data = os.environ.get("SPIKEWATCH_TRAIN_DATA", str(ROOT.parent / "shared" / "data"))
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0] if __doc__ else None)
     ap.add_argument(
         "--data", default=default_data, help="folder with sentiment/ (default %(default)s)"
     )
-    ap.add_argument("--out", default=str(here / "models" / "sentiment.json.gz"))
+    ap.add_argument("--out", default=str(MODELS / "sentiment.json.gz"))
     ap.add_argument(
         "--care-only", action="store_true", help="refit the care layer over the models in --out"
     )
