@@ -43,7 +43,7 @@ test: setup broker-fetch ## run every test (unit, integration on the real broker
 	set -o pipefail; $(BIN)/pytest -p no:cacheprovider --durations=30; rc=$$?; bash deploy/kafka/stop.sh; exit $$rc
 
 test-unit: setup ## run the fast tests only (no broker)
-	$(BIN)/pytest -p no:cacheprovider tests/unit detectors alerts
+	$(BIN)/pytest -p no:cacheprovider tests/unit detectors alerts tools
 
 TRIALS ?= 20
 test-crash: setup ## crash trials: SIGKILL a worker while it posts, compare with a reference (TRIALS=20 LOAD=--load)
@@ -60,7 +60,7 @@ format: setup ## rewrite the code in ruff's format and apply ruff's safe fixes
 	$(BIN)/ruff format .
 
 docs: setup ## regenerate the README's configuration table from streams/config.py
-	$(BIN)/python -m streams.config --write-readme README.md
+	$(BIN)/python -m streams.config_docs --write-readme README.md
 
 wheel-test: setup ## build the wheel, install it in a fresh venv, run the CLI from it
 	$(BIN)/pytest -p no:cacheprovider -q tests/packaging
@@ -84,8 +84,8 @@ bench-pipeline: setup broker-fetch ## the live pipeline on the real broker: limi
 	bash deploy/kafka/start.sh
 	$(BIN)/python tests/bench/bench_pipeline.py --json var/bench-pipeline.json
 
-train: setup ## retrain the shipped sentiment models from ../shared/data
-	$(BIN)/python -m detectors.text.train
+train: setup ## retrain the shipped sentiment models from ../shared/data (FEEDBACK=corrections.ndjson: fold a deployment's corrections into the care layer)
+	$(BIN)/python -m tools.train_text $(if $(FEEDBACK),--care-only --feedback $(FEEDBACK))
 	$(BIN)/python tests/unit/test_text_enrich_golden.py --write
 
 broker-start: setup broker-fetch ## start the local Kafka broker (idempotent)

@@ -28,6 +28,8 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from alerts.i18n import t
+
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
@@ -83,9 +85,13 @@ def render_chart(
     title: str = "",
     tz: str = "Europe/Helsinki",
     hours: float = 6.0,
+    lang: str = "en",
 ) -> bytes:
-    """A PNG of the last ``hours`` of ``history`` (see the module docstring)."""
-    fig = chart_figure(history, opened_at=opened_at, title=title, tz=tz, hours=hours)
+    """A PNG of the last ``hours`` of ``history`` (see the module docstring).
+
+    ``lang`` (fi, en, sv) is the language of the labels and numbers (decimal comma in fi, sv).
+    """
+    fig = chart_figure(history, opened_at=opened_at, title=title, tz=tz, hours=hours, lang=lang)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None})
     return buf.getvalue()
@@ -98,6 +104,7 @@ def chart_figure(
     title: str = "",
     tz: str = "Europe/Helsinki",
     hours: float = 6.0,
+    lang: str = "en",
 ) -> Figure:
     """The matplotlib figure :func:`render_chart` saves (for tests and other formats)."""
     from matplotlib import dates as mdates
@@ -115,24 +122,41 @@ def chart_figure(
         2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 1.2], "hspace": 0.08}
     )
     fig.subplots_adjust(left=0.08, right=0.98, top=0.86, bottom=0.12)
-    fig.suptitle(title or "Mentions", fontsize=12, fontweight="bold", x=0.08, y=0.97, ha="left")
+    fig.suptitle(
+        title or t("chart.mentions", lang),
+        fontsize=12,
+        fontweight="bold",
+        x=0.08,
+        y=0.97,
+        ha="left",
+    )
     when = [datetime.fromtimestamp(p[0], tz=UTC) for p in pts]
     obs = [p[1] for p in pts]
     exp = [p[2] for p in pts]
     lo = [max(0.0, e - 2.0 * math.sqrt(e)) for e in exp]
     hi = [e + 2.0 * math.sqrt(e) for e in exp]
     if pts:
-        top.fill_between(when, lo, hi, color=BAND, label="expected range", linewidth=0)
-        top.plot(when, exp, color=EXPECTED, linewidth=1.2, linestyle="--", label="expected")
+        top.fill_between(when, lo, hi, color=BAND, label=t("chart.band", lang), linewidth=0)
+        top.plot(
+            when,
+            exp,
+            color=EXPECTED,
+            linewidth=1.2,
+            linestyle="--",
+            label=t("chart.expected", lang),
+        )
         top.plot(when, obs, color=OBSERVED, linewidth=2.0, marker="o", markersize=3,
-                 label="observed")  # fmt: skip
+                 label=t("chart.observed", lang))  # fmt: skip
         top.set_ylim(0, max(max(obs), max(hi), 1.0) * 1.15)
         peak = max(range(len(obs)), key=lambda i: obs[i])
-        top.annotate(f"peak {obs[peak]:.0f}", (when[peak], obs[peak]), xytext=(4, 4),
-                     textcoords="offset points", fontsize=8, color=OBSERVED)  # fmt: skip
+        top.annotate(t("chart.peak", lang, value=f"{obs[peak]:.0f}"), (when[peak], obs[peak]),
+                     xytext=(4, 4), textcoords="offset points", fontsize=8,
+                     color=OBSERVED)  # fmt: skip
     else:
-        top.text(0.5, 0.5, "no data yet", ha="center", va="center", transform=top.transAxes)
-    top.set_ylabel("mentions / bucket", fontsize=9)
+        top.text(
+            0.5, 0.5, t("chart.no_data", lang), ha="center", va="center", transform=top.transAxes
+        )
+    top.set_ylabel(t("chart.per_bucket", lang), fontsize=9)
     shares = [(w, p[3]) for w, p in zip(when, pts, strict=True) if p[3] is not None]
     if shares:
         bottom.fill_between([w for w, _ in shares], [100 * s for _, s in shares],
@@ -140,12 +164,12 @@ def chart_figure(
         bottom.plot([w for w, _ in shares], [100 * s for _, s in shares], color=NEGATIVE,
                     linewidth=1.5)  # fmt: skip
     bottom.set_ylim(0, 100)
-    bottom.set_ylabel("negative %", fontsize=9)
+    bottom.set_ylabel(t("chart.negative", lang), fontsize=9)
     if opened_at is not None and math.isfinite(opened_at):
         onset = datetime.fromtimestamp(opened_at, tz=UTC)
         for ax in (top, bottom):
             ax.axvline(onset, color=ONSET, linewidth=1.5, linestyle=":")
-        top.annotate("opened", (onset, 0.0), xycoords=("data", "axes fraction"),
+        top.annotate(t("chart.opened", lang), (onset, 0.0), xycoords=("data", "axes fraction"),
                      xytext=(3, 3), textcoords="offset points", fontsize=8,
                      color=ONSET)  # fmt: skip
     for ax in (top, bottom):
@@ -168,7 +192,7 @@ def chart_figure(
         bottom.xaxis.set_major_locator(locator)
         bottom.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M", tz=zone))  # type: ignore[no-untyped-call]
         label = datetime.fromtimestamp(pts[-1][0], tz=zone).strftime("%Z, %d.%m.%Y")
-        bottom.set_xlabel(f"time ({label})", fontsize=8)
+        bottom.set_xlabel(t("chart.time", lang, label=label), fontsize=8)
     if pts:
         top.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), fontsize=8, frameon=False,
                    ncol=3, borderaxespad=0.1)  # fmt: skip

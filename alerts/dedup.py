@@ -164,18 +164,6 @@ class SentLog:
             count=(old.count + 1) if old else 1,
         )
 
-    def prune(self, older_than: float, keep_prefixes: set[str] | None = None) -> int:
-        """Forget entries last sent before ``older_than`` (except keys with kept prefixes)."""
-        keep = keep_prefixes or set()
-        drop = [
-            k
-            for k, e in self.entries.items()
-            if e.sent_at < older_than and not any(k.startswith(p) for p in keep)
-        ]
-        for k in drop:
-            del self.entries[k]
-        return len(drop)
-
     def to_dict(self) -> dict[str, Any]:
         return {k: e.to_dict() for k, e in self.entries.items()}
 

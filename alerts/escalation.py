@@ -37,6 +37,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
+from alerts import i18n
 from alerts.chart import render_chart
 from alerts.dedup import (
     Decision,
@@ -52,10 +53,11 @@ from alerts.slack_blocks import (
     escape_mrkdwn,
     fmt_duration,
     incident_blocks,
+    severity_name,
     summary_text,
-    timeline_text,
     title,
 )
+from alerts.slack_timeline import timeline_text
 from detectors.signals import SEVERITIES
 
 __all__ = [
@@ -126,12 +128,15 @@ def _triggered(tier: Tier, inc: Incident, age: float) -> bool:
     )
 
 
-def _why(tier: Tier, inc: Incident, age: float) -> str:
+def _why(tier: Tier, inc: Incident, age: float, lang: str = "en") -> str:
     """Why a tier applies; stable over time so the message does not change every minute."""
     by_time = tier.after_minutes > 0 and age >= tier.after_minutes * 60.0
     if tier.at_severity is not None and not by_time:
-        return f"severity is {severity_rank_name(inc.severity)}"
-    return f"not acknowledged within {fmt_duration(tier.after_minutes * 60.0)}"
+        sev = severity_name(severity_rank_name(inc.severity), lang)
+        return i18n.t("why.severity", lang, severity=sev)
+    return i18n.t(
+        "why.unacknowledged", lang, duration=fmt_duration(tier.after_minutes * 60.0, lang)
+    )
 
 
 def severity_rank_name(severity: str) -> str:
@@ -169,7 +174,8 @@ def plan(incident: Incident, policy: Policy, now: float, sent: SentLog) -> list[
             return "quiet_hours"
         return None
 
-    text = summary_text(inc, now)
+    tz = policy.timezone
+    primary_lang = policy.language_for(primary)
     meta = {
         "event_type": "spikewatch_incident",
         "event_payload": {"incident_id": inc.id, "brand": inc.brand, "kind": inc.kind},
@@ -191,10 +197,12 @@ def plan(incident: Incident, policy: Policy, now: float, sent: SentLog) -> list[
             key = main_key(inc.id, tier.channel)
             entry = sent.get(key)
             note = None
+            lang = policy.language_for(tier.channel)
+            text = summary_text(inc, now, lang)
             if tier.channel != primary:
-                note = f":arrow_up: Escalated: {_why(tier, inc, age)}"
+                note = i18n.t("escalated", lang, why=_why(tier, inc, age, lang))
             if entry is not None:
-                blocks = incident_blocks(inc, now, note=note)
+                blocks = incident_blocks(inc, now, note=note, lang=lang, tz=tz)
                 out.append(
                     Notification(
                         key,
@@ -211,7 +219,7 @@ def plan(incident: Incident, policy: Policy, now: float, sent: SentLog) -> list[
                     )
                 )
             elif _triggered(tier, inc, age):
-                blocks = incident_blocks(inc, now, note=note)
+                blocks = incident_blocks(inc, now, note=note, lang=lang, tz=tz)
                 if tier.mention:
                     blocks.insert(
                         1,
@@ -237,7 +245,8 @@ def plan(incident: Incident, policy: Policy, now: float, sent: SentLog) -> list[
                 )
         elif _triggered(tier, inc, age):
             mentions = " ".join(tier.mention)
-            reply = f"{mentions} :arrow_up: {escape_mrkdwn(title(inc))}: {_why(tier, inc, age)}"
+            why = _why(tier, inc, age, primary_lang)
+            reply = f"{mentions} :arrow_up: {escape_mrkdwn(title(inc, primary_lang))}: {why}"
             replies.append(
                 Notification(
                     f"{inc.id}:tier:{tier.name}",
@@ -263,21 +272,22 @@ def plan(incident: Incident, policy: Policy, now: float, sent: SentLog) -> list[
         chart = {
             "history": inc.history,
             "opened_at": inc.opened_at,
-            "title": title(inc),
+            "title": title(inc, primary_lang),
             "tz": policy.timezone,
+            "lang": primary_lang,
         }
         out.append(
             Notification(
                 chart_key,
                 parent_channel,
                 "chart",
-                f"{title(inc)} – last hours",
+                i18n.t("chart.text", primary_lang, title=title(inc, primary_lang)),
                 [],
                 inc.id,
                 tiers[0].name,
                 parent_key=primary_key,
                 attachment=None,
-                title=f"{title(inc)} ({inc.severity})",
+                title=f"{title(inc, primary_lang)} ({severity_name(inc.severity, primary_lang)})",
                 metadata={"chart": chart},
                 suppressed=suppressed(),
             )
@@ -296,7 +306,7 @@ def plan(incident: Incident, policy: Policy, now: float, sent: SentLog) -> list[
                 str(entry_tl.get("new"))
             ) < severity_rank(str(entry_tl.get("old"))):
                 continue  # easing shows in the message updated in place; only a rise is news
-            line = timeline_text(entry_tl)
+            line = timeline_text(entry_tl, primary_lang, tz)
             if line is None:
                 continue
             replies.append(
@@ -326,10 +336,13 @@ def plan(incident: Incident, policy: Policy, now: float, sent: SentLog) -> list[
             if t.channel is None and f"{inc.id}:tier:{t.name}" in sent
             for m in t.mention
         ]
-        reply = (
-            f"{' '.join(pinged)} :bell: Still unacknowledged after "
-            f"{fmt_duration(age)}: {escape_mrkdwn(title(inc))}"
-        ).strip()
+        still = i18n.t(
+            "reminder.unacknowledged",
+            primary_lang,
+            duration=fmt_duration(age, primary_lang),
+            title=escape_mrkdwn(title(inc, primary_lang)),
+        )
+        reply = f"{' '.join(pinged)} {still}".strip()
         replies.append(
             Notification(
                 f"{inc.id}:reminder",
@@ -364,6 +377,7 @@ def chart_png(n: Notification) -> bytes:
         opened_at=spec.get("opened_at"),
         title=str(spec.get("title") or ""),
         tz=str(spec.get("tz") or "Europe/Helsinki"),
+        lang=str(spec.get("lang") or "en"),
     )
 
 

@@ -6,7 +6,7 @@ is assembled in one function, :func:`pipeline`::
 
     plan -> suppress (silences, quiet hours) -> dedup -> throttle -> deliver (retry) -> record
 
-- :func:`plan_stage` asks :func:`alerts.notify.notifications` what should exist
+- :func:`plan_stage` asks :func:`alerts.notifications.notifications` what should exist
   in Slack for one incident at event time ``ctx.now``;
 - :func:`suppress` drops what a silence or quiet hours marked;
 - :func:`dedup` decides once, with :func:`alerts.dedup.needs_send`, against what
@@ -38,7 +38,7 @@ from typing import Any, Protocol
 from alerts.dedup import Decision, DeliveryResult, Notification, SentLog, needs_send
 from alerts.escalation import chart_png
 from alerts.incidents import Incident
-from alerts.notify import StatusState, notifications
+from alerts.notifications import StatusState, notifications
 from alerts.policy import Policy
 from alerts.status import StatusConfig
 

@@ -16,9 +16,9 @@ Examples
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
 from typing import Any
 
+from alerts import i18n
 from alerts.dedup import Notification
 from alerts.incidents import Incident
 
@@ -38,11 +38,6 @@ ACTION_IDENTIFY = "spikewatch_identify"
 ACTION_FIX = "spikewatch_fix"
 SNOOZE_MINUTES = 60
 
-KIND_TITLES = {
-    "volume_surge": "Volume surge",
-    "negative_burst": "Negative-sentiment burst",
-    "backlog": "Reply backlog",
-}
 STATUS_EMOJI = {
     "open": ":rotating_light:",
     "acknowledged": ":eyes:",
@@ -79,25 +74,18 @@ def safe_url(url: Any) -> str | None:
     return url
 
 
-def fmt_duration(seconds: float) -> str:
-    """``"45 min"``, ``"2 h 05 min"``, ``"3 d 4 h"``.
+def fmt_duration(seconds: float, lang: str = "en") -> str:
+    """``"45 min"``, ``"2 h 05 min"``, ``"3 d 4 h"`` (:func:`alerts.i18n.duration`).
 
     >>> fmt_duration(65 * 60)
     '1 h 05 min'
     """
-    m = int(max(0.0, seconds) // 60)
-    if m < 60:
-        return f"{m} min"
-    h, m = divmod(m, 60)
-    if h < 48:
-        return f"{h} h {m:02d} min"
-    d, h = divmod(h, 24)
-    return f"{d} d {h} h"
+    return i18n.duration(seconds, lang)
 
 
-def fmt_time(ts: float) -> str:
-    """A Slack date token (shown in the reader's time zone) with a UTC fallback."""
-    fallback = datetime.fromtimestamp(ts, tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
+def fmt_time(ts: float, lang: str = "en", tz: str = "UTC") -> str:
+    """A Slack date token (shown in the reader's time zone), falling back to the team's."""
+    fallback = i18n.local_time(ts, lang, tz)
     return f"<!date^{int(ts)}^{{date_short_pretty}} {{time}}|{fallback}>"
 
 
@@ -110,38 +98,61 @@ def _num(v: Any) -> float | None:
         return None
 
 
-def _pct(v: Any) -> str:
+def _pct(v: Any, lang: str = "en") -> str:
     x = _num(v)
-    return "–" if x is None else f"{100 * x:.0f} %"
+    return "–" if x is None else i18n.percent(x, lang)
 
 
-def _count(v: Any) -> str:
+def _count(v: Any, lang: str = "en") -> str:
     x = _num(v)
-    if x is None:
-        return "–"
-    return f"{x:.0f}" if abs(x) >= 10 or x == int(x) else f"{x:.1f}"
+    return "–" if x is None else i18n.count(x, lang)
 
 
-def title(inc: Incident) -> str:
+def severity_name(severity: str, lang: str = "en") -> str:
+    """``"high"`` -> "korkea" (fi), "hög" (sv)."""
+    return i18n.word("severity", severity, lang)
+
+
+def stage_name(stage: str, lang: str = "en") -> str:
+    """``"identified"`` -> "Syy tunnistettu" (fi), "Orsak identifierad" (sv)."""
+    return i18n.word("stage", stage, lang)
+
+
+def topic_name(topic: str | None, lang: str = "en") -> str:
+    """A content-topic key in the team's language (unknown keys as they are)."""
+    return i18n.word("topic", topic, lang) if topic else ""
+
+
+def title(inc: Incident, lang: str = "en") -> str:
     """Stable: the opening kind, the brand and the dominant topic (with hysteresis).
 
     An FYI (a spike without complaints) says so first.
     """
-    kind = KIND_TITLES.get(inc.kind, inc.kind.replace("_", " ").capitalize())
-    topic = f" · {inc.topic}" if inc.topic else ""
-    fyi = "FYI: " if inc.news == "fyi" else ""
-    return f"{fyi}{kind} – {inc.brand}{topic}"
+    key = f"kind.{inc.kind}"
+    kind = i18n.t(key, lang) if i18n.has(key) else inc.kind.replace("_", " ").capitalize()
+    topic = f" · {topic_name(inc.topic, lang)}" if inc.topic else ""
+    text = f"{kind} – {inc.brand}{topic}"
+    return i18n.t("title.fyi", lang, title=text) if inc.news == "fyi" else text
 
 
-def summary_text(inc: Incident, now: float) -> str:
+def summary_text(inc: Incident, now: float, lang: str = "en") -> str:
     """One-line fallback text (notifications, screen readers); mrkdwn-escaped."""
     ev = inc.evidence
-    line = (
-        f"{STATUS_EMOJI.get(inc.status, '')} {escape_mrkdwn(title(inc))}: "
-        f"{inc.severity} severity, {inc.status}, for {fmt_duration(inc.duration(now))}"
+    line = f"{STATUS_EMOJI.get(inc.status, '')} " + i18n.t(
+        "summary.line",
+        lang,
+        title=escape_mrkdwn(title(inc, lang)),
+        severity=severity_name(inc.severity, lang),
+        status=i18n.word("status", inc.status, lang),
+        duration=fmt_duration(inc.duration(now), lang),
     )
     if _num(ev.get("observed")) is not None:
-        line += f"; {_count(ev.get('observed'))} mentions vs {_count(ev.get('expected'))} expected"
+        line += i18n.t(
+            "summary.mentions",
+            lang,
+            observed=_count(ev.get("observed"), lang),
+            expected=_count(ev.get("expected"), lang),
+        )
     return trim(line, TEXT_LIMIT)
 
 
@@ -159,7 +170,7 @@ def _fields(pairs: list[tuple[str, str]]) -> dict[str, Any]:
     }
 
 
-def _terms_text(top_terms: Any) -> str | None:
+def _terms_text(top_terms: Any, lang: str = "en") -> str | None:
     if not isinstance(top_terms, list):
         return None
     parts = []
@@ -167,12 +178,16 @@ def _terms_text(top_terms: Any) -> str | None:
         if not isinstance(t, dict) or not t.get("term"):
             continue
         ratio = _num(t.get("ratio"))
-        extra = f" ×{ratio:.1f}" if ratio is not None else f" ({_count(t.get('count'))})"
+        extra = (
+            f" ×{i18n.number(ratio, lang)}"
+            if ratio is not None
+            else f" ({_count(t.get('count'), lang)})"
+        )
         parts.append(f"`{escape_mrkdwn(str(t['term']))[:60]}`{extra}")
     return ", ".join(parts) or None
 
 
-def _samples_text(samples: Any) -> str | None:
+def _samples_text(samples: Any, lang: str = "en") -> str | None:
     if not isinstance(samples, list):
         return None
     lines = []
@@ -183,17 +198,57 @@ def _samples_text(samples: Any) -> str | None:
         if not text:
             continue
         url = safe_url(s.get("url"))
-        link = f" <{url}|open>" if url else ""
+        link = f" <{url}|{i18n.t('block.open_link', lang)}>" if url else ""
         lines.append(f">{text}{link}")
     return "\n".join(lines) or None
 
 
-def _topics_text(inc: Incident) -> str:
+def _topics_text(inc: Incident, lang: str = "en") -> str:
     topics = inc.evidence.get("topics")
     if isinstance(topics, dict) and topics:
         ranked = sorted(topics.items(), key=lambda kv: (-(_num(kv[1]) or 0.0), str(kv[0])))[:3]
-        return ", ".join(f"{escape_mrkdwn(str(k))} ({_count(v)})" for k, v in ranked)
-    return escape_mrkdwn(inc.topic) if inc.topic else "–"
+        return ", ".join(
+            f"{escape_mrkdwn(topic_name(str(k), lang))} ({_count(v, lang)})" for k, v in ranked
+        )
+    return escape_mrkdwn(topic_name(inc.topic, lang)) if inc.topic else "–"
+
+
+def backlog_text(b: dict[str, Any], lang: str = "en") -> str:
+    """The reply backlog in a few words, from the detector's numbers.
+
+    English keeps the detector's own message (it says the same, with its advice).
+    """
+    message = str(b.get("message") or "")
+    if i18n.lang_of(lang) == "en" and message:
+        return escape_mrkdwn(message)
+    text = i18n.t(
+        "backlog.summary",
+        lang,
+        inflow=_count(b.get("inflow_per_hour"), lang),
+        answered=_count(b.get("answered_per_hour"), lang),
+        backlog=_count(b.get("backlog"), lang),
+    )
+    clears = _num(b.get("clears_in_seconds"))
+    if clears is not None and (_num(b.get("backlog")) or 0) > 0:
+        text += i18n.t("backlog.clears", lang, duration=fmt_duration(clears, lang))
+    elif (_num(b.get("backlog")) or 0) > 0:
+        text += i18n.t("backlog.no_answers", lang)
+    overdue, promise = _num(b.get("overdue")), _num(b.get("promise_seconds"))
+    if b.get("reason") == "promise" and overdue and promise:
+        text += i18n.t(
+            "backlog.overdue", lang, overdue=_count(overdue), promise=fmt_duration(promise, lang)
+        )
+    return text
+
+
+def _feedback_menu(inc: Incident, lang: str = "en") -> dict[str, Any] | None:
+    """Correction menus under the sample mentions (issue 17; see :mod:`alerts.feedback`)."""
+    from alerts.feedback import feedback_block
+
+    topics = inc.evidence.get("topics")
+    names = [str(t) for t in topics] if isinstance(topics, dict) else []
+    samples = inc.evidence.get("samples")
+    return feedback_block(inc.brand, inc.id, samples, [*names, inc.topic or ""], lang)
 
 
 def _button(action_id: str, label: str, value: str, style: str | None = None) -> dict[str, Any]:
@@ -208,85 +263,125 @@ def _button(action_id: str, label: str, value: str, style: str | None = None) ->
     return b
 
 
-def action_buttons(inc: Incident) -> dict[str, Any]:
+def action_buttons(inc: Incident, lang: str = "en") -> dict[str, Any]:
     """Acknowledge / Snooze, and the stage buttons; every value carries the incident id.
 
     The stage buttons are the ones that move it on from where it is:
     "Cause identified" (investigating), "Fix deployed" (investigating, identified),
     "Resolved" (always; refused while a joined backlog is over its clear limit).
     """
+    t = i18n.t
     elements: list[dict[str, Any]] = []
     if inc.status == "open":
-        elements.append(_button(ACTION_ACK, "Acknowledge", inc.id, "primary"))
+        elements.append(_button(ACTION_ACK, t("button.ack", lang), inc.id, "primary"))
     elements.append(
-        _button(ACTION_SNOOZE, f"Snooze {SNOOZE_MINUTES // 60} h", f"{inc.id}|{SNOOZE_MINUTES}")
+        _button(
+            ACTION_SNOOZE,
+            t("button.snooze", lang, hours=SNOOZE_MINUTES // 60),
+            f"{inc.id}|{SNOOZE_MINUTES}",
+        )
     )
     if inc.news == "crisis":
         if inc.stage in ("investigating", "monitoring"):
-            elements.append(_button(ACTION_IDENTIFY, "Cause identified", inc.id))
+            elements.append(_button(ACTION_IDENTIFY, t("button.identify", lang), inc.id))
         if inc.stage in ("investigating", "identified"):
-            elements.append(_button(ACTION_FIX, "Fix deployed", inc.id))
-    resolve = _button(ACTION_RESOLVE, "Resolved", inc.id, "danger")
+            elements.append(_button(ACTION_FIX, t("button.fix", lang), inc.id))
+    resolve = _button(ACTION_RESOLVE, t("button.resolve", lang), inc.id, "danger")
     resolve["confirm"] = {
-        "title": {"type": "plain_text", "text": "Resolve incident?"},
-        "text": {"type": "plain_text", "text": "A resolved draft is offered; alerts for it stop."},
-        "confirm": {"type": "plain_text", "text": "Resolved"},
-        "deny": {"type": "plain_text", "text": "Cancel"},
+        "title": {"type": "plain_text", "text": t("confirm.resolve_title", lang)},
+        "text": {"type": "plain_text", "text": t("confirm.resolve_text", lang)},
+        "confirm": {"type": "plain_text", "text": t("button.resolve", lang)},
+        "deny": {"type": "plain_text", "text": t("button.cancel", lang)},
     }
     elements.append(resolve)
     return {"type": "actions", "block_id": f"incident_actions:{inc.id}", "elements": elements}
 
 
-def incident_blocks(inc: Incident, now: float, *, note: str | None = None) -> list[dict[str, Any]]:
-    """The one message per incident (updated in place): facts, samples, buttons."""
+def incident_blocks(
+    inc: Incident, now: float, *, note: str | None = None, lang: str = "en", tz: str = "UTC"
+) -> list[dict[str, Any]]:
+    """The one message per incident (updated in place): facts, samples, buttons.
+
+    ``lang`` is the channel's language (fi, en, sv), ``tz`` the team's time zone.
+    """
+    t = i18n.t
     ev = inc.evidence
     emoji = STATUS_EMOJI.get(inc.status, "")
     blocks: list[dict[str, Any]] = [
         {
             "type": "header",
-            "text": {"type": "plain_text", "text": trim(plain(f"{title(inc)}"), HEADER_LIMIT)},
+            "text": {"type": "plain_text", "text": trim(plain(title(inc, lang)), HEADER_LIMIT)},
         }
     ]
-    status = inc.status
+    status = i18n.word("status", inc.status, lang)
     if inc.status == "acknowledged" and inc.acknowledged_by:
-        status += f" by <@{escape_mrkdwn(inc.acknowledged_by)}>"
+        status = t("status.by", lang, status=status, who=f"<@{escape_mrkdwn(inc.acknowledged_by)}>")
     elif inc.status == "snoozed" and inc.snoozed_until:
-        status += f" until {fmt_time(inc.snoozed_until)}"
+        status = t("status.until", lang, status=status, time=fmt_time(inc.snoozed_until, lang, tz))
     elif inc.status == "resolved":
-        status += f" by <@{escape_mrkdwn(inc.resolved_by)}>" if inc.resolved_by else " (quiet)"
+        status = (
+            t("status.by", lang, status=status, who=f"<@{escape_mrkdwn(inc.resolved_by)}>")
+            if inc.resolved_by
+            else t("status.quiet", lang, status=status)
+        )
     ratio = _num(ev.get("ratio"))
-    observed = f"{_count(ev.get('observed'))} vs {_count(ev.get('expected'))} expected"
+    observed = t(
+        "field.mentions_value",
+        lang,
+        observed=_count(ev.get("observed"), lang),
+        expected=_count(ev.get("expected"), lang),
+    )
     if ratio is not None:
-        observed += f" (×{ratio:.1f})"
+        observed += f" (×{i18n.number(ratio, lang)})"
+    crisis = inc.news == "crisis"
     pairs = [
-        ("Status", f"{emoji} {status}"),
-        ("Stage" if inc.news == "crisis" else "News", inc.stage if inc.news == "crisis" else "FYI"),
-        ("Severity", inc.severity),
-        ("Mentions per bucket", observed),
+        (t("field.status", lang), f"{emoji} {status}"),
         (
-            "Negative share",
-            f"{_pct(ev.get('negative_share'))} (baseline {_pct(ev.get('baseline_share'))})",
+            t("field.stage" if crisis else "field.news", lang),
+            stage_name(inc.stage, lang) if crisis else t("field.fyi", lang),
         ),
-        ("Topic", _topics_text(inc)),
-        ("Going on for", f"{fmt_duration(inc.duration(now))} (since {fmt_time(inc.opened_at)})"),
+        (t("field.severity", lang), severity_name(inc.severity, lang)),
+        (t("field.mentions", lang), observed),
+        (
+            t("field.negative", lang),
+            t(
+                "field.negative_value",
+                lang,
+                share=_pct(ev.get("negative_share"), lang),
+                baseline=_pct(ev.get("baseline_share"), lang),
+            ),
+        ),
+        (t("field.topic", lang), _topics_text(inc, lang)),
+        (
+            t("field.going_on", lang),
+            t(
+                "field.going_on_value",
+                lang,
+                duration=fmt_duration(inc.duration(now), lang),
+                time=fmt_time(inc.opened_at, lang, tz),
+            ),
+        ),
     ]
     peak = inc.peak.get("observed")
     if peak:
-        pairs.append(("Peak", _count(peak)))
+        pairs.append((t("field.peak", lang), _count(peak, lang)))
     blocks.append(_fields(pairs))
-    terms = _terms_text(ev.get("top_terms"))
+    terms = _terms_text(ev.get("top_terms"), lang)
     if terms:
-        blocks.append(_section(f"*Surging terms:* {terms}"))
-    samples = _samples_text(ev.get("samples"))
+        blocks.append(_section(t("block.terms", lang, terms=terms)))
+    samples = _samples_text(ev.get("samples"), lang)
     if samples:
-        blocks.append(_section(f"*Sample mentions*\n{samples}"))
+        blocks.append(_section(f"{t('block.samples', lang)}\n{samples}"))
+    feedback = _feedback_menu(inc, lang)
+    if feedback is not None:
+        blocks.append(feedback)
     backlog = ev.get("backlog") if inc.kind != "backlog" else ev
     if isinstance(backlog, dict) and backlog.get("message"):
-        blocks.append(_section(f"*Backlog:* {escape_mrkdwn(str(backlog['message']))}"))
+        blocks.append(_section(t("block.backlog", lang, backlog=backlog_text(backlog, lang))))
     if note:
         blocks.append(_section(note))
     if inc.status != "resolved":
-        blocks.append(action_buttons(inc))
+        blocks.append(action_buttons(inc, lang))
     blocks.append(
         {
             "type": "context",
@@ -301,60 +396,6 @@ def fit_blocks(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
     if len(blocks) <= MAX_BLOCKS:
         return blocks
     return blocks[: MAX_BLOCKS - 1] + blocks[-1:]
-
-
-EVENT_LINES = {
-    "severity_changed": "Severity changed: {old} → {new}",
-    "acknowledged": "Acknowledged by <@{by}>",
-    "snoozed": "Snoozed for {minutes} min by <@{by}>",
-    "unsnoozed": "Snooze ended",
-    "resolved": "Resolved",
-    "reopened": "Reopened: the evidence is back ({severity})",
-    "evidence_updated": "Backlog: {backlog}",
-    "stage_changed": "Stage: {old} → {new}",
-    "resolve_suggested": (
-        "Quiet for {quiet_text}: if it is over, press *Resolved* for the resolved draft"
-    ),
-    "resolve_refused": "Not resolved: {reason}",
-    "news_changed": "Complaints now: this is a crisis, not only news",
-}
-
-
-def timeline_text(entry: dict[str, Any]) -> str | None:
-    """A thread reply for one timeline entry (None for entries not worth a reply)."""
-    fmt = EVENT_LINES.get(str(entry.get("type")))
-    if fmt is None:
-        return None
-    if entry.get("type") == "evidence_updated" and not entry.get("backlog"):
-        return None
-    values = {k: escape_mrkdwn(str(v)) for k, v in entry.items()}
-    values.setdefault("by", "someone")
-    values.setdefault("minutes", "?")
-    values["quiet_text"] = fmt_duration(_num(entry.get("quiet")) or 0.0)
-    try:
-        line = fmt.format(**values)
-    except (KeyError, IndexError):
-        line = str(entry.get("type"))
-    by = entry.get("by")
-    if entry.get("type") == "resolved":
-        if by == "expired":
-            line += " (watched quietly too long; a new outage opens a new incident)"
-        else:
-            line += (
-                " (quiet period)" if by in (None, "quiet_period") else f" by <@{escape_mrkdwn(by)}>"
-            )
-    elif entry.get("type") == "stage_changed":
-        if by == "quiet_period":
-            line += " (quiet period: is the fix holding?)"
-            if entry.get("ask") == "resolve":
-                line += " If it is over, press *Resolved* for the resolved draft."
-            elif entry.get("held"):
-                line += f" Not over yet: {escape_mrkdwn(str(entry['held']))}."
-        elif by == "evidence":
-            line += " (the evidence is back)"
-        elif by:
-            line += f" by <@{escape_mrkdwn(by)}>"
-    return trim(f"{line} · {fmt_time(float(entry.get('ts') or 0.0))}", SECTION_LIMIT)
 
 
 def render_console(n: Notification) -> str:
@@ -373,7 +414,8 @@ def render_console(n: Notification) -> str:
             for f in b.get("fields", []):
                 lines.append(_unslack(f["text"]).replace("\n", ": ", 1))
         elif t == "actions":
-            lines.append("[" + "] [".join(e["text"]["text"] for e in b["elements"]) + "]")
+            labels = ((e.get("text") or e.get("placeholder") or {}) for e in b["elements"])
+            lines.append("[" + "] [".join(str(t.get("text", "")) for t in labels) + "]")
         elif t == "context":
             lines.append(" ".join(_unslack(e.get("text", "")) for e in b["elements"]))
     if not n.blocks:

@@ -3,7 +3,7 @@
 :class:`SlackDelivery` wraps a synchronous ``slack_sdk.WebClient`` (``base_url``
 may point at any Slack-compatible server, e.g. ``tests/slackfake.py``):
 
-- one retry handler (:class:`_RetryHandler`) for every call: 429 honours
+- one retry handler (:class:`alerts.slack_retry.RetryPolicy`) for every call: 429 honours
   ``Retry-After``, 500/502/503/504 and connection errors back off exponentially,
   all while the wait fits ``max_wait_seconds``; a read timeout retries only for
   idempotent methods (a timed-out ``chat.postMessage`` may have been posted: it
@@ -18,16 +18,15 @@ may point at any Slack-compatible server, e.g. ``tests/slackfake.py``):
   asks (``per_channel_burst`` allows short bursts; 1 by default). With a
   ``pacer`` (e.g. the deployment-wide one in ``streams/pacing.py``) the wait is
   the pacer's;
-- tokens never appear in logs, reprs or error texts (:func:`redact`).
+- tokens never appear in logs, reprs or error texts (:func:`alerts.slack_errors.redact`).
 
-:class:`ConsoleDelivery` is the dry run: with no token it prints what would be
-posted (:func:`alerts.slack_blocks.render_console`).
+:class:`~alerts.console_delivery.ConsoleDelivery` is the dry run: with no token it prints
+what would be posted (:func:`alerts.slack_blocks.render_console`).
 """
 
 from __future__ import annotations
 
 import logging
-import re
 import threading
 import time
 from collections import Counter
@@ -38,15 +37,21 @@ from urllib.error import URLError
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackRequestError
-from slack_sdk.http_retry.handler import RetryHandler
-from slack_sdk.http_retry.request import HttpRequest
-from slack_sdk.http_retry.response import HttpResponse
-from slack_sdk.http_retry.state import RetryState
 
+from alerts.console_delivery import ConsoleDelivery
 from alerts.dedup import DeliveryResult, Notification
-from alerts.slack_blocks import render_console
+from alerts.slack_errors import explain_auth_error, redact
+from alerts.slack_retry import CallState, RetryPolicy
+from alerts.slack_users import UserNames, _get
 
-__all__ = ["ConsoleDelivery", "DeliveryResult", "SlackDelivery", "make_delivery", "redact"]
+__all__ = [
+    "ConsoleDelivery",
+    "DeliveryResult",
+    "SlackDelivery",
+    "explain_auth_error",
+    "make_delivery",
+    "redact",
+]
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +65,7 @@ METHODS = (
     "views.open",
     "views.update",
     "auth.test",
+    "users.info",
 )
 OUTCOMES = (
     "ok",
@@ -69,14 +75,6 @@ OUTCOMES = (
     "timeout",
     "connection_error",
     "deadline",
-)
-IDEMPOTENT = (
-    "chat.update",
-    "auth.test",
-    "files.getUploadURLExternal",
-    "files.info",
-    "conversations.history",
-    "conversations.list",
 )
 # The label set of spikewatch_slack_errors_total: the errors that heal
 # (alerts.notify_stages.HEALING_ERRORS), the usual permanent ones, local outcomes.
@@ -98,136 +96,9 @@ ERROR_LABELS = (
     "server_error",
     "other",
 )
-AUTH_HELP = {
-    "invalid_auth": "the token is not valid (mistyped, from another workspace, or Slack is "
-    "refusing it for now)",
-    "not_authed": "no token reached Slack",
-    "account_inactive": "the bot user or workspace is deactivated",
-    "token_revoked": "the token was revoked (app uninstalled?): install the app again and set "
-    "the new SLACK_BOT_TOKEN",
-    "token_expired": "the token expired (token rotation is on): set a fresh SLACK_BOT_TOKEN",
-    "missing_scope": "the app lacks an OAuth scope (chat:write, files:write, channels:history, "
-    "channels:read)",
-}
 
 
-def explain_auth_error(error: str | None) -> str:
-    """A sentence for the operator about a failed ``auth.test`` (never the token itself).
-
-    >>> explain_auth_error("token_revoked").startswith("the token was revoked")
-    True
-    """
-    if error in AUTH_HELP:
-        return AUTH_HELP[error]
-    if error in ("timeout", "connection_error", "deadline") or (error or "").startswith("http_"):
-        return "Slack could not be reached (check SLACK_API_URL and the network)"
-    return f"Slack answered {error!r}"
-
-
-_TOKEN = re.compile(r"xox[a-z]-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+")
-
-
-def redact(text: str, token: str | None = None) -> str:
-    """Remove Slack tokens (and the given secret) from a text meant for logs.
-
-    >>> redact("invalid_auth for xoxb-123-456-abc")
-    'invalid_auth for xoxb-***'
-    """
-    if token:
-        text = text.replace(token, "***")
-    return _TOKEN.sub(lambda m: m.group(0)[:5] + "***", text)
-
-
-class _Deadline(threading.local):
-    """Per-thread state of the call in progress (the handlers are shared)."""
-
-    expires: float = 0.0
-    retries: int = 0
-    last_status: int = 0
-    gave_up: str | None = None
-    pending: tuple[str, float] | None = None
-
-
-def _method(request: HttpRequest) -> str:
-    return request.url.rsplit("/", 1)[-1].split("?", 1)[0]
-
-
-def _retry_after(response: HttpResponse | None) -> float:
-    if response is None:
-        return 1.0
-    for k, v in response.headers.items():
-        if k.lower() == "retry-after":
-            raw = v[0] if isinstance(v, list) else v
-            try:
-                return max(0.0, float(raw))
-            except (TypeError, ValueError):
-                return 1.0
-    return 1.0
-
-
-_CONNECTION_ERRORS = (URLError, ConnectionResetError, RemoteDisconnected, TimeoutError)
-_SERVER_ERRORS = (500, 502, 503, 504)
-
-
-class _RetryHandler(RetryHandler):
-    """The one retry rule of every call, bounded by the call's deadline.
-
-    - 429: wait what ``Retry-After`` says (``rate_limited``);
-    - 500/502/503/504: exponential backoff (``server_error``);
-    - connection failures: exponential backoff (``connection_error``); a read
-      timeout only for idempotent methods -- a timed-out ``chat.postMessage`` may
-      have been posted, and is looked up by its metadata before any re-post.
-
-    slack-sdk runs every handler for every failure; this one decides and waits.
-    """
-
-    def __init__(self, owner: SlackDelivery) -> None:
-        super().__init__(max_retry_count=owner.max_retries)
-        self._owner = owner
-
-    def _reason(
-        self, request: HttpRequest, response: HttpResponse | None, error: Exception | None
-    ) -> tuple[str, float] | None:
-        attempt = self._owner._call.retries
-        if response is not None and response.status_code == 429:
-            return "rate_limited", _retry_after(response)
-        if response is not None and response.status_code in _SERVER_ERRORS:
-            return "server_error", self._owner._backoff(attempt)
-        if error is not None and isinstance(error, _CONNECTION_ERRORS):
-            if isinstance(error, TimeoutError) and _method(request) not in IDEMPOTENT:
-                return None
-            return "connection_error", self._owner._backoff(attempt)
-        return None
-
-    def _can_retry(
-        self,
-        *,
-        state: RetryState,
-        request: HttpRequest,
-        response: HttpResponse | None = None,
-        error: Exception | None = None,
-    ) -> bool:
-        why = self._reason(request, response, error)
-        if why is None or state.current_attempt >= self.max_retry_count:
-            return False
-        self._owner._call.pending = why
-        return self._owner._fits(why[1], why[0])
-
-    def prepare_for_next_attempt(
-        self,
-        *,
-        state: RetryState,
-        request: HttpRequest,
-        response: HttpResponse | None = None,
-        error: Exception | None = None,
-    ) -> None:
-        state.next_attempt_requested = True
-        reason, wait = self._owner._call.pending or ("connection_error", 0.0)
-        self._owner._wait(wait, reason)
-        state.increment_current_attempt()
-
-
-class SlackDelivery:
+class SlackDelivery(UserNames):
     """Send notifications to Slack; synchronous (call it from a worker thread)."""
 
     def __init__(
@@ -264,10 +135,11 @@ class SlackDelivery:
         self.backoff_seconds = backoff_seconds
         self._sleep = sleep
         self._clock = clock
-        self._call = _Deadline()
+        self._call = CallState()
         self._pace_lock = threading.Lock()
         self._next_slot: dict[str, float] = {}
         self._channel_ids: dict[str, str] = {}
+        self._user_names: dict[str, str | None] = {}
         self.pacer = pacer
         self.identity: dict[str, Any] = {}
         self.lookup_pages = lookup_pages
@@ -279,7 +151,7 @@ class SlackDelivery:
             token=token,
             base_url=url,
             timeout=timeout,  # type: ignore[arg-type]  # urllib takes a float
-            retry_handlers=[_RetryHandler(self)],
+            retry_handlers=[RetryPolicy(self)],
             user_agent_suffix=user_agent_suffix,
         )
         self._requests = self._retries = self._errors = None
@@ -361,8 +233,11 @@ class SlackDelivery:
 
     # -- calls -------------------------------------------------------------------
 
-    def _invoke(self, method: str, fn: Callable[[], Any]) -> tuple[DeliveryResult, Any]:
-        self._call.expires = self._clock() + self.max_wait_seconds
+    def _invoke(
+        self, method: str, fn: Callable[[], Any], max_wait: float | None = None
+    ) -> tuple[DeliveryResult, Any]:
+        wait = self.max_wait_seconds if max_wait is None else min(max_wait, self.max_wait_seconds)
+        self._call.expires = self._clock() + wait
         self._call.retries = 0
         self._call.gave_up = None
         outcome, resp = "ok", None
@@ -606,49 +481,6 @@ class SlackDelivery:
             self.counts["lookup_unavailable"] += 1
             return None
         return result
-
-
-def _get(resp: Any, key: str) -> Any:
-    if resp is None:
-        return None
-    try:
-        return resp.get(key)
-    except (AttributeError, TypeError):
-        return None
-
-
-def _print_now(text: str) -> None:
-    print(text, flush=True)
-
-
-class ConsoleDelivery:
-    """Dry run: print what would be posted; always "accepted" with a fake ts.
-
-    A new message or thread reply is printed whole; an in-place update as one
-    line (the message was printed when it was posted).
-    """
-
-    def __init__(self, write: Callable[[str], None] = _print_now) -> None:
-        self._write = write
-        self._n = 0
-
-    def _ts(self) -> str:
-        self._n += 1
-        return f"dry.{self._n:06d}"
-
-    def send(self, n: Notification, thread_ts: str | None) -> DeliveryResult:
-        if n.action == "update":
-            first = n.text.splitlines()[0] if n.text else n.dedup_key
-            self._write(f"~ updated {n.channel}: {first[:160]}")
-        else:
-            self._write("\n" + render_console(n))
-        return DeliveryResult(ok=True, ts=self._ts(), channel=n.channel, status=200)
-
-    def upload_chart(
-        self, channel: str, thread_ts: str | None, png: bytes, title: str
-    ) -> DeliveryResult:
-        self._write(f"--- chart -> {channel} (thread {thread_ts}): {title}, {len(png)} bytes")
-        return DeliveryResult(ok=True, ts=self._ts(), channel=channel, status=200)
 
 
 def make_delivery(

@@ -106,11 +106,6 @@ def draft_stage(inc: Incident) -> str | None:
     return inc.stage
 
 
-def next_stage(stage: str) -> str | None:
-    """The stage that normally follows ``stage`` (``None`` after resolved)."""
-    return NEXT_STAGE.get(stage)
-
-
 def on_command(
     current: Incident, cmd: Command, cfg: LifecycleConfig | None = None
 ) -> tuple[Incident, list[IncidentEvent]]:

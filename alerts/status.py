@@ -53,7 +53,6 @@ from alerts.status_config import load_status_config
 from alerts.status_records import (
     APPROVALS_FILE,
     CHANNELS,
-    SEVERITIES,
     STAGES,
     TEMPLATES_DIR,
     TOPICS,
@@ -86,7 +85,6 @@ __all__ = [
     "DEFAULT_SERVICES",
     "DEFAULT_TOPIC_ALIASES",
     "DEFAULT_TOPIC_SERVICES",
-    "SEVERITIES",
     "STAGES",
     "TEMPLATES_DIR",
     "TOPICS",

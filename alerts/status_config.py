@@ -1,53 +1,156 @@
 """The deployment's ``status`` settings: YAML -> :class:`~alerts.status_records.StatusConfig`.
 
-Every error names the setting (``status.cadence_minutes.high must be ...``).
+:class:`StatusFile` is the section as a pydantic model (``extra="forbid"``; a key not given is
+``None`` and keeps :class:`StatusConfig`'s default, mappings merge over the defaults);
+:func:`load_status_config` checks what spans keys (a topic's service must exist) and builds the
+config. Every error names the setting (``status.cadence_minutes.high: must be ...``).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+)
 
 from alerts.status_records import CHANNELS, TOPICS, StatusConfig
 from alerts.templating import LANGS, Forms
 
 
-def _mapping(v: Any, where: str) -> Mapping[str, Any]:
-    if not isinstance(v, Mapping):
-        raise ValueError(f"{where} must be a mapping, got {type(v).__name__}")
+def _zone(v: str) -> str:
+    try:
+        ZoneInfo(v)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {v!r}") from None
     return v
 
 
-def _pos_int(v: Any, where: str) -> int:
-    if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
-        raise ValueError(f"{where} must be a positive integer, got {v!r}")
+def _positive(v: int) -> int:
+    if v <= 0:
+        raise ValueError(f"must be a positive integer, got {v!r}")
     return v
 
 
-def _lang_key(lang: Any, where: str) -> str:
-    if lang not in LANGS:
-        raise ValueError(f"{where}: unknown language {lang!r}; known: {list(LANGS)}")
-    return str(lang)
+def _lang(v: Any) -> str:
+    if v not in LANGS:
+        raise ValueError(f"unknown language {v!r}; known: {list(LANGS)}")
+    return str(v)
 
 
-def _forms_table(v: Any, where: str) -> dict[str, str]:
+def _langs(v: Any) -> tuple[str, ...]:
+    if isinstance(v, str) or not isinstance(v, list | tuple) or not v:
+        raise ValueError("must be a non-empty list such as [fi, en, sv]")
+    return tuple(_lang(x) for x in v)
+
+
+def _forms(v: Any) -> dict[str, str]:
     if isinstance(v, str):
         return {"nominative": v}
-    table = {str(k): str(x) for k, x in _mapping(v, where).items()}
-    try:
-        Forms.from_mapping(Forms.plain(""), table)
-    except ValueError as exc:
-        raise ValueError(f"{where}: {exc}") from None
+    if not isinstance(v, Mapping):
+        raise ValueError(f"must be a mapping, got {type(v).__name__}")
+    table = {str(k): str(x) for k, x in v.items()}
+    Forms.from_mapping(Forms.plain(""), table)  # ValueError on an unknown form name
     return table
+
+
+def _service(v: dict[str, Any]) -> dict[str, Any]:
+    entry = {lang: x if lang == "en" and isinstance(x, str) else _forms(x) for lang, x in v.items()}
+    missing = [x for x in LANGS if x not in entry]
+    if missing:
+        raise ValueError(f"missing language(s) {missing}")
+    if "nominative" not in entry["fi"]:
+        raise ValueError("fi needs at least 'nominative'")
+    return entry
+
+
+def _one_of(allowed: tuple[str, ...], what: str) -> Callable[[Any], str]:
+    def check(v: Any) -> str:
+        if v not in allowed:
+            raise ValueError(f"unknown {what} {v!r}; known: {allowed}")
+        return str(v)
+
+    return check
+
+
+def _url(v: str) -> str:
+    if not re.match(r"^https?://\S+$", v):
+        raise ValueError("must be an http(s) URL")
+    return v
+
+
+def _directory(v: str) -> str:
+    if not Path(v).is_dir():
+        raise ValueError(f"not a directory: {v!r}")
+    return v
+
+
+def _at_most_60(v: int) -> int:
+    if v > 60:
+        raise ValueError("must be at most 60")
+    return v
+
+
+PosInt = Annotated[StrictInt, AfterValidator(_positive)]
+Lang = Annotated[StrictStr, AfterValidator(_lang)]
+Url = Annotated[StrictStr, AfterValidator(_url)]
+FormsTable = Annotated[Any, AfterValidator(_forms)]
+Topic = Annotated[StrictStr, AfterValidator(_one_of(TOPICS, "topic"))]
+Channel = Annotated[StrictStr, AfterValidator(_one_of(CHANNELS, "channel"))]
+Lower = Annotated[str, AfterValidator(str.lower)]
+
+
+class StatusFile(BaseModel):
+    """The ``status`` section as written; ``None`` = not given (the default stays)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    timezone: Annotated[StrictStr, AfterValidator(_zone)] | None = None
+    languages: Annotated[Any, AfterValidator(_langs)] | None = None
+    cadence_minutes: dict[str, PosInt] | None = None
+    default_cadence_minutes: PosInt | None = None
+    round_to_minutes: Annotated[PosInt, AfterValidator(_at_most_60)] | None = None
+    remind_before_minutes: PosInt | None = None
+    brand_forms: dict[Lower, dict[Lang, FormsTable]] | None = None
+    services: dict[str, Annotated[dict[Lang, Any], AfterValidator(_service)]] | None = None
+    topic_services: dict[Topic, StrictStr] | None = None
+    channel_labels: dict[str, dict[Lang, Annotated[Any, BeforeValidator(str)]]] | None = None
+    topic_aliases: dict[str, Topic] | None = None
+    link: Url | None = None
+    brand_links: dict[Lower, Url] | None = None
+    length_limits: dict[Channel, PosInt] | None = None
+    templates_dir: Annotated[StrictStr, AfterValidator(_directory)] | None = None
+
+
+def _key(loc: tuple[int | str, ...]) -> str:
+    parts = [f"[{p}]" if isinstance(p, int) else str(p) for p in loc if p != "[key]"]
+    return ".".join(["status", *parts]).replace(".[", "[")
+
+
+def _error(exc: ValidationError) -> ValueError:
+    err = exc.errors()[0]
+    loc = tuple(err["loc"])
+    if err["type"] == "extra_forbidden":
+        known = sorted(StatusFile.model_fields)
+        return ValueError(f"status: unknown setting(s) {[loc[0]]}; known: {known}")
+    msg = str(err["ctx"]["error"]) if err["type"] == "value_error" else str(err["msg"])
+    return ValueError(f"{_key(loc)}: {msg}")
 
 
 def load_status_config(d: Mapping[str, Any] | None) -> StatusConfig:
     """Build a :class:`StatusConfig` from the deployment YAML's ``status`` section.
 
-    Every error names the setting (``status.cadence_minutes.high must be ...``).
+    Every error names the setting (``status.cadence_minutes.high: must be ...``).
 
     >>> cfg = load_status_config({"timezone": "Europe/Stockholm", "cadence_minutes": {"high": 20},
     ...     "brand_forms": {"spankki": {"fi": {"genitive": "S-Pankin"}}}})
@@ -60,110 +163,20 @@ def load_status_config(d: Mapping[str, Any] | None) -> StatusConfig:
     """
     if d is None:
         return StatusConfig()
-    d = _mapping(d, "status")
-    known = {f for f in StatusConfig.__dataclass_fields__}
-    unknown = sorted(set(d) - known)
-    if unknown:
-        raise ValueError(f"status: unknown setting(s) {unknown}; known: {sorted(known)}")
+    if not isinstance(d, Mapping):
+        raise ValueError(f"status must be a mapping, got {type(d).__name__}")
+    try:
+        m = StatusFile.model_validate(dict(d))
+    except ValidationError as exc:
+        raise _error(exc) from None
     base = StatusConfig()
-    kw: dict[str, Any] = {}
-    if "timezone" in d:
-        try:
-            ZoneInfo(str(d["timezone"]))
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"status.timezone: unknown time zone {d['timezone']!r}") from None
-        kw["timezone"] = str(d["timezone"])
-    if "languages" in d:
-        langs = d["languages"]
-        if isinstance(langs, str) or not isinstance(langs, Sequence) or not langs:
-            raise ValueError("status.languages must be a non-empty list such as [fi, en, sv]")
-        kw["languages"] = tuple(_lang_key(x, "status.languages") for x in langs)
-    if "cadence_minutes" in d:
-        cad = dict(base.cadence_minutes)
-        for sev, minutes in _mapping(d["cadence_minutes"], "status.cadence_minutes").items():
-            cad[str(sev)] = _pos_int(minutes, f"status.cadence_minutes.{sev}")
-        kw["cadence_minutes"] = cad
-    for name in ("default_cadence_minutes", "round_to_minutes", "remind_before_minutes"):
-        if name in d:
-            kw[name] = _pos_int(d[name], f"status.{name}")
-    if kw.get("round_to_minutes", 1) > 60:
-        raise ValueError("status.round_to_minutes must be at most 60")
-    if "brand_forms" in d:
-        bf: dict[str, dict[str, dict[str, str]]] = {}
-        for brand, by_lang in _mapping(d["brand_forms"], "status.brand_forms").items():
-            where = f"status.brand_forms.{brand}"
-            bf[str(brand).lower()] = {
-                _lang_key(lang, where): _forms_table(t, f"{where}.{lang}")
-                for lang, t in _mapping(by_lang, where).items()
-            }
-        kw["brand_forms"] = bf
-    if "services" in d:
-        services = dict(base.services)
-        for key, by_lang in _mapping(d["services"], "status.services").items():
-            where = f"status.services.{key}"
-            entry: dict[str, Any] = {}
-            for lang, v in _mapping(by_lang, where).items():
-                lang = _lang_key(lang, where)
-                entry[lang] = (
-                    v if lang == "en" and isinstance(v, str) else _forms_table(v, f"{where}.{lang}")
-                )
-            missing = [x for x in LANGS if x not in entry]
-            if missing:
-                raise ValueError(f"{where}: missing language(s) {missing}")
-            if "nominative" not in (entry["fi"] if isinstance(entry["fi"], dict) else {}):
-                raise ValueError(f"{where}.fi needs at least 'nominative'")
-            services[str(key)] = entry
-        kw["services"] = services
-    if "topic_services" in d:
-        services = kw.get("services", base.services)
-        ts = dict(base.topic_services)
-        for topic, key in _mapping(d["topic_services"], "status.topic_services").items():
-            if topic not in TOPICS:
-                raise ValueError(f"status.topic_services: unknown topic {topic!r}; known: {TOPICS}")
-            if key not in services:
-                raise ValueError(f"status.topic_services.{topic}: unknown service {key!r}")
-            ts[str(topic)] = str(key)
-        kw["topic_services"] = ts
-    if "topic_aliases" in d:
-        aliases = dict(base.topic_aliases)
-        for topic, target in _mapping(d["topic_aliases"], "status.topic_aliases").items():
-            if target not in TOPICS:
-                raise ValueError(
-                    f"status.topic_aliases.{topic}: {target!r} is not a template topic {TOPICS}"
-                )
-            aliases[str(topic)] = str(target)
-        kw["topic_aliases"] = aliases
-    if "channel_labels" in d:
-        labels = dict(base.channel_labels)
-        for code, by_lang in _mapping(d["channel_labels"], "status.channel_labels").items():
-            where = f"status.channel_labels.{code}"
-            labels[str(code)] = {
-                _lang_key(lang, where): str(v) for lang, v in _mapping(by_lang, where).items()
-            }
-        kw["channel_labels"] = labels
-    for name in ("link",):
-        if name in d and d[name] is not None:
-            kw[name] = _url(d[name], f"status.{name}")
-    if "brand_links" in d:
-        kw["brand_links"] = {
-            str(b).lower(): _url(u, f"status.brand_links.{b}")
-            for b, u in _mapping(d["brand_links"], "status.brand_links").items()
-        }
-    if "length_limits" in d:
-        limits = dict(base.length_limits)
-        for ch, n in _mapping(d["length_limits"], "status.length_limits").items():
-            if ch not in CHANNELS:
-                raise ValueError(f"status.length_limits: unknown channel {ch!r}; known: {CHANNELS}")
-            limits[str(ch)] = _pos_int(n, f"status.length_limits.{ch}")
-        kw["length_limits"] = limits
-    if d.get("templates_dir") is not None:
-        if not Path(str(d["templates_dir"])).is_dir():
-            raise ValueError(f"status.templates_dir: not a directory: {d['templates_dir']!r}")
-        kw["templates_dir"] = str(d["templates_dir"])
-    return StatusConfig(**kw)
-
-
-def _url(v: Any, where: str) -> str:
-    if not isinstance(v, str) or not re.match(r"^https?://\S+$", v):
-        raise ValueError(f"{where} must be an http(s) URL")
-    return v
+    given = {k: v for k, v in m.model_dump().items() if v is not None}
+    merged = ("cadence_minutes", "services", "topic_services", "channel_labels", "topic_aliases")
+    for name in (*merged, "length_limits"):
+        if name in given:
+            given[name] = {**getattr(base, name), **given[name]}
+    services = given.get("services", base.services)
+    for topic, key in (m.topic_services or {}).items():
+        if key not in services:
+            raise ValueError(f"status.topic_services.{topic}: unknown service {key!r}")
+    return StatusConfig(**given)

@@ -23,7 +23,6 @@ from alerts.templating import LANGS
 TOPICS = ("login", "outage", "queue", "billing", "delivery", "general")
 STAGES = ("investigating", "identified", "monitoring", "resolved")
 CHANNELS = ("status_page", "x")
-SEVERITIES = ("critical", "high", "medium", "low")
 X_URL_LENGTH = 23  # X counts every link as 23 characters (t.co)
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 APPROVALS_FILE = "approvals.yaml"

@@ -54,6 +54,7 @@ from datetime import datetime
 from typing import Any, Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from detectors.backlog_message import backlog_message
 from detectors.mention import EnrichedMention
 from detectors.signals import Signal
 
@@ -167,18 +168,6 @@ def needs_answer(em: EnrichedMention) -> bool:
         or "question" in e.topics
         or em.mention.text.rstrip().endswith("?")
     )
-
-
-def format_duration(seconds: float) -> str:
-    """Rough human duration: ``"25 min"``, ``"1.5 h"``, ``"6 h"``.
-
-    >>> format_duration(1500), format_duration(3600), format_duration(5400), format_duration(24_000)
-    ('25 min', '1 h', '1.5 h', '7 h')
-    """
-    if seconds < 3600:
-        return f"{max(1, round(seconds / 60))} min"
-    hours = seconds / 3600
-    return f"{hours:.1f}".removesuffix(".0") + " h" if hours < 3 else f"{round(hours)} h"
 
 
 def id_hash(mid: str) -> int:
@@ -412,8 +401,8 @@ class ResponseTracker:
             severity = "medium"
         else:
             severity = "low"
-        message = self._message(
-            inflow, answered, backlog, clears, overdue, pace >= 1.0, late >= 1.0
+        message = backlog_message(
+            self.config, inflow, answered, backlog, clears, overdue, pace >= 1.0, late >= 1.0
         )
         if tracking == "off":
             message = "backlog off: no replies from the brand seen yet, " + message
@@ -437,33 +426,6 @@ class ResponseTracker:
             "message": message,
         }
         return Signal(self.brand, "backlog", now, score, active, severity, evidence)
-
-    def _message(
-        self,
-        inflow: float,
-        answered: float,
-        backlog: int,
-        clears: float,
-        overdue: int,
-        outrun: bool,
-        late: bool,
-    ) -> str:
-        cfg = self.config
-        text = f"inflow {inflow:.0f}/h, answered {answered:.0f}/h, backlog {backlog}"
-        if backlog and math.isinf(clears):
-            text += f", no answers in the last {format_duration(cfg.rate_window_seconds)}"
-        elif backlog:
-            text += f", clears in ~{format_duration(clears)} at this pace"
-        if late:
-            text += (
-                f", {overdue} passed the {format_duration(cfg.promise_seconds)} promise"
-                f" in the last {format_duration(cfg.rate_window_seconds)}"
-            )
-        if outrun:
-            text += " — post an interim status update"
-        elif late:
-            text += " — answer the oldest first"
-        return text
 
     # -- state ---------------------------------------------------------------------------------
 

@@ -25,7 +25,8 @@ or ``"brand|channel"``) into :class:`~detectors.signals.Signal` objects:
   buckets fall due at once, the detectors learn them in closed form, hour by
   hour, except the last bucket due, buckets near an active signal, and any
   hour that could be active: through a drift alarm (the CUSUM does not move
-  in silence), or where a window's mean comes within ``QUIET_Z_MARGIN`` of
+  in silence), or where a window's mean comes within ``QUIET_Z_MARGIN``
+  (:mod:`detectors.monitor_quiet`) of
   the alert level (its windows still hold a rise). Those are closed one at a
   time, with the rule above.
 
@@ -61,14 +62,7 @@ or ``"brand|channel"``) into :class:`~detectors.signals.Signal` objects:
   count tests take a large dispersion and a volume alarm needs an absolute
   excess of mentions in its window, never a ratio on a fraction of one
   expected mention.
-* Severity (from the evidence): ``none`` when not active; ``critical`` when
-  the ratio is >= 8 and at least 100 mentions (volume) or the negative share
-  is >= 0.6 with at least 50 negatives (negative); ``high`` for a ratio >= 4
-  or a share >= 3x baseline with at least 20 negatives; ``medium`` for a
-  ratio >= 2 or a share >= 2x baseline; otherwise ``low``. For a slow burn
-  (``evidence["test"] == "drift"``) the share and count are those of the
-  window the drift test has summed (``window_share``, ``window_negative``),
-  so the severity of a burn rises as it builds.
+* Severity (from the evidence): :func:`detectors.signal_severity.severity`.
 
 Examples
 --------
@@ -99,7 +93,9 @@ from typing import Any
 
 from detectors.base import Observation
 from detectors.mention import EnrichedMention
+from detectors.monitor_quiet import QuietRuns
 from detectors.negative import NegativeBurstDetector
+from detectors.signal_severity import severity
 from detectors.signals import Signal
 from detectors.terms import EmergingTerms
 from detectors.volume import VolumeSurgeDetector
@@ -108,7 +104,6 @@ from detectors.window import NO_TEST, SENSITIVITY, WindowCounts, WindowTest
 MAX_SAMPLES = 3
 MAX_TOPICS = 20
 SAMPLE_CHARS = 200
-QUIET_Z_MARGIN = 0.25  # a quiet hour is learnt at once only this far (in z) below alerting
 
 
 @dataclass(frozen=True)
@@ -244,34 +239,7 @@ def _sample(em: EnrichedMention, neg: bool) -> dict[str, Any]:
     return {"id": m.id, "text": m.text[:SAMPLE_CHARS], "url": m.url, "negative": neg}
 
 
-def severity(kind: str, active: bool, ev: dict[str, Any]) -> str:
-    """The severity rule of the module docstring."""
-    if not active:
-        return "none"
-    if kind == "negative_burst":
-        drift = ev.get("test") == "drift"
-        share = float(ev.get("window_share" if drift else "negative_share") or 0.0)
-        base = float(ev.get("baseline_share") or 0.0) or 1e-9
-        neg = float(ev.get("window_negative" if drift else "negative_count") or 0.0)
-        if share >= 0.6 and neg >= 50:
-            return "critical"
-        if share >= 3 * base and neg >= 20:
-            return "high"
-        return "medium" if share >= 2 * base else "low"
-    ratio = float(ev.get("ratio") or 0.0)
-    observed = float(ev.get("observed") or 0.0)
-    wexp = float(ev.get("window_expected") or 0.0)
-    if wexp > 0.0:  # a window test decided: its window speaks for the surge
-        wobs = float(ev.get("window_observed") or 0.0)
-        ratio, observed = max(ratio, wobs / wexp), max(observed, wobs)
-    if ratio >= 8 and observed >= 100:
-        return "critical"
-    if ratio >= 4:
-        return "high"
-    return "medium" if ratio >= 2 else "low"
-
-
-class KeyMonitor:
+class KeyMonitor(QuietRuns):
     """All detectors of one key; feed it mentions in (roughly) event-time order.
 
     Every closed bucket that holds mentions emits its two signals; an empty
@@ -361,106 +329,9 @@ class KeyMonitor:
             self.next_start += bs
         return out
 
-    def _quiet_len(self, due: float) -> int:
-        """Empty buckets due in a row from ``next_start`` (at least 1: the caller found one)."""
-        assert self.next_start is not None
-        bs = self.config.bucket_seconds
-        n = math.floor((due - self.next_start) / bs)
-        later = [s for s in self.buckets if s >= self.next_start]
-        if later:
-            n = min(n, round((min(later) - self.next_start) / bs))
-        return max(n, 1)
-
-    def _quiet_run(self, run: int, due: float) -> list[Signal]:
-        """Close ``run`` empty buckets: in closed form where no signal can be due.
-
-        One at a time (:meth:`_close_empty`) within ``quiet_run_exact_buckets``
-        of the latest active signal, when an empty bucket could score (its
-        windows still hold a rise, or a drift alarm is on), and the run's last
-        bucket, so the lifecycle's event time moves on.
-        """
-        assert self.next_start is not None
-        c, bs = self.config, self.config.bucket_seconds
-        out: list[Signal] = []
-        z_limit = self.volume.z_at(c.volume_threshold) - QUIET_Z_MARGIN
-        while run > 0:
-            start = self.next_start
-            fast = 0
-            if run > 1 and start + bs > self.last_active + c.quiet_run_exact_buckets * bs:
-                fast = self._learn_quiet(start, run - 1, z_limit)
-            if fast:
-                self.next_start += fast * bs
-                self.closed += fast
-                run -= fast
-                continue
-            out.extend(self._close_empty(due))
-            self.next_start += bs
-            run -= 1
-        return out
-
-    def _close_empty(self, due: float) -> list[Signal]:
-        """Close the empty bucket at ``next_start``, emitting its signals only where they matter.
-
-        They are emitted (:meth:`_close`) for the last bucket that is due (the
-        lifecycle's event time and the dashboards move on), near the latest
-        active signal (``quiet_run_exact_buckets``), and whenever one is
-        active. Elsewhere the bucket is learnt exactly as :meth:`_close` learns
-        it, without building two inactive signals nobody reads.
-        """
-        start = self.next_start
-        assert start is not None
-        assert self.first_start is not None
-        c, bs = self.config, self.config.bucket_seconds
-        if (
-            start + 2 * bs > due
-            or start + bs <= self.last_active + c.quiet_run_exact_buckets * bs
-            or self._window_hot(start)
-        ):
-            return self._close(_Bucket(start))
-        neg_score, tests = self.negative.assess_empty()
-        if neg_score >= c.negative_threshold:
-            return self._close(_Bucket(start))
-        # While warming up an empty bucket's volume signal is never active.
-        warming = start < self.first_start + c.volume_warmup_seconds
-        if not self.volume.learn_empty(start, math.inf if warming else c.volume_threshold):
-            return self._close(_Bucket(start))
-        self.negative.learn_empty(start, tests)
-        self.window.learn_empty(start, 1)
-        self.closed += 1
-        return []
-
-    def _window_hot(self, start: float) -> bool:
-        """Could the windows that end with this empty bucket be active (mentions in them)?"""
-        if not self._window_recent(start):
-            return False
-        win, at = self.window, start + self.config.bucket_seconds - 1e-6
-        if win.volume_score(win.volume(at)) >= self.config.volume_threshold:
-            return True
-        nt = win.negative(at, self.negative.baseline_share)
-        return win.negative_score(nt) >= self.config.negative_threshold
-
-    def _window_recent(self, start: float) -> bool:
-        """Mentions within the widest window before this bucket's end: its windows may score."""
-        head = self.window.head
-        return head >= 0 and (head + 1) * 60.0 > start + self.config.bucket_seconds - 3600.0
-
-    def _learn_quiet(self, start: float, k: int, z_limit: float) -> int:
-        """Learn up to ``k`` empty buckets at once if none can be active; return how many."""
-        neg = self.negative
-        if neg.cusum >= neg.cusum_threshold:
-            return 0
-        if (
-            neg.score_one(Observation(self.key, start, 0.0, total=0.0))
-            >= self.config.negative_threshold
-        ):
-            return 0  # a drift alarm goes on through silence: every bucket is active
-        if self._window_recent(start):
-            return 0
-        n = self.volume.learn_quiet(start, k, z_limit)
-        if n:
-            self.negative.learn_quiet(n, start + (n - 1) * self.config.bucket_seconds)
-            self.window.learn_empty(start, n)
-        return n
+    def _close_blank(self, start: float) -> list[Signal]:
+        """Close an empty bucket at ``start`` with its two signals (:class:`QuietRuns`)."""
+        return self._close(_Bucket(start))
 
     # -- decisions -----------------------------------------------------------
     def _observations(self, b: _Bucket) -> tuple[Observation, Observation]:
@@ -490,12 +361,6 @@ class KeyMonitor:
     def _threshold(self, kind: str) -> float:
         c = self.config
         return c.volume_threshold if kind == "volume_surge" else c.negative_threshold
-
-    def _light_evidence(self, b: _Bucket, kind: str) -> dict[str, Any]:
-        vol, neg = self._observations(b)
-        ev = self.volume.evidence(vol) if kind == "volume_surge" else self.negative.evidence(neg)
-        ev["bucket_start"] = b.start
-        return ev
 
     def _early(self, b: _Bucket, ts: float, negative: bool) -> list[Signal]:
         """The window count tests at this mention (``detectors.window``), once per bucket."""

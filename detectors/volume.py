@@ -47,148 +47,13 @@ from __future__ import annotations
 import functools
 import math
 from collections import deque
-from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from detectors.base import Observation, is_bad_number
-from detectors.counts import LN10, log_sf_poisson, surprise, surprise_to_score
+from detectors.counts import log_sf_poisson, surprise, surprise_to_score
+from detectors.normal_tail import normal_surprise, z_for_surprise
+from detectors.quiet_run import MAD_TO_SD, closed_form, window_means
 from detectors.seasonal import LogProfile, ewma_steps, halflife_rate
-
-_SQRT2 = math.sqrt(2.0)
-_SQRT_2PI = math.sqrt(2.0 * math.pi)
-_Z_BAND = 1e-12  # z_for_surprise: the root is known to this (relative) precision ...
-_S_MARGIN = 1e-13  # ... and normal_surprise's rounding error is far below this (relative)
-_MAD_TO_SD = math.sqrt(math.pi / 2.0)  # E|X| = sd * sqrt(2 / pi) for a normal X
-
-
-def normal_surprise(z: float) -> float:
-    """``-log10 P(Z >= z)`` for a standard normal ``Z`` (0 for z <= 0), finite far out.
-
-    >>> round(normal_surprise(3.0), 2)
-    2.87
-    >>> normal_surprise(40.0) > normal_surprise(30.0) > 100
-    True
-    """
-    if not z > 0.0:
-        return 0.0
-    if z < 30.0:
-        return -math.log10(0.5 * math.erfc(z / _SQRT2))
-    # Mills ratio: ln P(Z >= z) ~ -z^2/2 - ln(z sqrt(2 pi))
-    return (0.5 * z * z + math.log(z * math.sqrt(2.0 * math.pi))) / LN10
-
-
-def z_for_surprise(s: float) -> float:
-    """The ``z`` whose :func:`normal_surprise` is ``s`` (bisection; 0 for s <= 0).
-
-    The bisection is that of :func:`z_for_surprise_bisect`, step for step and
-    to the last bit, only cheaper: a narrow band around the root comes first
-    (:func:`_root_band`), a step whose midpoint falls outside it needs no
-    :func:`normal_surprise`, the leading run of those is skipped at once
-    (:func:`_skip_to_band`), and the loop stops once the midpoint equals an
-    end (no later step moves either).
-
-    >>> round(z_for_surprise(normal_surprise(2.5)), 6)
-    2.5
-    """
-    if not s > 0.0:
-        return 0.0
-    s = min(s, 1e6)
-    a, b = _root_band(s)  # normal_surprise(z) < s up to a, >= s from b
-    lo, hi = 0.0, 1.0
-    while hi <= a or (hi < b and normal_surprise(hi) < s):
-        lo, hi = hi, 2.0 * hi
-    steps = 60
-    if lo <= a and b <= hi:
-        lo, hi, skipped = _skip_to_band(lo, hi, a, b)
-        steps -= skipped
-    for _ in range(steps):
-        mid = 0.5 * (lo + hi)
-        if mid in (lo, hi):
-            break  # lo is below s and hi is not: every later step leaves them as they are
-        if mid <= a or (mid < b and normal_surprise(mid) < s):
-            lo = mid
-        else:
-            hi = mid
-    return 0.5 * (lo + hi)
-
-
-def z_for_surprise_bisect(s: float) -> float:
-    """:func:`z_for_surprise` as first written: the reference its tests compare with."""
-    if not s > 0.0:
-        return 0.0
-    s = min(s, 1e6)
-    lo, hi = 0.0, 1.0
-    while normal_surprise(hi) < s:
-        lo, hi = hi, 2.0 * hi
-    for _ in range(60):
-        mid = 0.5 * (lo + hi)
-        lo, hi = (mid, hi) if normal_surprise(mid) < s else (lo, mid)
-    return 0.5 * (lo + hi)
-
-
-def _root_band(s: float) -> tuple[float, float]:
-    """``(a, b)`` around the root of ``normal_surprise(z) = s``, for ``s > 0``.
-
-    :func:`normal_surprise` rises; it is checked to be below ``s`` at ``a`` and
-    above it at ``b`` by a margin far above its rounding error, so below
-    ``a`` it is below ``s`` and above ``b`` above. The root comes from a
-    rational approximation (Abramowitz and Stegun 26.2.23) and Newton's method
-    on ``ln P(Z >= z)``. ``(-inf, inf)`` (evaluate everywhere) when that fails
-    or near the asymptotic form at ``z = 30``; ``(-inf, 0)`` below
-    ``normal_surprise(0+) = log10(2)``, where every ``z > 0`` is above ``s``.
-    """
-    if s < 0.3:
-        return -math.inf, 0.0
-    t = math.sqrt(2.0 * s * LN10)
-    z = t - (2.515517 + t * (0.802853 + t * 0.010328)) / (
-        1.0 + t * (1.432788 + t * (0.189269 + t * 0.001308))
-    )
-    target = -s * LN10  # ln P(Z >= z) at the root
-    for _ in range(8):
-        if not 0.0 < z < 29.0:
-            return -math.inf, math.inf
-        q = 0.5 * math.erfc(z / _SQRT2)
-        step = (math.log(q) - target) * q * _SQRT_2PI * math.exp(0.5 * z * z)
-        z += step
-        if abs(step) <= 1e-14 * z:
-            break
-    if not 0.0 < z < 29.0:
-        return -math.inf, math.inf
-    eps, margin = _Z_BAND * max(1.0, z), _S_MARGIN * max(1.0, s)
-    if normal_surprise(z - eps) < s - margin and normal_surprise(z + eps) > s + margin:
-        return z - eps, z + eps
-    return -math.inf, math.inf
-
-
-def _skip_to_band(lo: float, hi: float, a: float, b: float) -> tuple[float, float, int]:
-    """The bisection of ``[lo, hi]`` up to its first midpoint inside ``(a, b)``: (lo, hi, steps).
-
-    With ``lo <= a < b <= hi`` and ``hi - lo`` a power of two, the midpoints
-    of step ``i`` are the new points of the grid of spacing ``(hi - lo) / 2**i``
-    from ``lo`` (exact in floating point this far), and until one falls inside
-    the band each step keeps the grid cell that holds ``a``.
-    """
-    span = hi - lo
-
-    def cell(level: int) -> tuple[float, float]:
-        w = span / 2.0**level
-        g = lo + math.floor((a - lo) / w) * w
-        while g > a:
-            g -= w
-        while g + w <= a:
-            g += w
-        return g, w
-
-    level = math.ceil(math.log2(span / (b - a))) + 1  # spacing <= half the band: a point inside
-    if level > 50:
-        return lo, hi, 0
-    while level > 1:  # the first level with a point inside: the point above a is below b
-        g, w = cell(level - 1)
-        if g + w >= b:
-            break
-        level -= 1
-    g, w = cell(level - 1)
-    return g, g + w, level - 1
 
 
 class _Spread:
@@ -219,7 +84,7 @@ class _Spread:
         if not r > rate:
             r = rate
         center += r * (m - center)
-        spread += r * (_MAD_TO_SD * abs(m - center) - spread)
+        spread += r * (MAD_TO_SD * abs(m - center) - spread)
         self.center, self.spread = center, floor if floor > spread else spread
 
     def __getstate__(self) -> tuple[int, float, float, int]:
@@ -229,77 +94,11 @@ class _Spread:
         self.width, self.center, self.spread, self.count = state
 
 
-def _window_means(
-    hist: list[float], nh: int, w: int, d0: float, u: float, j: int, cap: int
-) -> tuple[float, float]:
-    """Means of the width-``w`` window at an hour's first and last bucket.
-
-    ``hist`` holds the ``nh`` latest log-ratios before the hour (at most the
-    deque's ``cap``), ``d0`` is the hour's first log-ratio and ``u`` the mean of
-    its ``j``. A young key's deque is short; :meth:`VolumeSurgeDetector._means`
-    then takes the slice its start index gives (it wraps around while
-    negative), and so does this.
-    """
-    if nh >= w - 1:
-        m0 = (d0 + sum(hist[nh - w + 1 :])) / w if w > 1 else d0
-    else:
-        a = _tail(nh, w)
-        m0 = (d0 + sum(hist[nh - a :])) / (1 + a)
-    if w <= j:
-        return m0, u
-    if nh >= w - j:
-        return m0, (j * u + sum(hist[nh - w + j :])) / w
-    a = _tail(min(cap, nh + j - 1), w) - j + 1  # what the last bucket's window takes from hist
-    return m0, ((j * u + sum(hist[nh - a :])) / (j + a) if a > 0 else u)
-
-
-def _tail(n: int, w: int) -> int:
-    """How many of ``n`` past log-ratios ``_means`` averages with the bucket's own (width ``w``)."""
-    if n >= w - 1:
-        return w - 1
-    return w - 1 - n if 2 * n >= w - 1 else n
-
-
 @functools.lru_cache(maxsize=64)
 def _z_at(score: float, score_half: float, z_gain: float) -> float:
     if score >= 1.0:
         return math.inf
     return z_for_surprise(score / (1.0 - score) * score_half) / z_gain
-
-
-def _closed_form(
-    sp: _Spread, m: float, steps: int, p: float, rsum: float, clip: float, floor: float
-) -> tuple[float, float]:
-    """(centre, spread) of ``sp`` after learning the constant input ``m`` ``steps`` times.
-
-    ``p`` is the product of ``1 - r`` over the steps and ``rsum`` the sum of the
-    rates (:func:`~detectors.seasonal.ewma_steps`). Inside the winsorising band
-    the centre is an EWMA towards ``m`` and the spread's target ``|m - centre|``
-    shrinks with the same products, so the spread is ``p * (spread + k * |m -
-    centre| * rsum)``. Outside it (a busy key gone quiet) the input is the
-    band's edge, which follows the centre: at the mean rate ``r`` each step moves
-    the centre by ``clip * r * spread`` towards ``m`` and multiplies the spread
-    by ``g = (1 - r) * (1 + r * k * clip)``, until ``m`` is inside the band.
-    """
-    c, s = sp.center, sp.spread
-    if abs(m - c) > clip * s and steps:
-        sign = 1.0 if m > c else -1.0
-        r = rsum / steps
-        g = (1.0 - r) * (1.0 + r * _MAD_TO_SD * clip)
-        if g <= 1.0 or r <= 0.0:
-            m = c + sign * clip * s  # a band that does not widen: the edge, held
-        else:
-            kk = clip * r / (g - 1.0)  # c_i = c + sign * kk * s * (g**i - 1), s_i = s * g**i
-            q = (sign * (m - c) / s + kk) / (kk + clip)  # inside once g**i >= q
-            i = min(steps, max(1, math.ceil(math.log(q) / math.log(g))))
-            gi = g**i
-            c, s = c + sign * kk * s * (gi - 1.0), s * gi
-            steps -= i
-            p, rsum = (1.0 - r) ** steps, r * steps
-            if not steps:
-                return c, max(s, floor)
-    spread = p * (s + _MAD_TO_SD * abs(m - c) * rsum)
-    return m + (c - m) * p, max(spread, floor)
 
 
 # (expected log, log-ratio, (spread, window mean) per width) of one count at one time
@@ -474,30 +273,6 @@ class VolumeSurgeDetector:
         self.recent.append(d)
         prof.update(ts, y)
 
-    def reaches(self, ts: float, score: float) -> Callable[[float], bool]:
-        """``x -> score_one(Observation(key, ts, x)) >= score``, for counts of one bucket.
-
-        What the counts share (the expected value, the windows' past sums) is
-        computed once per bucket, not per count.
-        """
-        if not math.isfinite(ts) or self.n < self.warmup:
-            return lambda x: score <= 0.0
-        e, off = self.profile.expected_log(ts), self.profile.offset
-        past = list(self.recent)
-        n = len(past)
-        sums = []
-        for sp in self.spreads:
-            tail = past[n - sp.width + 1 :] if sp.width > 1 else []
-            sums.append((sp, sum(tail), 1 + len(tail)))
-
-        def reach(x: float) -> bool:
-            if is_bad_number(x):
-                return score <= 0.0
-            d = math.log(x + off) - e
-            return self._reach(x, (e, d, [(sp, (d + t) / k) for sp, t, k in sums]), score)
-
-        return reach
-
     def _reach(self, x: float, parts: _Parts, score: float) -> bool:
         """Does count ``x`` score at least ``score`` (:meth:`_parts` given; warm, good data)?
 
@@ -540,7 +315,7 @@ class VolumeSurgeDetector:
         hour, one input: the mean of its window's means at the hour's first and
         last bucket (the hour's log-ratios taken as their mean), with their mean
         absolute deviation from the centre as if spread evenly in between, in
-        the closed form of :func:`_closed_form`; an approximation of its
+        the closed form of :func:`~detectors.quiet_run.closed_form`; an approximation of its
         winsorised EWMA that stays close over a long quiet run (a young key's
         short windows are taken as :meth:`_means` takes them). The deque of
         recent log-ratios ends as learning one bucket at a time would leave
@@ -560,7 +335,7 @@ class VolumeSurgeDetector:
         ):
             return 0
         bs, warm, n_sp = self.bucket_seconds, self.warmup, len(spreads)
-        rate, gain, prior = self.spread_rate, _MAD_TO_SD, _Spread.PRIOR_BUCKETS
+        rate, gain, prior = self.spread_rate, MAD_TO_SD, _Spread.PRIOR_BUCKETS
         hour_of = prof.hours(ts0, ts0 + k * bs)
         learn_constant, slot, slot_n = prof.learn_constant, prof.slot, prof.slot_n
         hist = list(self.recent)  # log-ratios of the latest buckets (hourly means inside the run)
@@ -600,7 +375,7 @@ class VolumeSurgeDetector:
                     m0 = (d0 + sum(hist[nh - w + 1 :])) / w
                     m1 = (j * u + sum(hist[nh - w + j :])) / w
                 else:
-                    m0, m1 = _window_means(hist, nh, w, d0, u, j, cap)
+                    m0, m1 = window_means(hist, nh, w, d0, u, j, cap)
                 m, center0, spread0 = 0.5 * (m0 + m1), sp.center, sp.spread
                 dev = m - center0
                 band = clip * spread0
@@ -617,7 +392,7 @@ class VolumeSurgeDetector:
                         spread = floor
                     center = m - dev * p
                 else:  # a busy key gone quiet: winsorised all along
-                    center, spread = _closed_form(sp, m, j, p, rsum, clip, floor)
+                    center, spread = closed_form(sp.center, sp.spread, m, j, p, rsum, clip, floor)
                     hi = m1 if m1 > m0 else m0  # max(m0, m1)
                 if hi - center0 >= z_limit * spread0 or hi - center >= z_limit * spread:
                     break  # this hour's buckets could score: stop before it
@@ -635,7 +410,9 @@ class VolumeSurgeDetector:
                 unit.spread = max(p * (spread + gain * abs(dev) * rsum), floor)
                 unit.center = u - dev * p
             else:
-                unit.center, unit.spread = _closed_form(unit, u, j, p, rsum, clip, floor)
+                unit.center, unit.spread = closed_form(
+                    unit.center, unit.spread, u, j, p, rsum, clip, floor
+                )
             cnt = unit.count = cnt + j
             hist += [u] * j
             del hist[:-cap]

@@ -25,7 +25,7 @@ from alerts.policy import Policy, load_policy
 from alerts.status import StatusConfig, load_status_config
 from detectors.backlog import BacklogConfig
 from detectors.text import Enricher
-from streams import agents, bulk, codec, notify, web
+from streams import agents, bulk, codec, delivery, notify, web
 from streams.metrics import Metrics
 from streams.settings import Deployment, Settings
 
@@ -39,6 +39,7 @@ TOPICS = (
     "incidents",
     "incident.commands",
     "status.updates",
+    "feedback",  # team corrections of sentiment / topic (streams/feedback.py)
 )
 
 TABLES = ("state", "incidents", "sent", "status")
@@ -146,7 +147,12 @@ def create_app(settings: Settings, deployment: Deployment) -> tuple[faust.App, C
     # ``mentions`` arrives as one event per fetched batch (streams/bulk.py, issue 20).
     bulk.install(app, [settings.topic("mentions")])
     registry = CollectorRegistry()
-    policy = load_policy(deployment.escalation, default_timezone=deployment.timezone)
+    policy = load_policy(
+        deployment.escalation,
+        default_timezone=deployment.timezone,
+        language=deployment.slack_language,
+        channel_languages=deployment.slack_channel_languages,
+    )
     status_cfg = load_status_config(deployment.status)
     ctx = Context(
         settings=settings,
@@ -162,7 +168,7 @@ def create_app(settings: Settings, deployment: Deployment) -> tuple[faust.App, C
         registry=registry,
         policy=policy,
         status_cfg=status_cfg,
-        slack=notify.make_sender(settings, registry),
+        slack=delivery.make_sender(settings, registry),
     )
     for brand in deployment.brands:
         ctx.metrics.set_response_promise(brand, ctx.engine.backlog.promise_seconds)

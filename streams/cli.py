@@ -169,9 +169,29 @@ def cmd_sentiment(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_simulate(args: argparse.Namespace) -> int:
-    from detectors.simulate import simulate_main
+NO_TOOLS = (
+    "spikewatch simulate: the simulator is test tooling (tools/ in a source checkout) and is "
+    "not installed with the wheel; run it from a clone (pip install -e '.[dev]'). The demo's "
+    "outage ships with the wheel: spikewatch demo."
+)
 
+
+def cmd_feedback(args: argparse.Namespace) -> int:
+    from streams.app import bootstrap_servers
+    from streams.feedback import TOPIC, export
+
+    settings = load_settings()
+    written, skipped = export(bootstrap_servers(settings), settings.topic(TOPIC), Path(args.out))
+    print(f"{written} corrections written to {args.out} ({skipped} malformed records skipped)")
+    return 0
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    try:
+        from tools.simulate_cli import simulate_main
+    except ImportError:
+        print(NO_TOOLS, file=sys.stderr)
+        return 2
     return simulate_main(args.passthrough)
 
 
@@ -235,7 +255,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--lang", default="auto", choices=["auto", "fi", "en", "sv"])
     s.set_defaults(func=cmd_sentiment)
 
-    # simulate parses its own options (detectors.simulate): main() hands it the rest of the line.
+    # simulate parses its own options (tools.simulate, in a source checkout only): main() hands
+    # it the rest of the line.
     s = sub.add_parser("simulate", help="generate labelled mention streams", add_help=False)
     s.set_defaults(func=cmd_simulate, passthrough=[])
 
@@ -248,6 +269,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("action", choices=["check"])
     s.add_argument("file", nargs="?", help="deployment YAML (default: SPIKEWATCH_CONFIG)")
     s.set_defaults(func=cmd_config)
+
+    s = sub.add_parser("feedback", help="the team's sentiment/topic corrections")
+    s.add_argument("action", choices=["export"])
+    s.add_argument("--out", required=True, help="NDJSON file for make train FEEDBACK=...")
+    s.set_defaults(func=cmd_feedback)
 
     s = sub.add_parser("broker", help="the local Kafka broker")
     s.add_argument("action", choices=["fetch", "start", "stop", "status", "reset"])

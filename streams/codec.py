@@ -56,7 +56,7 @@ from detectors.base import AlertGate
 from detectors.keystate import KeyState, RecentIds
 from detectors.monitor import KeyMonitor, MonitorConfig, _Bucket
 from detectors.negative import NegativeBurstDetector
-from detectors.seasonal import LogProfile, SeasonalBaseline
+from detectors.seasonal import LogProfile
 from detectors.terms import EmergingTerms
 from detectors.volume import VolumeSurgeDetector, _Spread
 from detectors.window import WindowCounts
@@ -79,7 +79,6 @@ STATE_CLASSES: tuple[type, ...] = (
     NegativeBurstDetector,
     VolumeSurgeDetector,
     _Spread,
-    SeasonalBaseline,
     LogProfile,
     EmergingTerms,
     WindowCounts,

@@ -9,10 +9,16 @@
 - :class:`BadInputWarnings`: one WARNING per distinct bad-input reason per interval (60 s) with the
   number suppressed since the last one, instead of one line per record.
 
-Wiring (the agents): call ``setup_logging(settings.log_level, secrets_of(settings),
-fmt=settings.log_format)`` once at worker start; wrap each record's processing in
-``with log_context(brand=m.brand, partition=event.message.partition): ...``; in the dead-letter
-path call ``BAD_INPUT.warn(reason, detail)`` instead of ``log.warning``.
+- :func:`worker_logging`: :func:`setup_logging` for the worker, plus the keywords that make
+  Faust's (mode's) ``Worker`` keep that one handler (it clears the root handlers at start and
+  installs a coloured text handler of its own otherwise).
+- :func:`dead_lettered`: the log side of one dead letter (``topic``/``partition`` bound, the
+  reason through :data:`BAD_INPUT`).
+
+Wiring (streams/worker.py and the agents): ``Worker(app, ..., **worker_logging(settings.log_level,
+secrets_of(settings), fmt=settings.log_format))``; wrap each record's processing in
+``with log_context(brand=m.brand, partition=...): ...``; in the dead-letter path call
+``dead_lettered(reason, detail, where)`` instead of ``log.warning``.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ import logging
 import re
 import sys
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -46,11 +52,6 @@ def log_context(**fields: Any) -> Iterator[None]:
         yield
     finally:
         _context.reset(token)
-
-
-def bound() -> dict[str, Any]:
-    """The fields bound now (a copy)."""
-    return dict(_context.get() or {})
 
 
 class RedactSecrets(logging.Filter):
@@ -196,3 +197,37 @@ class BadInputWarnings:
 
 #: The process's bad-input limiter (one per worker process is what "per minute" means).
 BAD_INPUT = BadInputWarnings()
+
+
+def worker_logging(
+    level: str = "INFO", secrets: Iterable[str] = (), *, fmt: str = "text", stream: Any = None
+) -> dict[str, Any]:
+    """Install spikewatch's handler; return the ``faust.Worker`` keywords that keep it.
+
+    mode's ``Worker`` clears the root logger's handlers when it starts and applies a
+    ``dictConfig`` (a coloured text handler on stdout) unless given ``logging_config``; this
+    one configures the root level only and hands our handler back as ``loghandlers``, so every
+    line of the running worker is ours (JSON with ``fmt="json"``, secrets redacted).
+    """
+    handler = setup_logging(level, secrets, fmt=fmt, stream=stream)
+    config = {
+        "version": 1,
+        "disable_existing_loggers": False,  # keep streams.*, alerts.* loggers alive
+        "root": {"level": level.upper(), "handlers": []},
+    }
+    return {"logging_config": config, "loghandlers": [handler]}
+
+
+def dead_lettered(
+    reason: str, detail: str, where: Mapping[str, Any], warner: BadInputWarnings | None = None
+) -> bool:
+    """Log one record sent to the dead-letter topic: at most one line per reason per minute.
+
+    ``where`` is the record's coordinates (``topic``, ``partition``, ``offset``); topic and
+    partition are bound to the line, the offset goes into the detail. True when a line was
+    written.
+    """
+    fields = {k: where[k] for k in ("topic", "partition") if where.get(k) is not None}
+    at = f" (offset {where['offset']})" if where.get("offset") is not None else ""
+    with log_context(**fields):
+        return (warner or BAD_INPUT).warn(reason, f"{detail}{at}" if detail else at.strip())

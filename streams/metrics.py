@@ -1,96 +1,16 @@
-"""Prometheus metrics of the worker: every name, label and bucket in one place.
+"""Prometheus metrics of the worker: :class:`Metrics`, created once, label sets at start-up.
 
-One prefix (``spikewatch_``), base units (seconds, ratios 0-1), ``_total`` on
-counters, label values only from small fixed sets. Label values that come from
-the data or from another package (brand, source/channel, lang, sentiment,
-reason, Slack action) are folded into ``"other"`` when they are not in their
-set, so a stray brand can never create a new series. Label values that come
-from the worker's own code (stage, kind, severity, result) raise ``ValueError``
-when unknown: that is a bug, caught by the unit tests. Every label set is
-created at start-up, so counters exist at 0 before the first event and
-``rate()``/``increase()`` see the first one.
-
-Metrics (labels in braces):
-
-Ingest and enrichment
-    ``spikewatch_mentions_consumed_total{brand,source,lang,sentiment}``
-        counter: mentions validated and enriched.
-    ``spikewatch_invalid_records_total{reason}``
-        counter: records sent to the dead-letter topic, by reason.
-    ``spikewatch_stage_duration_seconds{stage}``
-        histogram: processing time of one record (or one batch) per stage.
-
-Detectors (event-time state, per brand; set from each Signal by ``observe_signal``)
-    ``spikewatch_detector_observed_mentions{brand,kind}``
-        gauge: mentions in the detector's last decided bucket (negative ones for
-        ``negative_burst``, the open backlog for ``backlog``).
-    ``spikewatch_detector_expected_mentions{brand,kind}``
-        gauge: what the detector's baseline expected for that bucket.
-    ``spikewatch_detector_score{brand,kind}``
-        gauge: the detector's anomaly score, 0-1.
-    ``spikewatch_negative_share_ratio{brand}``
-        gauge: share of negative mentions in the last bucket, 0-1.
-    ``spikewatch_negative_share_baseline_ratio{brand}``
-        gauge: the baseline negative share, 0-1.
-
-Incidents and delivery
-    ``spikewatch_incidents_opened_total{brand,kind,severity}``
-        counter: incidents opened (Grafana annotations come from its changes).
-    ``spikewatch_incident_duration_seconds{brand,kind}``
-        histogram: event time from opened to resolved.
-    ``spikewatch_open_incidents{brand,severity}``
-        gauge: incidents open now.
-    ``spikewatch_alerts_total{action,result}``
-        counter: Slack alert messages by action (post, update, thread_reply, chart,
-        as in ``alerts.dedup.Notification``) and result (ok, failed, retried).
-    ``spikewatch_status_updates_total{result}``
-        counter: interim status updates delivered, by result.
-    ``spikewatch_slack_request_duration_seconds``
-        histogram: wall time of one Slack Web API call.
-    ``spikewatch_slack_interactions_total{result}``
-        counter: requests to the Slack interactivity endpoint: what they asked for
-        (command, approve, edit, edit_submit) or why they were refused.
-
-Freshness and lag
-    ``spikewatch_last_event_timestamp_seconds{brand}``
-        gauge: newest event time processed (POSIX seconds).
-    ``spikewatch_event_time_lag_seconds{brand}``
-        gauge: ``now`` minus that newest event time, at the last update.
-    ``spikewatch_consumer_lag_messages{topic,partition}``
-        gauge: Kafka records not yet consumed (high watermark - position).
-
-Customer-care response
-    ``spikewatch_first_response_seconds{brand,channel}``
-        histogram: time from a mention to the brand's first answer.
-    ``spikewatch_first_responses_within_promise_total{brand,channel}``
-        counter: first answers within the brand's promise; the share is this
-        divided by ``spikewatch_first_response_seconds_count``.
-    ``spikewatch_response_promise_seconds{brand}``
-        gauge: the brand's promised response time.
-    ``spikewatch_backlog_open_mentions{brand,channel}``
-        gauge: mentions waiting for an answer.
-    ``spikewatch_backlog_inflow_per_second{brand,channel}``
-        gauge: mentions needing an answer per second (event time; x3600 = per hour).
-    ``spikewatch_backlog_answered_per_second{brand,channel}``
-        gauge: answers per second (event time).
-
-``spikewatch_build_info{version}`` is 1 and carries the package version. A
-registry of its own also gets prometheus_client's ``process_*`` metrics (memory,
-CPU, open files), which the pipeline dashboard shows.
-
+Every name, label set and bucket, and the catalogue of the series, is in
+:mod:`streams.metric_names`; Slack delivery health is :mod:`streams.notify_metrics`.
 Tests pass a fresh :class:`~prometheus_client.CollectorRegistry` and read it with
 ``registry.get_sample_value(name, labels)``.
 """
 
 from __future__ import annotations
 
-import math
-import time
-from bisect import bisect_left
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import datetime
-from importlib import metadata
 from itertools import product
 
 from prometheus_client import (
@@ -104,97 +24,34 @@ from prometheus_client import (
 )
 
 from detectors.signals import Signal
+from streams.metric_batch import PendingUpdates
+from streams.metric_names import (
+    ALERT_ACTIONS,
+    ALL,
+    DEFAULT_SOURCES,
+    INCIDENT_BUCKETS,
+    INTERACTIONS,
+    KINDS,
+    LANGS,
+    OTHER,
+    PREFIX,
+    REASONS,
+    RESPONSE_BUCKETS,
+    RESULTS,
+    SENTIMENTS,
+    SEVERITIES,
+    SLACK_BUCKETS,
+    STAGE_BUCKETS,
+    STAGES,
+    build_version,
+    check_label,
+    label_set,
+    posix_seconds,
+)
+from streams.signal_readings import readings
 
 # issue 19: no *_created series (29% of a default scrape, and nothing reads them).
 disable_created_metrics()  # type: ignore[no-untyped-call]
-
-PREFIX = "spikewatch"
-OTHER = "other"
-# issue 19, the metrics budget: without detailed metrics (the worker's default,
-# SPIKEWATCH_DETAILED_METRICS=false) the per-brand breakdowns by source/channel, language,
-# opened-incident severity and the per-brand incident durations fold to this one value, so a brand
-# costs 40 series instead of 231; the label names stay, so every query keeps working.
-ALL = "all"
-
-INTERACTIONS: tuple[str, ...] = (
-    "command",
-    "approve",
-    "edit",
-    "edit_submit",
-    "bad_request",
-    "missing_signature",
-    "bad_timestamp",
-    "stale_request",
-    "bad_signature",
-    "no_signing_secret",
-    "replayed_request",
-)
-DEFAULT_SOURCES: tuple[str, ...] = ("x", "facebook", "instagram", "chat", "web", OTHER)
-LANGS: tuple[str, ...] = ("fi", "en", "sv", OTHER)
-SENTIMENTS: tuple[str, ...] = ("negative", "neutral", "positive")
-REASONS: tuple[str, ...] = (
-    "invalid_json",
-    "invalid_utf8",
-    "not_an_object",
-    "missing_field",
-    "wrong_type",
-    "empty_field",
-    "too_long",
-    "bad_created_at",
-    "duplicate",
-    "unknown_brand",
-    "time_out_of_range",
-    OTHER,
-)
-STAGES: tuple[str, ...] = ("validate", "enrich", "detect", "incidents", "notify")
-KINDS: tuple[str, ...] = ("volume_surge", "negative_burst", "backlog")
-SEVERITIES: tuple[str, ...] = ("low", "medium", "high", "critical")
-RESULTS: tuple[str, ...] = ("ok", "failed", "retried")
-ALERT_ACTIONS: tuple[str, ...] = ("post", "update", "thread_reply", "chart", OTHER)
-
-STAGE_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
-SLACK_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
-RESPONSE_BUCKETS = (60.0, 300.0, 900.0, 1800.0, 3600.0, 7200.0, 14400.0, 28800.0, 86400.0)
-INCIDENT_BUCKETS = (300.0, 900.0, 1800.0, 3600.0, 7200.0, 14400.0, 43200.0, 86400.0)
-
-
-def _version() -> str:
-    try:
-        return metadata.version("spikewatch")
-    except metadata.PackageNotFoundError:
-        return "unknown"
-
-
-def _label_set(name: str, values: Sequence[str]) -> tuple[str, ...]:
-    """Normalise a configured label set: lower-case, unique, non-empty, ``other`` last."""
-    out: list[str] = []
-    for v in values:
-        if not isinstance(v, str) or not v.strip():
-            raise ValueError(f"{name}: label values must be non-empty strings, got {v!r}")
-        v = v.strip().lower()
-        if v != OTHER and v not in out:
-            out.append(v)
-    if not out:
-        raise ValueError(f"{name}: at least one value is needed")
-    return (*out, OTHER)
-
-
-def _check(name: str, value: str, allowed: Sequence[str]) -> str:
-    if value not in allowed:
-        raise ValueError(f"{name}={value!r} is not one of {', '.join(allowed)}")
-    return value
-
-
-def _seconds(ts: float | datetime) -> float:
-    return ts.timestamp() if isinstance(ts, datetime) else float(ts)
-
-
-def _num(value: object) -> float | None:
-    """A finite float from evidence, else None (bad data never raises here)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    f = float(value)
-    return f if math.isfinite(f) else None
 
 
 class Metrics:
@@ -216,8 +73,8 @@ class Metrics:
     ) -> None:
         if isinstance(brands, str) or isinstance(sources, str):
             raise ValueError("brands and sources are sequences of names, not one string")
-        self.brands = _label_set("brands", brands)
-        self.sources = _label_set("sources", sources)
+        self.brands = label_set("brands", brands)
+        self.sources = label_set("sources", sources)
         reg = REGISTRY if registry is None else registry
         self.registry = reg
         if reg is not REGISTRY:
@@ -233,8 +90,6 @@ class Metrics:
         self._backlog_parts: dict[str, dict[str, tuple[float, float, float]]] = {}
         # Per-batch aggregation (:meth:`batch`): nesting depth and what waits.
         self._deferring = 0
-        self._consumed: dict[tuple[str, str, str | None, str | None], int] = {}
-        self._stages: dict[str, list[float]] = {}
 
         def counter(name: str, doc: str, labels: Sequence[str]) -> Counter:
             return Counter(f"{PREFIX}_{name}", doc, labels, registry=reg)
@@ -248,7 +103,7 @@ class Metrics:
             return Histogram(f"{PREFIX}_{name}", doc, labels, registry=reg, buckets=buckets)
 
         self.build_info = gauge("build_info", "Build information; always 1.", ["version"])
-        self.build_info.labels(_version()).set(1)
+        self.build_info.labels(build_version()).set(1)
 
         self.mentions_consumed = counter(
             "mentions_consumed",
@@ -266,6 +121,7 @@ class Metrics:
         )
         # The histogram's bucket bounds as it sorted them (with +Inf), for :meth:`batch`.
         self._stage_bounds: list[float] = list(self.stage_duration._upper_bounds)
+        self._pending = PendingUpdates(self._stage_bounds)
         self.detector_observed = gauge(
             "detector_observed_mentions",
             "Mentions in the detector's last decided bucket.",
@@ -445,29 +301,20 @@ class Metrics:
 
     def flush(self) -> None:
         """Apply the updates aggregated by :meth:`batch` (called at its end)."""
-        consumed, self._consumed = self._consumed, {}
-        for (brand, source, lang, sentiment), n in consumed.items():
-            self.mentions_consumed.labels(
-                self.brand(brand), self.source(source), self.lang(lang), self.sentiment(sentiment)
-            ).inc(n)
-        stages, self._stages = self._stages, {}
-        for stage, acc in stages.items():
-            child = self.stage_duration.labels(stage)
-            # prometheus_client's Histogram.observe, n at a time: the sum, then the
-            # first bucket whose bound is >= the value (cumulated on exposition).
-            child._sum.inc(acc[0])
-            for bucket, hits in zip(child._buckets, acc[1:], strict=True):
-                if hits:
-                    bucket.inc(hits)
+        pending, self._pending = self._pending, PendingUpdates(self._stage_bounds)
+        pending.apply(
+            lambda b, src, lang, sent: self.mentions_consumed.labels(
+                self.brand(b), self.source(src), self.lang(lang), self.sentiment(sent)
+            ),
+            self.stage_duration,
+        )
 
     def mention_consumed(
         self, brand: str, source: str, lang: str | None, sentiment: str | None
     ) -> None:
         """Count one enriched mention."""
         if self._deferring:
-            key = (brand, source, lang, sentiment)
-            self._consumed[key] = self._consumed.get(key, 0) + 1
-            return
+            return self._pending.mention((brand, source, lang, sentiment))
         self.mentions_consumed.labels(
             self.brand(brand),
             self.source(source),
@@ -482,101 +329,50 @@ class Metrics:
     def observe_stage(self, stage: str, seconds: float) -> None:
         """Record the processing time of one record or batch in ``stage``."""
         if self._deferring:
-            acc = self._stages.get(stage)
-            if acc is None:
-                acc = self._stages[stage] = [0.0] * (1 + len(self._stage_bounds))
-                _check("stage", stage, STAGES)
-            v = max(0.0, seconds)
-            acc[0] += v
-            acc[1 + bisect_left(self._stage_bounds, v)] += 1
-            return
-        self.stage_duration.labels(_check("stage", stage, STAGES)).observe(max(0.0, seconds))
-
-    @contextmanager
-    def stage_seconds(self, stage: str) -> Iterator[None]:
-        """Time the ``with`` block as processing time of ``stage`` (also when it raises)."""
-        child = self.stage_duration.labels(_check("stage", stage, STAGES))
-        start = time.perf_counter()
-        try:
-            yield
-        finally:
-            child.observe(max(0.0, time.perf_counter() - start))
-
-    def detector_state(
-        self,
-        brand: str,
-        kind: str,
-        observed: float,
-        expected: float,
-        negative_share: float | None = None,
-        baseline_share: float | None = None,
-        *,
-        score: float | None = None,
-    ) -> None:
-        """Publish a detector's latest decision (from a :class:`~detectors.signals.Signal`)."""
-        b = self.brand(brand)
-        k = _check("kind", kind, KINDS)
-        self.detector_observed.labels(b, k).set(observed)
-        self.detector_expected.labels(b, k).set(expected)
-        if score is not None:
-            self.detector_score.labels(b, k).set(min(1.0, max(0.0, score)))
-        if negative_share is not None:
-            self.negative_share.labels(b).set(min(1.0, max(0.0, negative_share)))
-        if baseline_share is not None:
-            self.negative_share_baseline.labels(b).set(min(1.0, max(0.0, baseline_share)))
+            return self._pending.stage(check_label("stage", stage, STAGES), seconds)
+        self.stage_duration.labels(check_label("stage", stage, STAGES)).observe(max(0.0, seconds))
 
     def observe_signal(self, sig: Signal) -> None:
         """Publish one detector decision: score, observed/expected, shares, promise.
 
-        Reads the evidence the detectors write (``observed``/``expected`` for volume,
-        ``negative_count``/``total``/``negative_share``/``baseline_share`` for negative
-        bursts, ``promise_seconds`` for backlog); a missing or non-numeric field leaves
-        its gauge as it was instead of setting it to 0. Unknown kinds are ignored.
+        The numbers are read from the evidence by :func:`streams.signal_readings.readings`;
+        a missing or non-numeric field leaves its gauge as it was instead of setting it
+        to 0. Unknown kinds are ignored.
         """
         if sig.kind not in KINDS:
             return
-        b, ev = self.brand(sig.brand), sig.evidence
-        score = _num(sig.score)
-        if score is not None:
-            self.detector_score.labels(b, sig.kind).set(min(1.0, max(0.0, score)))
-        share, base = _num(ev.get("negative_share")), _num(ev.get("baseline_share"))
-        if share is not None:
-            self.negative_share.labels(b).set(min(1.0, max(0.0, share)))
-        if base is not None:
-            self.negative_share_baseline.labels(b).set(min(1.0, max(0.0, base)))
-        if sig.kind == "volume_surge":
-            observed, expected = _num(ev.get("observed")), _num(ev.get("expected"))
-        elif sig.kind == "negative_burst":
-            observed, total = _num(ev.get("negative_count")), _num(ev.get("total"))
-            expected = None if total is None or base is None else total * base
-        else:
-            observed, expected = _num(ev.get("backlog")), None
-            promise = _num(ev.get("promise_seconds"))
-            if promise is not None:
-                self.response_promise.labels(b).set(max(0.0, promise))
-        if observed is not None:
-            self.detector_observed.labels(b, sig.kind).set(observed)
-        if expected is not None:
-            self.detector_expected.labels(b, sig.kind).set(expected)
+        b, r = self.brand(sig.brand), readings(sig)
+        if r.score is not None:
+            self.detector_score.labels(b, sig.kind).set(min(1.0, max(0.0, r.score)))
+        if r.share is not None:
+            self.negative_share.labels(b).set(min(1.0, max(0.0, r.share)))
+        if r.baseline_share is not None:
+            self.negative_share_baseline.labels(b).set(min(1.0, max(0.0, r.baseline_share)))
+        if r.promise is not None:
+            self.response_promise.labels(b).set(max(0.0, r.promise))
+        if r.observed is not None:
+            self.detector_observed.labels(b, sig.kind).set(r.observed)
+        if r.expected is not None:
+            self.detector_expected.labels(b, sig.kind).set(r.expected)
 
     def incident_opened(self, brand: str, kind: str, severity: str) -> None:
         """Count one opened incident."""
-        sev = _check("severity", severity, SEVERITIES)
+        sev = check_label("severity", severity, SEVERITIES)
         self.incidents_opened.labels(
-            self.brand(brand), _check("kind", kind, KINDS), sev if self.detailed else ALL
+            self.brand(brand), check_label("kind", kind, KINDS), sev if self.detailed else ALL
         ).inc()
 
     def incident_resolved(self, brand: str, kind: str, duration_seconds: float) -> None:
         """Record one resolved incident and how long (event time) it was open."""
         b = self.brand(brand) if self.detailed else ALL
-        self.incident_duration.labels(b, _check("kind", kind, KINDS)).observe(
+        self.incident_duration.labels(b, check_label("kind", kind, KINDS)).observe(
             max(0.0, duration_seconds)
         )
 
     def open_incidents(self, brand: str, severity: str, n: int) -> None:
         """Set how many incidents of ``brand`` and ``severity`` are open now."""
         self.open_incidents_gauge.labels(
-            self.brand(brand), _check("severity", severity, SEVERITIES)
+            self.brand(brand), check_label("severity", severity, SEVERITIES)
         ).set(max(0, n))
 
     def interaction(self, result: str) -> None:
@@ -586,11 +382,11 @@ class Metrics:
     def alert_sent(self, action: str, result: str) -> None:
         """Count one Slack message: ``post``/``update``/``thread_reply``/``chart`` (else other)."""
         a = action if action in ALERT_ACTIONS else OTHER
-        self.alerts.labels(a, _check("result", result, RESULTS)).inc()
+        self.alerts.labels(a, check_label("result", result, RESULTS)).inc()
 
     def status_update(self, result: str) -> None:
         """Count one interim status update delivery attempt by result."""
-        self.status_updates.labels(_check("result", result, RESULTS)).inc()
+        self.status_updates.labels(check_label("result", result, RESULTS)).inc()
 
     def slack_latency(self, seconds: float) -> None:
         """Record the wall time of one Slack Web API call."""
@@ -602,10 +398,10 @@ class Metrics:
         Out-of-order events never move the newest event time backwards.
         """
         b = self.brand(brand)
-        newest = max(_seconds(ts), self._last_event.get(b, float("-inf")))
+        newest = max(posix_seconds(ts), self._last_event.get(b, float("-inf")))
         self._last_event[b] = newest
         self.last_event_timestamp.labels(b).set(newest)
-        self.event_time_lag.labels(b).set(max(0.0, _seconds(now) - newest))
+        self.event_time_lag.labels(b).set(max(0.0, posix_seconds(now) - newest))
 
     def consumer_lag(self, topic: str, partition: int, lag: int) -> None:
         """Set the consumer lag (records) of one assigned partition."""
@@ -655,29 +451,7 @@ class Metrics:
         self.backlog_answered.labels(b, ch).set(part[2])
 
 
-# -- Slack delivery health (issue 14, notify pipeline) -------------------------------------
+# streams/notify.py reads NotifyMetrics from here (kept while issue 14's fix is in flight there).
+from streams.notify_metrics import NotifyMetrics  # noqa: E402
 
-
-class NotifyMetrics:
-    """What the notify pipeline did not deliver yet, and whether the token works.
-
-    ``spikewatch_slack_undelivered`` (gauge): incidents this worker holds with a
-    message Slack has not accepted and that is tried again on a schedule;
-    ``spikewatch_slack_auth_ok`` (gauge): 1 when the last ``auth.test`` passed,
-    0 when it failed, -1 before the first check (console mode: stays -1).
-    Failed calls by Slack's error code are ``spikewatch_slack_errors_total{error}``
-    (registered by ``alerts.slack_delivery.SlackDelivery`` on the same registry).
-    """
-
-    def __init__(self, registry: CollectorRegistry) -> None:
-        self.undelivered = Gauge(
-            f"{PREFIX}_slack_undelivered",
-            "Incidents with a message Slack has not accepted yet (tried again with backoff).",
-            registry=registry,
-        )
-        self.auth_ok = Gauge(
-            f"{PREFIX}_slack_auth_ok",
-            "1 if the last auth.test passed, 0 if it failed, -1 before any check.",
-            registry=registry,
-        )
-        self.auth_ok.set(-1)
+__all__ = ["Metrics", "NotifyMetrics"]

@@ -32,9 +32,7 @@ import asyncio
 import contextvars
 import json
 import logging
-import os
 import time
-import urllib.request
 from collections.abc import Callable, MutableMapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -42,24 +40,22 @@ from typing import TYPE_CHECKING, Any
 
 from alerts.dedup import DeliveryResult, Notification, SentLog
 from alerts.incidents import Incident
-from alerts.notify import StatusState, approve, published_note
+from alerts.notifications import StatusState, approve, published_note, team_language
 from alerts.notify_stages import NotifyCtx, plan_stage, prepare, retry_delay, send_each
-from alerts.slack_delivery import explain_auth_error, make_delivery
+from alerts.slack_delivery import explain_auth_error
 from alerts.status import Draft
 from alerts.status_blocks import edit_modal
+from streams.delivery import post_webhook
 from streams.metrics import NotifyMetrics
-from streams.pacing import CLICKS_TOPIC, FirstUseGuard, KafkaPacer
-from streams.pacing import TOPIC as PACING_TOPIC
+from streams.pacing import CLICKS_TOPIC, FirstUseGuard
 
 if TYPE_CHECKING:
     import faust
-    from prometheus_client import CollectorRegistry
 
     from alerts.policy import Policy
     from alerts.status import StatusConfig
     from streams.app import Context
     from streams.metrics import Metrics
-    from streams.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -68,42 +64,6 @@ RETRY_BASE_SECONDS = 15.0
 RETRY_MAX_SECONDS = 300.0
 REFRESH_SECONDS = 10.0
 AUTH_RECHECK_SECONDS = 60.0
-
-
-def make_sender(
-    settings: Settings, registry: CollectorRegistry | None = None, **kwargs: Any
-) -> Any:
-    """slack-sdk delivery when a token is set, else the console dry run."""
-    token = settings.slack_bot_token
-    if token is not None:
-        kwargs.setdefault("timeout", settings.slack_timeout_seconds)
-        kwargs.setdefault("user_agent_suffix", f"spikewatch/{os.getpid()}")
-        if settings.slack_pacing == "kafka" and "pacer" not in kwargs:
-            from streams.app import bootstrap_servers
-
-            kwargs["pacer"] = KafkaPacer(bootstrap_servers(settings), settings.topic(PACING_TOPIC))
-    return make_delivery(
-        None if token is None else token.get_secret_value(),
-        settings.slack_base_url,
-        registry=registry,
-        **kwargs,
-    )
-
-
-def post_webhook(url: str, payload: dict[str, Any], timeout: float = 10.0) -> bool:
-    """POST a published update to a status page or publishing tool."""
-    req = urllib.request.Request(  # noqa: S310 - URL from the operator's config
-        url,
-        data=json.dumps(payload, ensure_ascii=False).encode(),
-        headers={"Content-Type": "application/json"},
-        method="POST",
-    )
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as r:  # noqa: S310
-            return 200 <= r.status < 300
-    except OSError as exc:
-        log.warning("status webhook failed: %s", type(exc).__name__)
-        return False
 
 
 @dataclass
@@ -394,7 +354,11 @@ def register(app: faust.App, ctx: Context) -> None:
                 ensure_ascii=False,
             ).encode(),
         )
-        return [published_note(inc, policy, status_cfg, pub)]
+        # The approver's name (users.info, cached; None -> <@ID>, which Slack shows as the name).
+        name = None
+        if hasattr(sender, "user_name"):
+            name = await loop.run_in_executor(pool, sender.user_name, pub.approved_by)
+        return [published_note(inc, policy, status_cfg, pub, name)]
 
     async def _open_editor(
         inc: Incident, st: StatusState, c: dict[str, Any], loop: asyncio.AbstractEventLoop
@@ -405,7 +369,11 @@ def register(app: faust.App, ctx: Context) -> None:
             log.warning("cannot open the editor for %s", inc.id)
             return
         draft = Draft.from_dict(raw)
-        view = edit_modal(draft, limit=status_cfg.length_limits.get(draft.channel))
+        view = edit_modal(
+            draft,
+            limit=status_cfg.length_limits.get(draft.channel),
+            lang=team_language(inc, policy),
+        )
         await loop.run_in_executor(pool, sender.update_view, view_id, view)
 
     def _timed_send(nctx: NotifyCtx, notes: list[Notification]) -> None:

@@ -151,7 +151,7 @@ def load_settings(**overrides: Any) -> Settings:
     (``SLACK_BOT_TOKEN``, ``SLACK_SIGNING_SECRET``, ``spikewatch_ingest_token``)
     holds the value; the environment wins over a file.
     """
-    unknown = unknown_env(os.environ)
+    unknown = unknown_env(os.environ, Settings)
     if unknown:
         raise SettingsError("invalid environment:\n  " + "\n  ".join(unknown))
     secrets_dir = os.environ.get("SPIKEWATCH_SECRETS_DIR")
@@ -192,6 +192,9 @@ class Deployment:
     status_webhook_url: str | None = None
     languages: tuple[str, ...] = ("fi", "en", "sv")  # language id falls back to these
     raw: dict[str, Any] = field(default_factory=dict)
+    # the language of spikewatch's Slack text, and per channel where it differs (alerts/i18n.py)
+    slack_language: str = "en"
+    slack_channel_languages: dict[str, str] = field(default_factory=dict)
 
 
 def _allowed(loc: tuple[int | str, ...]) -> list[str]:
@@ -267,6 +270,8 @@ def _deployment(m: DeploymentFile, raw: dict[str, Any], base: Path) -> Deploymen
         status_webhook_url=m.status_webhook_url,
         languages=tuple(m.languages),
         raw=raw,
+        slack_language=m.slack.language,
+        slack_channel_languages=m.slack.channel_languages(),
     )
     validate(dep)
     return dep

@@ -327,6 +327,7 @@ class WebServer(Service):
 
     async def slack_actions(self, request: web.Request) -> web.Response:
         """Slack's interactivity endpoint: verify, turn the click into a command, answer fast."""
+        from alerts.incidents import incident_owner
         from alerts.interactivity import InteractionError, command_record, parse_request
         from alerts.status_blocks import edit_errors, loading_modal
 
@@ -335,8 +336,15 @@ class WebServer(Service):
             return web.json_response({"error": "SLACK_SIGNING_SECRET is not set"}, status=503)
         body = await request.read()
         now = time.time()  # Slack signs with wall-clock time; this is the edge
+        from streams.feedback import feedback_request
+
         try:
-            it = parse_request(request.headers, body, secret.get_secret_value(), now)
+            fb = feedback_request(request.headers, body, secret.get_secret_value(), now)
+            it = (
+                parse_request(request.headers, body, secret.get_secret_value(), now)
+                if fb is None
+                else None
+            )
         except InteractionError as exc:
             self.ctx.metrics.interaction(str(exc) if exc.status == 401 else "bad_request")
             return web.Response(status=exc.status, text=str(exc))
@@ -350,11 +358,17 @@ class WebServer(Service):
         if not first:
             self.ctx.metrics.interaction("replayed_request")
             return web.Response(status=401, text="replayed_request")
+        if fb is not None:
+            await self._send_feedback(fb)
+            return web.Response(status=200, text="")
+        assert it is not None
         view_id = None
+        policy = self.ctx.policy  # the team's language for what the click opens or answers
+        lang = policy.language_for(policy.primary_channel(incident_owner(it.incident_id)[0]))
         if it.kind == "edit_submit":
             assert it.ref is not None
             assert it.text is not None
-            errors = edit_errors(it.text, it.ref.channel, self.ctx.status_cfg)
+            errors = edit_errors(it.text, it.ref.channel, self.ctx.status_cfg, lang)
             if errors:
                 return web.json_response({"response_action": "errors", "errors": errors})
         if it.kind == "edit":
@@ -363,7 +377,7 @@ class WebServer(Service):
             assert it.ref is not None
             loop = asyncio.get_running_loop()
             res = await loop.run_in_executor(
-                None, self.ctx.slack.open_view, it.trigger_id, loading_modal(it.ref)
+                None, self.ctx.slack.open_view, it.trigger_id, loading_modal(it.ref, lang)
             )
             view_id = res.ts if res.ok else None
         brand, value = command_record(it, view_id=view_id)
@@ -372,3 +386,13 @@ class WebServer(Service):
         )
         self.ctx.metrics.interaction(it.kind)
         return web.Response(status=200, text="")
+
+    async def _send_feedback(self, corr: dict[str, Any]) -> None:
+        """A team correction (``streams.feedback``) onto the ``feedback`` topic, acknowledged."""
+        from streams.feedback import TOPIC, complete, encode
+
+        loop = asyncio.get_running_loop()
+        record = await loop.run_in_executor(None, complete, corr, self.ctx.enricher)
+        key, value = encode(record)
+        await (await self._send(TOPIC, key, value))
+        self.ctx.metrics.interaction("feedback")

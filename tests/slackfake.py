@@ -11,7 +11,10 @@ Usage::
 Methods: chat.postMessage, chat.update, chat.postEphemeral, views.open,
 files.getUploadURLExternal, the upload URL it returns, files.completeUploadExternal,
 auth.test, conversations.list and conversations.history (newest first, cursor
-paging, ``metadata`` only with ``include_all_metadata``, as Slack documents).
+paging, ``metadata`` only with ``include_all_metadata``, as Slack documents), and
+users.info for the people in :attr:`SlackFake.users` (``{"ok": true, "user": {...}}``
+with ``name``, ``real_name`` and ``profile.display_name``/``real_name``; an unknown id
+answers ``user_not_found``).
 Every call is recorded (:class:`Call`). Faults, for the next N calls
 (:meth:`SlackFake.fail_next`) or for a period (:meth:`SlackFake.fail_for`):
 ``"ok_false"`` (200 with ``{"ok": false, "error": ...}``, e.g. ``invalid_auth``),
@@ -89,6 +92,8 @@ class SlackFake:
     def __init__(self, *, token: str | None = None, channels: tuple[str, ...] = ()) -> None:
         self.expected_token = token
         self.channels: dict[str, str] = {self.channel_id(c): c.lstrip("#") for c in channels}
+        # users.info: user id -> real name (add people with add_user)
+        self.users: dict[str, dict[str, Any]] = {}
         self.calls: list[Call] = []
         self.messages: dict[tuple[str, str], Message] = {}
         self.files: dict[str, dict[str, Any]] = {}
@@ -153,6 +158,26 @@ class SlackFake:
         return f"{self.root}/api/"
 
     # -- faults -------------------------------------------------------------------
+
+    def add_user(self, user_id: str, real_name: str, display_name: str = "") -> None:
+        """A workspace member that users.info knows."""
+        handle = real_name.split()[0].lower() if real_name.split() else user_id.lower()
+        with self._lock:
+            self.users[user_id] = {
+                "id": user_id,
+                "team_id": "T0FAKE",
+                "name": handle,
+                "deleted": False,
+                "real_name": real_name,
+                "tz": "Europe/Helsinki",
+                "is_bot": False,
+                "profile": {
+                    "real_name": real_name,
+                    "real_name_normalized": real_name,
+                    "display_name": display_name,
+                    "display_name_normalized": display_name,
+                },
+            }
 
     def fail_next(self, n: int, kind: str, *, method: str | None = None, **opts: Any) -> None:
         """The next ``n`` calls (of ``method``, if given) answer with fault ``kind``."""
@@ -329,6 +354,12 @@ class SlackFake:
                     "bot_id": "B0BOT",
                 },
             )
+        if method == "users.info":
+            with self._lock:
+                user = self.users.get(str(p.get("user") or ""))
+            if user is None:
+                return self._reply(h, 200, {"ok": False, "error": "user_not_found"})
+            return self._reply(h, 200, {**ok, "user": user})
         if method == "conversations.list":
             with self._lock:
                 chans = [{"id": c, "name": n, "is_channel": True} for c, n in self.channels.items()]

@@ -36,6 +36,10 @@ FI_HOLDOUT = Split("spikewatch/fi_xed/holdout/v1", 0.20)
 # English SemEval training file: 10% held out, never trained or tuned on.
 EN_HOLDOUT = Split("spikewatch/en_semeval/holdout/v1", 0.10)
 
+# TweetEval validation: this half may choose the English first stage's C; the other half
+# is only scored (bench_sentiment.py reports both halves apart).
+EN_VAL_TUNE = Split("spikewatch/tweeteval_val/tune/v1", 0.5)
+
 _ESCAPE_RE = re.compile(r"\\u([0-9a-fA-F]{4})")
 
 

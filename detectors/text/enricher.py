@@ -115,11 +115,9 @@ class Enricher:
         stage's code and tables stay warm in the CPU caches, about 20% faster.
         """
         tokens = [tokenize(t) for t in texts]
-        predict = self.sentiment.predict_tokens
-        sentiments = [
-            predict(toks, lang, count_caps(text), text)
-            for text, lang, toks in zip(texts, langs, tokens, strict=True)
-        ]
+        sentiments = self.sentiment.predict_batch(
+            tokens, langs, [count_caps(t) for t in texts], texts
+        )
         match = self.taxonomy.match
         topics = [match(toks, lang) for toks, lang in zip(tokens, langs, strict=True)]
         terms = [extract_terms(toks, lang) for toks, lang in zip(tokens, langs, strict=True)]

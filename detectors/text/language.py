@@ -4,11 +4,15 @@ Two stages. First the region's languages and their neighbours (:data:`LANGUAGES`
 that Norwegian, Danish, Estonian or German are not forced into Finnish, English or
 Swedish: a language of the deployment with probability >= :data:`MIN_CONFIDENCE` there
 is the answer, another language with >= :data:`NEIGHBOUR_CONFIDENCE`.
-Otherwise (short texts, ALL CAPS, hashtags, emoji) the best of the deployment's own
-languages (``languages``, default :data:`DEFAULT_LANGUAGES`, the deployment's
-``languages`` setting) is. Only a text with no letters or no evidence at all gives
-``"und"``. Handles, links and hashtag signs are removed first (they are not language).
-A ``hint`` from the source wins when it names a language (``"fi-FI"`` -> ``"fi"``).
+Otherwise (short texts, hashtags, emoji) the deployment's language (``languages``,
+default :data:`DEFAULT_LANGUAGES`, the deployment's ``languages`` setting) whose
+function words (the stop-word lists of :mod:`detectors.text.terms`) the text uses most
+is, and without such words the best of them by the identifier's rank. A shouted text
+(mostly capitals) is identified in lowercase: the identifier's byte n-grams are
+case-sensitive and learnt from ordinary text. Only a text with no letters or no
+evidence at all gives ``"und"``. Handles, links and hashtag signs are removed first
+(they are not language). A ``hint`` from the source wins when it names a language
+(``"fi-FI"`` -> ``"fi"``).
 
 Examples
 --------
@@ -23,6 +27,8 @@ Examples
 >>> detect_language("@nordbank https://t.co/x 👍")
 'und'
 >>> detect_language("EI TOIMI")
+'fi'
+>>> detect_language("EI HASSUMMIN, ON SE KIVA")
 'fi'
 """
 
@@ -50,6 +56,39 @@ _FLAT = 1e-6  # a probability spread below this is no evidence
 _HINT_ALIASES = {"nb": "no", "nn": "no", "fin": "fi", "eng": "en", "swe": "sv"}
 _STRIP_RE = re.compile(r"https?://\S+|www\.\S+|[@＠]\w+|#|[\d_]+")
 _TWO_LETTERS_RE = re.compile(r"[^\W\d_].*?[^\W\d_]", re.DOTALL)
+FUNCTION_WORD_ODDS = 3.0  # one function word of a language makes it this much likelier
+_SHOUT_RE = re.compile(r"[A-ZÀ-ÖØ-Þ]{3}")
+_WORD_RE = re.compile(r"[^\W\d_]+")
+
+
+def _prepare(text: str) -> str:
+    """The part of ``text`` that is language: no handles, links, hash signs or digits,
+    lowercased when mostly capitals."""
+    body = _STRIP_RE.sub(" ", text[: MAX_CHARS * 2])[:MAX_CHARS]
+    if _SHOUT_RE.search(body) is None:  # most texts: no three capitals in a row
+        return body
+    upper = sum(c.isupper() for c in body)
+    if upper >= 4 and upper > sum(c.islower() for c in body):
+        body = body.lower()
+    return body
+
+
+def _pick(body: str, probs: Sequence[tuple[str, float]], languages: Sequence[str]) -> str:
+    """The deployment language with the best rank probability times
+    :data:`FUNCTION_WORD_ODDS` per function word of it in ``body``."""
+    from detectors.text.terms import _STOP_LANGS, stop_words
+
+    words = _WORD_RE.findall(body.lower())
+    best, top = UNDETERMINED, -1.0
+    for lang, p in probs:
+        if lang not in languages:
+            continue
+        if lang in _STOP_LANGS:
+            stops = stop_words(lang)
+            p *= FUNCTION_WORD_ODDS ** sum(w in stops for w in words)
+        if p > top:
+            best, top = lang, p
+    return best
 
 
 @lru_cache(maxsize=1)
@@ -107,7 +146,7 @@ def detect_language(
     code = normalize_hint(hint)
     if code is not None:
         return code
-    body = _STRIP_RE.sub(" ", text[: MAX_CHARS * 2])[:MAX_CHARS]
+    body = _prepare(text)
     if _TWO_LETTERS_RE.search(body) is None:
         return UNDETERMINED
     ident = _identifier()
@@ -117,10 +156,7 @@ def detect_language(
         return str(lang)
     if confidence - ranked[-1][1] < _FLAT:
         return UNDETERMINED  # no evidence at all: every language equally likely
-    for lang, _ in ranked:
-        if lang in languages:
-            return str(lang)
-    return UNDETERMINED
+    return _pick(body, [(str(lang), float(p)) for lang, p in ranked], languages)
 
 
 def detect_languages(
@@ -143,15 +179,18 @@ def detect_languages(
     walk, ptc, pc, classes = tables
     todo: list[int] = []
     raws: list[bytes] = []
+    bodies: list[str] = []
     for i, text in enumerate(texts):
         code = normalize_hint(hints[i]) if hints is not None else None
         if code is not None:
             out[i] = code
             continue
-        body = _STRIP_RE.sub(" ", text[: MAX_CHARS * 2])[:MAX_CHARS]
+        body = _prepare(text)
         if _TWO_LETTERS_RE.search(body) is not None:
             todo.append(i)
+            bodies.append(body)
             raws.append(LanguageIdentifier._encode(body))
+    body_of = dict(zip(todo, bodies, strict=True))
     rows: list[int] = []
     inv_temp: list[float] = []
     feats: list[int] = []
@@ -177,7 +216,6 @@ def detect_languages(
     best = scores.argmax(axis=1)
     conf = scores[np.arange(len(rows)), best]
     cols = _deployment_columns(classes, languages)
-    local = np.asarray(cols, dtype=np.intp)[scores[:, cols].argmax(axis=1)] if cols else best
     flat = conf - scores.min(axis=1) < _FLAT
     need = np.asarray(
         [MIN_CONFIDENCE if c in languages else NEIGHBOUR_CONFIDENCE for c in classes],
@@ -186,6 +224,9 @@ def detect_languages(
     for k, i in enumerate(rows):
         if flat[k]:
             continue
-        j = best[k] if conf[k] >= need[k] or not cols else local[k]
-        out[i] = classes[int(j)]
+        if conf[k] >= need[k] or not cols:
+            out[i] = classes[int(best[k])]
+        else:
+            probs = [(classes[j], float(scores[k, j])) for j in cols]
+            out[i] = _pick(body_of[i], probs, languages)
     return out

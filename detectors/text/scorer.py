@@ -47,9 +47,10 @@ _FACTS_MAX = 30_000  # tokens remembered per language (up to ~1 KB each: Finnish
 _EMPTY: frozenset[str] = frozenset()
 _WORD, _BREAK, _MARKER = 0, 1, 2
 _SUMS = ("L+", "L-", "N+", "N-", "E+", "E-", "LS")  # the lexicon sums, in feature-map order
-LAYER_SUMS = ("L+", "L-", "N+", "N-", "LS")  # the sums the care layer reads (lex:<name>)
-Sums = tuple[float, float, float, float, float]
-_NO_SUMS: Sums = (0.0, 0.0, 0.0, 0.0, 0.0)
+# the sums the care layer reads (lex:<name>)
+LAYER_SUMS = ("L+", "L-", "N+", "N-", "LS", "E+", "E-")
+Sums = tuple[float, float, float, float, float, float, float]
+_NO_SUMS: Sums = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
 
 # One feature: its name (to count it once) and its weights.
 _Entry = tuple[str, "PerClass"]
@@ -131,7 +132,7 @@ class Scorer:
         return self.scores_and_sums(tokens, caps)[0]
 
     def scores_and_sums(self, tokens: list[str], caps: int) -> tuple[PerClass, Sums]:
-        """:meth:`scores` and the lexicon sums ``L+ L- N+ N- LS`` (as features, /4)."""
+        """:meth:`scores` and the lexicon sums ``L+ L- N+ N- LS E+ E-`` (as features, /4)."""
         model = self.model
         a, b, c = model.intercept
         n = len(tokens)
@@ -244,7 +245,15 @@ class Scorer:
             a += w[0] * v
             b += w[1] * v
             c += w[2] * v
-        return (a, b, c), (lp / 4.0, ln / 4.0, np_ / 4.0, nn / 4.0, ls / 4.0)
+        return (a, b, c), (
+            lp / 4.0,
+            ln / 4.0,
+            np_ / 4.0,
+            nn / 4.0,
+            ls / 4.0,
+            ep / 4.0,
+            en / 4.0,
+        )
 
     def predict(self, tokens: list[str], caps: int) -> tuple[str, float]:
         """``(label, signed score)``, the same as the model's ``predict`` over the feature map."""

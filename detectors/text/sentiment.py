@@ -1,7 +1,7 @@
 """Sentiment inference: linear models read from a packaged JSON file, pure Python.
 
 The model file (``models/sentiment.json.gz``, written by
-``python -m detectors.text.train``) holds one multinomial logistic regression
+``python -m tools.train_text``) holds one multinomial logistic regression
 per language with training data (``fi``, ``en``) and a ``universal`` one over
 language-independent features (lexicon, emoji, punctuation, negation) that
 serves Swedish and every other language through that language's lexicon.
@@ -39,6 +39,7 @@ from detectors.text.care import care_features
 from detectors.text.features import sentiment_features
 from detectors.text.lexicon import OTHER_LANG, has_word_lists
 from detectors.text.scorer import LAYER_SUMS, Scorer, Sums
+from detectors.text.tfidf import TfidfModel
 from detectors.text.tokens import tokenize
 
 FORMAT = "spikewatch-sentiment-linear/1"
@@ -239,7 +240,7 @@ class SentimentModel:
         p = Path(path) if path is not None else default_model_path()
         if not p.exists():
             raise FileNotFoundError(
-                f"sentiment model {p} not found: run `python -m detectors.text.train`"
+                f"sentiment model {p} not found: run `python -m tools.train_text`"
             )
         with gzip.open(p, "rt", encoding="utf-8") as fh:
             spec = json.load(fh)
@@ -252,6 +253,10 @@ class SentimentModel:
         if "universal" not in self.models:
             raise ValueError(f"{p}: no universal model")
         self.care: CareLayer | None = CareLayer(spec["care"]) if spec.get("care") else None
+        # first stage of the languages with training data: TF-IDF (files beside this one)
+        self.tfidf: dict[str, TfidfModel] = {
+            name: TfidfModel(p.parent / file) for name, file in spec.get("tfidf", {}).items()
+        }
         self._scorers: dict[str, Scorer] = {}
         self._lang_weights: dict[str, PerClass | None] = {}
 
@@ -274,7 +279,15 @@ class SentimentModel:
 
     def model_name(self, lang: str) -> str:
         """The name of the first-stage model that serves ``lang``."""
-        return lang if lang in self.models else "universal"
+        return lang if lang in self.models or lang in self.tfidf else "universal"
+
+    def first_stage(self, tokens: list[str], lang: str, caps: int = 0) -> tuple[PerClass, Sums]:
+        """First-stage class scores and the lexicon sums of one tokenised text."""
+        base, sums = self.scorer(lang).scores_and_sums(tokens, caps)
+        tf = self.tfidf.get(lang)
+        if tf is not None:
+            base = tf.scores(tokens)
+        return base, sums
 
     def layer_features(
         self, tokens: list[str], lang: str, raw: str = "", sums: Sums | None = None
@@ -312,9 +325,14 @@ class SentimentModel:
 
         The worker's path: the same answer as :meth:`finish`, without building the layer's
         feature map."""
-        scorer = self.scorer(lang)
-        base, sums = scorer.scores_and_sums(tokens, caps)
+        base, sums = self.first_stage(tokens, lang, caps)
+        return self._decide(base, sums, tokens, lang, raw)
+
+    def _decide(
+        self, base: PerClass, sums: Sums, tokens: list[str], lang: str, raw: str
+    ) -> tuple[str, float]:
         care = self.care
+        scorer = self.scorer(lang)
         if care is None:
             return scorer.model.decide(*base)
         lang_w = self._lang_weights.get(lang, _MISSING)
@@ -322,6 +340,28 @@ class SentimentModel:
             lang_w = self._lang_weights[lang] = care.weights.get("lang:" + self.model_name(lang))
         cf = care_features(tokens, lang, raw)
         return scorer.model.decide(*care.fast_scores(base, cf, lang_w, sums))
+
+    def predict_batch(
+        self,
+        tokens: Sequence[list[str]],
+        langs: Sequence[str],
+        caps: Sequence[int],
+        raws: Sequence[str],
+    ) -> list[tuple[str, float]]:
+        """:meth:`predict_tokens` over many texts; the TF-IDF stage runs once per language."""
+        firsts = [
+            self.scorer(lang).scores_and_sums(toks, c)
+            for toks, lang, c in zip(tokens, langs, caps, strict=True)
+        ]
+        for name, tf in self.tfidf.items():
+            idx = [i for i, lang in enumerate(langs) if lang == name]
+            if idx:
+                for i, base in zip(idx, tf.scores_batch([tokens[i] for i in idx]), strict=True):
+                    firsts[i] = (base, firsts[i][1])
+        return [
+            self._decide(base, sums, toks, lang, raw)
+            for (base, sums), toks, lang, raw in zip(firsts, tokens, langs, raws, strict=True)
+        ]
 
     def classify_tokens(
         self,
@@ -333,7 +373,7 @@ class SentimentModel:
         raw: str = "",
     ) -> tuple[str, float]:
         """Classify an already tokenised (and possibly stemmed) text."""
-        if stems is None:
+        if stems is None or lang in self.tfidf:
             return self.predict_tokens(tokens, lang, caps, raw)
         model = self.model_for(lang)
         feats = sentiment_features(

@@ -7,10 +7,10 @@ One run, on the broker at ``SPIKEWATCH_KAFKA_BOOTSTRAP_SERVERS`` (default the
 local one, started if down), with a unique topic prefix and app id per phase:
 
 1. ``limit``: simulated canonical mentions (fi/en/sv, twelve brands, from
-   :mod:`detectors.simulate`, event times in the last days) are produced once to
+   :mod:`tools.simulate`, event times in the last days) are produced once to
    a 4-partition topic; a bare aiokafka consumer reads them all and ``json.loads``
    each value: the machine's ceiling for reading this topic in Python.
-2. ``ceiling``: a do-nothing Faust agent (:mod:`streams.ceiling`: the worker's own
+2. ``ceiling``: a do-nothing Faust agent (:mod:`tests.bench.ceiling`: the worker's own
    Faust settings and batching, ``json.loads`` per record, nothing else) reads a
    copy: the ceiling Faust itself sets, so the gap to the bare consumer is
    Faust's and the gap from here to the worker is spikewatch's own work.
@@ -74,9 +74,10 @@ sys.path.insert(0, str(ROOT))
 
 from alerts.engine import Engine  # noqa: E402
 from detectors.mention import EnrichedMention, format_time, parse_mention  # noqa: E402
-from detectors.simulate import SimEvent, default_profiles, simulate  # noqa: E402
 from detectors.text import Enricher  # noqa: E402
 from tests.harness import FI_NORMAL, FI_OUTAGE, free_port, wait_for  # noqa: E402
+from tools.scenarios import SimEvent, default_profiles  # noqa: E402
+from tools.simulate import simulate  # noqa: E402
 
 PARTITIONS = 4
 STORM_MINUTES = 20.0  # the ``storm`` phase: every mention within the last 20 minutes
@@ -333,7 +334,7 @@ def processed(workers: list[Worker]) -> float:
 
 
 def faust_ceiling(bootstrap: str, workdir: Path, records: list[tuple[bytes, bytes]]) -> float:
-    """Rate of a do-nothing Faust agent (``streams.ceiling``) over a copy of ``records``."""
+    """Rate of a do-nothing Faust agent (``tests.bench.ceiling``) over a copy of ``records``."""
     prefix = f"bench{uuid.uuid4().hex[:8]}."
     create_topic(bootstrap, f"{prefix}mentions")
     produce_fast(bootstrap, f"{prefix}mentions", records)
@@ -346,7 +347,7 @@ def faust_ceiling(bootstrap: str, workdir: Path, records: list[tuple[bytes, byte
         SPIKEWATCH_PARTITIONS=str(PARTITIONS),
     )
     out = subprocess.run(
-        [sys.executable, "-m", "streams.ceiling", str(len(records))],
+        [sys.executable, "-m", "tests.bench.ceiling", str(len(records))],
         env=env,
         cwd=str(ROOT),
         capture_output=True,

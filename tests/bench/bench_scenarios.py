@@ -7,7 +7,7 @@ ones; ``--oracle-sentiment`` uses the simulator's sentiment labels instead of
 the model's; ``--set NAME=VALUE`` overrides a ``MonitorConfig`` default;
 ``--events`` lists every labelled event and what caught it.)
 
-Per seed, :func:`detectors.simulate.random_events` lays outages, slow burns and
+Per seed, :func:`tools.simulate.random_events` lays outages, slow burns and
 viral spikes on ``--days`` of the three default brands; the stream goes through
 the real enrichment (:class:`detectors.text.Enricher`, misclassifications and
 all) and :class:`alerts.engine.Engine` (detectors + incident lifecycle, live
@@ -45,8 +45,9 @@ sys.path.insert(0, str(ROOT))
 from alerts.engine import Engine, EngineConfig  # noqa: E402
 from detectors.mention import Enrichment, Mention, mention_from_obj  # noqa: E402
 from detectors.monitor import MonitorConfig  # noqa: E402
-from detectors.simulate import SimEvent, default_profiles, random_events, simulate  # noqa: E402
 from detectors.text import Enricher  # noqa: E402
+from tools.scenarios import SimEvent, default_profiles, random_events  # noqa: E402
+from tools.simulate import simulate  # noqa: E402
 
 START = datetime(2026, 3, 2, tzinfo=UTC)
 LEAD_SECONDS = 300.0  # an incident up to 5 min before the labelled start still counts
@@ -260,7 +261,7 @@ def parse_seeds(text: str) -> list[int]:
 def fingerprint() -> str:
     """A hash of the simulator and the enrichment code and models: the cache's key."""
     h = hashlib.sha256()
-    files = [ROOT / "detectors" / "simulate.py", ROOT / "detectors" / "simulate_texts.py"]
+    files = [ROOT / "tools" / n for n in ("scenarios.py", "simulate.py", "simulate_texts.py")]
     files += sorted(p for p in (ROOT / "detectors" / "text").rglob("*") if p.is_file())
     for p in files:
         if "__pycache__" not in p.parts:

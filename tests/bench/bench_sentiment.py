@@ -5,7 +5,8 @@ Run: ``.venv/bin/python tests/bench/bench_sentiment.py [--data ../shared/data] [
 
 Macro recall over negative / neutral / positive (TweetEval's metric) on:
 
-- TweetEval sentiment **validation** (English; nothing is chosen on it any more),
+- TweetEval sentiment **validation** (English; one half chose the English first stage's C,
+  the "scored half" row is the other half),
 - XED Finnish: ``../shared/data`` has no XED validation split, so the fixed 20% of the XED
   training file held out from training and tuning stands in for it,
 - the independent brand mentions of ``tests/data/eval`` (fi / en / sv, written before any
@@ -34,6 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 from detectors.text.datasets import (  # noqa: E402
     EN_HOLDOUT,
+    EN_VAL_TUNE,
     FI_HOLDOUT,
     LABELS,
     is_held_out,
@@ -56,7 +58,7 @@ def read_eval(name: str) -> Rows:
     return out
 
 
-def load_sets(data: Path, quick: bool) -> Sets:
+def load_sets(data: Path, quick: bool, public_only: bool = False) -> Sets:
     sets: Sets = {}
     cap = 500 if quick else None
     if (data / "sentiment").exists():
@@ -67,7 +69,12 @@ def load_sets(data: Path, quick: bool) -> Sets:
             if is_held_out(r[1], FI_HOLDOUT)
         ][:cap]
         sets["TweetEval val (en)"] = (te, "en", "macro_recall")
+        # the other half chose the English first stage's C (tools/train_text.py)
+        te_scored = [r for r in te if not is_held_out(r[1], EN_VAL_TUNE)]
+        sets["TweetEval val, scored half"] = (te_scored, "en", "macro_recall")
         sets["XED-fi held-out 20%"] = (xed, "fi", "macro_recall")
+    if public_only:
+        return sets
     sets["eval fi"] = (read_eval("mentions_fi.tsv"), "fi", "macro_recall")
     sets["eval en"] = (read_eval("mentions_en.tsv"), "en", "macro_recall")
     sets["eval sv"] = (read_eval("mentions_sv.tsv"), "sv", "macro_recall")
@@ -86,6 +93,20 @@ def predict_new(texts: list[str], lang: str) -> list[str]:
 
     m = default_model()
     return [m.classify(t, lang)[0] for t in texts]
+
+
+def predict_first_stage(texts: list[str], lang: str) -> list[str]:
+    """The first stage alone: TF-IDF for en/fi, the universal lexicon model otherwise."""
+    from detectors.text.sentiment import _softmax, default_model
+    from detectors.text.tokens import tokenize
+
+    m = default_model()
+    out = []
+    for t in texts:
+        base, _ = m.first_stage(tokenize(t), lang)
+        pn, pu, pp = _softmax(*base)
+        out.append("negative" if pn >= pu and pn >= pp else "positive" if pp > pu else "neutral")
+    return out
 
 
 def predict_rev(rev: str, sets: Sets) -> dict[str, list[str]]:
@@ -149,16 +170,21 @@ def tfidf_baseline(data: Path) -> Callable[[list[str], str], list[str]]:
     return predict
 
 
-def language_figures(old: str | None) -> None:
-    from tests.bench.langid_set import build_set
+def language_figures(old: str | None, tune: bool = False) -> None:
+    from tests.bench.langid_set import build_set, build_tune_set
 
-    rows = build_set()
+    rows = build_tune_set() if tune else build_set()
     from detectors.text.language import detect_languages
 
     got = detect_languages([t for _, t in rows])
     ok = sum(g == lang for (lang, _), g in zip(rows, got, strict=True))
     und = sum(g == "und" for g in got)
-    print(f"language id (new): n={len(rows)} accuracy={ok / len(rows):.4f} und={und}")
+    what = "tuning set" if tune else "evaluation set"
+    print(f"language id (new, {what}): n={len(rows)} accuracy={ok / len(rows):.4f} und={und}")
+    if tune:
+        for (lang, text), g in zip(rows, got, strict=True):
+            if g != lang:
+                print(f"  miss {lang} -> {g}: {text[:80]!r}")
     for lang in ("fi", "en", "sv"):
         sub = [(lang_, g) for (lang_, _), g in zip(rows, got, strict=True) if lang_ == lang]
         print(f"  {lang}: n={len(sub)} accuracy={sum(a == b for a, b in sub) / len(sub):.4f}")
@@ -196,16 +222,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--old", help="git revision whose packaged model is the 'old' column")
     ap.add_argument("--baseline", action="store_true", help="add the TF-IDF LR column")
     ap.add_argument("--no-new", action="store_true", help="leave out this work tree's model")
+    ap.add_argument(
+        "--first-stage", action="store_true", help="add this work tree's first stage alone"
+    )
     ap.add_argument("--no-langid", action="store_true")
+    ap.add_argument(
+        "--langid-tune",
+        action="store_true",
+        help="language id on the tuning texts instead, with every miss printed",
+    )
     ap.add_argument("--quick", action="store_true", help="500 rows of each public set")
+    ap.add_argument("--public-only", action="store_true", help="leave out the independent eval set")
     args = ap.parse_args(argv)
     data = Path(args.data)
-    sets = load_sets(data, args.quick)
+    sets = load_sets(data, args.quick, args.public_only)
     cols: dict[str, dict[str, list[str]]] = {}
     if args.old:
         cols[f"old ({args.old})"] = predict_rev(args.old, sets)
     if not args.no_new:
         cols["new"] = {n: predict_new([t for _, t in r], lang) for n, (r, lang, _) in sets.items()}
+    if args.first_stage:
+        cols["new, 1st stage"] = {
+            n: predict_first_stage([t for _, t in r], lang) for n, (r, lang, _) in sets.items()
+        }
     if args.baseline and (data / "sentiment").exists():
         base = tfidf_baseline(data)
         cols["TF-IDF LR"] = {n: base([t for _, t in r], lang) for n, (r, lang, _) in sets.items()}
@@ -219,7 +258,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             line += f" {score(gold, preds[name], metric):>16.3f}"
         print(line)
     if not args.no_langid:
-        language_figures(args.old)
+        language_figures(args.old, args.langid_tune)
     return 0
 
 

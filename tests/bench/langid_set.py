@@ -10,6 +10,10 @@ Built deterministically from texts nothing was tuned on:
 
 Swedish has no public rows in ``../shared/data``: its texts are the eval mentions only.
 
+:func:`build_tune_set` is the same recipe over tuning texts (``tests/data/brand_mentions.tsv``,
+``tests/data/tune/``, and public training rows outside the held-out splits): language-id
+changes are looked at there, and the evaluation set is only scored.
+
 >>> rows = build_set()
 >>> len(rows) >= 1800 and {lang for lang, _ in rows} == {"fi", "en", "sv"}
 True
@@ -64,4 +68,31 @@ def build_set(data: Path | None = None, public: int = 300) -> list[tuple[str, st
         ][:public]
         rows.extend(("en", t) for t in te)
         rows.extend(("fi", t) for t in xed)
+    return rows
+
+
+def build_tune_set(data: Path | None = None, public: int = 600) -> list[tuple[str, str]]:
+    """``(language, text)`` rows of tuning texts in the same four forms (never the eval set)."""
+    import csv
+
+    rows: list[tuple[str, str]] = []
+    i = 0
+    for path in (
+        ROOT / "tests" / "data" / "brand_mentions.tsv",
+        ROOT / "tests" / "data" / "tune" / "mentions_tune.tsv",
+    ):
+        with open(path, encoding="utf-8") as fh:
+            for r in csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE):
+                rows.extend((r["lang"], v) for v in variants(r["text"], i))
+                i += 1
+    data = data or ROOT.parent / "shared" / "data"
+    if (data / "sentiment").exists():
+        from detectors.text.datasets import EN_HOLDOUT, FI_HOLDOUT, is_held_out, read_labelled
+
+        for lang, name, holdout in (
+            ("en", "sentiment/en_semeval2013-2016_train.tsv", EN_HOLDOUT),
+            ("fi", "sentiment/fi_xed_train.tsv", FI_HOLDOUT),
+        ):
+            texts = [t for _, t in read_labelled(data / name) if not is_held_out(t, holdout)]
+            rows.extend((lang, t) for t in texts[:public])
     return rows

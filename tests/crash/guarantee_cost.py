@@ -2,7 +2,7 @@
 
 Run: ``.venv/bin/python -m tests.crash.guarantee_cost [--mentions N] [--quick]``
 
-The same simulated mentions (three brands, ``detectors.simulate``) are produced
+The same simulated mentions (three brands, ``tools.simulate``) are produced
 to a fresh prefix per guarantee; one worker per guarantee reads them all
 (``at_least_once`` = Faust's default, offsets committed on their own schedule;
 ``exactly_once`` = Kafka transactions over changelog writes, produced records and
@@ -34,7 +34,8 @@ def cpu_seconds(pid: int) -> float:
 
 
 def records(n: int) -> list[tuple[bytes, bytes]]:
-    from detectors.simulate import DEMO_START, default_profiles, simulate
+    from tools.scenarios import DEMO_START, default_profiles
+    from tools.simulate import simulate
 
     out = []
     start = DEMO_START - timedelta(days=2)

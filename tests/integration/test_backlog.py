@@ -21,11 +21,11 @@ import pytest
 from alerts.engine import Engine
 from detectors.backlog import ResponseEvent
 from detectors.mention import EnrichedMention, mention_from_obj, parse_time
-from detectors.simulate import demo_scenario
 from streams.app import engine_config
 from streams.settings import load_deployment
 from tests.harness import Worker, produce, wait_for
 from tests.slackfake import SlackFake
+from tools.simulate import demo_scenario
 
 pytestmark = pytest.mark.integration
 

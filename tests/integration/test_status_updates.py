@@ -38,6 +38,7 @@ HELSINKI = ZoneInfo("Europe/Helsinki")
 @pytest.fixture
 def slack() -> Iterator[SlackFake]:
     with SlackFake(token=TOKEN) as s:
+        s.add_user("UAPPROVER", "Aino Virtanen")  # users.info knows the approver, not UEDITOR
         yield s
 
 
@@ -189,11 +190,12 @@ def test_draft_approve_edit_publish_and_reminder_on_event_time(
     # The Finnish draft promised the same time, written the Finnish way ("klo 9.05").
     klo = f"klo {due.astimezone(HELSINKI).hour}.{due.astimezone(HELSINKI):%M}"
     assert f"Seuraava tiedote {klo}" in fi
-    wait_for(
+    [note] = wait_for(
         lambda: [m for m in slack.posts() if m.text.startswith(":mega: Published (fi")],
         60,
         "the 'published' note in the thread",
     )
+    assert "by Aino Virtanen" in note.text  # the name from users.info, not the raw id
 
     # 3. Edit: the modal opens at once (views.open), then shows the draft (views.update)...
     edit = {
@@ -238,6 +240,14 @@ def test_draft_approve_edit_publish_and_reminder_on_event_time(
         ("fi", "status_page", "UAPPROVER", False),
         ("en", "x", "UEDITOR", True),
     ]
+    # users.info does not know UEDITOR: <@UEDITOR>, which Slack shows as the person's name.
+    wait_for(
+        lambda: [
+            m for m in slack.posts() if m.text.startswith(":mega: Published (en, x) by <@UEDITOR>")
+        ],
+        60,
+        "the 'published' note of the edited update",
+    )
     assert pubs[1]["text"] == edited
     assert w.metric("spikewatch_status_updates_total", result="ok") == 2
 

@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from detectors.backlog import BacklogConfig, ResponseTracker, format_duration, needs_answer
+from detectors.backlog import BacklogConfig, ResponseTracker, needs_answer
+from detectors.backlog_message import format_duration
 from detectors.mention import EnrichedMention, Enrichment, Mention
 from streams.codec import dumps_state, loads_state
 

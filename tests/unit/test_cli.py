@@ -84,6 +84,21 @@ def test_simulate_takes_its_options_and_its_help(
         main(["backtest", "x.ndjson", "--no-such-option"])
 
 
+def test_simulate_without_the_tools_package_says_so(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An installed wheel has no tools/: simulate says where it lives instead of a traceback."""
+    import sys
+
+    for name in ("tools", "tools.simulate_cli"):  # the import fails as if tools/ were not there
+        monkeypatch.setitem(sys.modules, name, None)
+    assert main(["simulate", "--days", "0.1"]) == 2
+    err = capsys.readouterr().err
+    assert "not installed with the wheel" in err
+    assert "source checkout" in err
+    assert "Traceback" not in err
+
+
 def test_config_check_prints_the_effective_configuration_with_secrets_masked(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

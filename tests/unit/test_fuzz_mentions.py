@@ -29,7 +29,7 @@ from detectors.mention import EnrichedMention, InvalidMention, Mention
 from detectors.mention import parse_mention as parse_record
 from detectors.text import Enricher
 from streams.agents import check_time
-from streams.metrics import REASONS
+from streams.metric_names import REASONS
 from streams.web import MAX_DEAD_ORIGINAL_BYTES, dead_letter, split_body
 from tests.data.nasty.corpus import load_cases
 

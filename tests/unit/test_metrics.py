@@ -13,7 +13,7 @@ from prometheus_client import CollectorRegistry, ProcessCollector, generate_late
 from prometheus_client.parser import text_string_to_metric_families
 
 from detectors.signals import Signal
-from streams.metrics import (
+from streams.metric_names import (
     ALERT_ACTIONS,
     KINDS,
     LANGS,
@@ -22,8 +22,8 @@ from streams.metrics import (
     SENTIMENTS,
     SEVERITIES,
     STAGES,
-    Metrics,
 )
+from streams.metrics import Metrics
 
 BRANDS = ("nordbank", "lumoverkko")
 
@@ -179,7 +179,8 @@ def test_no_data_value_ever_adds_a_series(
     m.response_time(brand, source, 10.0, within_promise=True)
     m.backlog(brand, source, 3, 10.0, 5.0)
     m.event_time(brand, 1.0, now=2.0)
-    m.detector_state(brand, "volume_surge", 1.0, 1.0, 0.5, 0.5, score=0.5)
+    ev = {"observed": 1.0, "expected": 1.0, "negative_share": 0.5, "baseline_share": 0.5}
+    m.observe_signal(Signal(brand, "volume_surge", 1.0, 0.5, True, "low", ev))
     m.incident_opened(brand, "backlog", "low")
     m.open_incidents(brand, "low", 1)
     assert series_count(m.registry) == before
@@ -198,7 +199,6 @@ def test_invalid_counts_by_reason_and_unknown_reason_is_other(
     "call",
     [
         lambda m: m.observe_stage("parse", 0.1),
-        lambda m: m.detector_state("nordbank", "spike", 1, 1),
         lambda m: m.incident_opened("nordbank", "volume_surge", "none"),
         lambda m: m.incident_opened("nordbank", "outage", "low"),
         lambda m: m.incident_resolved("nordbank", "outage", 60.0),
@@ -215,13 +215,9 @@ def test_code_side_labels_outside_their_set_are_bugs(m: Metrics, call: object) -
 # -- each method ------------------------------------------------------------------------------
 
 
-def test_stage_seconds_times_the_block_even_when_it_raises(
-    reg: CollectorRegistry, m: Metrics
-) -> None:
-    with m.stage_seconds("enrich"):
-        pass
-    with pytest.raises(RuntimeError), m.stage_seconds("enrich"):
-        raise RuntimeError("boom")
+def test_observe_stage_fills_the_histogram(reg: CollectorRegistry, m: Metrics) -> None:
+    m.observe_stage("enrich", 0.01)
+    m.observe_stage("enrich", -1.0)  # a clock step back counts as 0
     m.observe_stage("detect", 0.002)
     assert value(reg, "spikewatch_stage_duration_seconds_count", stage="enrich") == 2.0
     assert value(reg, "spikewatch_stage_duration_seconds_count", stage="detect") == 1.0
@@ -229,8 +225,9 @@ def test_stage_seconds_times_the_block_even_when_it_raises(
     assert value(reg, "spikewatch_stage_duration_seconds_bucket", stage="detect", le="0.0025") == 1
 
 
-def test_detector_state_sets_gauges_and_clamps_ratios(reg: CollectorRegistry, m: Metrics) -> None:
-    m.detector_state("nordbank", "volume_surge", 40, 12.5, 1.4, -0.1, score=0.9)
+def test_observe_signal_sets_gauges_and_clamps_ratios(reg: CollectorRegistry, m: Metrics) -> None:
+    ev = {"observed": 40, "expected": 12.5, "negative_share": 1.4, "baseline_share": -0.1}
+    m.observe_signal(Signal("nordbank", "volume_surge", 0.0, 0.9, True, "high", ev))
     assert (
         value(reg, "spikewatch_detector_observed_mentions", brand="nordbank", kind="volume_surge")
         == 40
@@ -244,13 +241,15 @@ def test_detector_state_sets_gauges_and_clamps_ratios(reg: CollectorRegistry, m:
     assert value(reg, "spikewatch_negative_share_baseline_ratio", brand="nordbank") == 0.0
 
 
-def test_detector_state_without_shares_leaves_them_alone(
+def test_observe_signal_without_shares_leaves_them_alone(
     reg: CollectorRegistry, m: Metrics
 ) -> None:
-    m.detector_state("nordbank", "negative_burst", 5, 4, 0.3, 0.1)
-    m.detector_state("nordbank", "volume_surge", 9, 8)
+    ev = {"negative_count": 5, "total": 40, "negative_share": 0.3, "baseline_share": 0.1}
+    m.observe_signal(Signal("nordbank", "negative_burst", 0.0, 0.4, False, "none", ev))
+    m.observe_signal(Signal("nordbank", "volume_surge", 0.0, 0.2, False, "none", {"observed": 9}))
     assert value(reg, "spikewatch_negative_share_ratio", brand="nordbank") == 0.3
-    assert value(reg, "spikewatch_detector_score", brand="nordbank", kind="volume_surge") == 0.0
+    assert value(reg, "spikewatch_negative_share_baseline_ratio", brand="nordbank") == 0.1
+    assert value(reg, "spikewatch_detector_score", brand="nordbank", kind="volume_surge") == 0.2
 
 
 def test_incidents(reg: CollectorRegistry, m: Metrics) -> None:
@@ -444,3 +443,18 @@ def test_a_batch_flushes_when_its_block_raises_and_checks_stages_at_once(m: Metr
     assert n == 1
     with m.batch(), pytest.raises(ValueError, match="stage"):
         m.observe_stage("no-such-stage", 0.1)
+
+
+def test_signal_readings_take_finite_numbers_only() -> None:
+    from streams.signal_readings import readings
+
+    ev = {"negative_count": 12, "total": 40, "negative_share": 0.3, "baseline_share": 0.1}
+    r = readings(Signal("b", "negative_burst", 0.0, 0.7, True, "high", ev))
+    assert (r.observed, r.expected, r.share, r.baseline_share) == (12.0, 4.0, 0.3, 0.1)
+    bad = {"observed": "x", "expected": float("inf"), "negative_share": True}
+    r = readings(Signal("b", "volume_surge", 0.0, float("nan"), False, "none", bad))
+    assert r == (None, None, None, None, None, None)
+    r = readings(
+        Signal("b", "backlog", 0.0, 0.2, False, "none", {"backlog": 7, "promise_seconds": 60})
+    )
+    assert (r.observed, r.expected, r.promise) == (7.0, None, 60.0)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from prometheus_client import CollectorRegistry
 
-from streams.metrics import ALL, Metrics
+from streams.metric_names import ALL
+from streams.metrics import Metrics
 
 
 def samples(m: Metrics) -> list[tuple[str, dict[str, str], float]]:

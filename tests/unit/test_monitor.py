@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from detectors.mention import EnrichedMention, Enrichment, Mention
-from detectors.monitor import KeyMonitor, MonitorConfig, severity
+from detectors.monitor import KeyMonitor, MonitorConfig
+from detectors.signal_severity import severity
 from detectors.signals import KINDS, SEVERITIES, Signal
 
 T0 = datetime(2026, 3, 2, tzinfo=UTC)

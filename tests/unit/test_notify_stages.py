@@ -15,7 +15,7 @@ from prometheus_client import CollectorRegistry
 from alerts.dedup import Decision, DeliveryResult, Notification, SentLog, needs_send
 from alerts.escalation import main_key
 from alerts.incidents import Incident
-from alerts.notify import StatusState
+from alerts.notifications import StatusState
 from alerts.notify_stages import (
     HEALING_ERRORS,
     PERMANENT_ERRORS,
@@ -32,7 +32,8 @@ from alerts.notify_stages import (
     throttle,
 )
 from alerts.policy import parse_policy
-from alerts.slack_delivery import SlackDelivery, explain_auth_error
+from alerts.slack_delivery import SlackDelivery
+from alerts.slack_errors import explain_auth_error
 from alerts.status import load_status_config
 from streams.notify import NotifyHandler
 from tests.slackfake import SlackFake

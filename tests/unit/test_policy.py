@@ -103,6 +103,19 @@ def test_invalid_policy_names_the_key(doc: Any, key: str) -> None:
     assert str(err.value).startswith(f"{key}:")
 
 
+def test_a_misspelt_key_names_itself_and_what_its_section_allows() -> None:
+    doc = {"tiers": [{"name": "a", "channel": "#a"}, {"name": "b", "chanel": "#b"}]}
+    with pytest.raises(PolicyError) as err:
+        parse_policy(doc)
+    key, _, msg = str(err.value).partition(": ")
+    assert key == "tiers[1].chanel"
+    assert "unknown key" in msg
+    assert "'channel'" in msg
+    assert "'after_minutes'" in msg
+    with pytest.raises(PolicyError, match=r"^repeat\.every: unknown key"):
+        parse_policy({**doc, "tiers": doc["tiers"][:1], "repeat": {"every": 5}})
+
+
 def test_load_policy_errors_name_the_file(tmp_path: Path) -> None:
     bad = tmp_path / "p.yaml"
     bad.write_text("tiers: [{name: a}]\n", encoding="utf-8")

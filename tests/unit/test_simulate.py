@@ -14,19 +14,18 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from detectors.mention import mention_from_obj, parse_time
-from detectors.simulate import (
+from tools.scenarios import (
     BrandProfile,
     SimEvent,
     backlog_config,
     default_profiles,
     demo_events,
-    demo_scenario,
     labels_to_json,
     random_events,
-    simulate,
-    simulate_main,
 )
-from detectors.simulate_texts import GENERIC, PRODUCTS, SECTOR, core_sentences
+from tools.simulate import demo_scenario, simulate
+from tools.simulate_cli import simulate_main
+from tools.simulate_texts import GENERIC, PRODUCTS, SECTOR, core_sentences
 
 HEL = ZoneInfo("Europe/Helsinki")
 MONDAY = datetime(2026, 3, 2, tzinfo=HEL)

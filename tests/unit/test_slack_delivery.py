@@ -10,11 +10,13 @@ from typing import Any
 import pytest
 from prometheus_client import CollectorRegistry
 
+from alerts.console_delivery import ConsoleDelivery
 from alerts.dedup import Notification, SentLog
 from alerts.escalation import dispatch, main_key, plan
 from alerts.incidents import Incident
 from alerts.policy import parse_policy
-from alerts.slack_delivery import ConsoleDelivery, SlackDelivery, make_delivery, redact
+from alerts.slack_delivery import SlackDelivery, make_delivery
+from alerts.slack_errors import redact
 from tests.slackfake import SlackFake
 
 TOKEN = "xoxb-1234-5678-SeCrEtToKeN"

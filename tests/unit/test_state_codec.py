@@ -15,9 +15,10 @@ import pytest
 
 from alerts.engine import Engine, read_mentions
 from detectors.keystate import KeyState
-from detectors.simulate import DEMO_START, default_profiles, demo_events, simulate
 from streams import codec
 from streams.codec import StateFormatError, dumps_state, loads_state, loads_state_or_none
+from tools.scenarios import DEMO_START, default_profiles, demo_events
+from tools.simulate import simulate
 
 
 def _engine_after(days: float) -> tuple[Engine, list[Any]]:

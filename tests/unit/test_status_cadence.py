@@ -148,3 +148,13 @@ def test_load_status_config_full() -> None:
 def test_load_status_config_errors_name_the_setting(section: Any, message: str) -> None:
     with pytest.raises(ValueError, match=message.replace(".", r"\.")):
         load_status_config(section)
+
+
+def test_a_misspelt_status_key_names_itself_and_the_known_settings() -> None:
+    with pytest.raises(
+        ValueError, match=r"^status: unknown setting\(s\) \['remind_minutes'\]"
+    ) as err:
+        load_status_config({"remind_minutes": 5})
+    assert "'remind_before_minutes'" in str(err.value)
+    with pytest.raises(ValueError, match=r"^status\.services\.netbank\.de: unknown language"):
+        load_status_config({"services": {"netbank": {"fi": "n", "en": "n", "sv": "n", "de": "n"}}})

@@ -83,7 +83,7 @@ def test_fast_path_equals_the_feature_map_path() -> None:
     for text in texts:
         for lang in ("fi", "en", "sv", "de"):
             toks = tokenize(text)
-            base, sums = model.scorer(lang).scores_and_sums(toks, 0)
+            base, sums = model.first_stage(toks, lang, 0)
             assert model.predict_tokens(toks, lang, 0, text) == model.finish(
                 base, toks, lang, text, sums
             )

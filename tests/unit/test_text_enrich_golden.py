@@ -117,7 +117,8 @@ def edge_rows() -> list[Row]:
 
 def simulated_rows(n: int = 3000) -> list[Row]:
     """The first ``n`` mentions (customers and replies) of a seeded three-brand simulation."""
-    from detectors.simulate import default_profiles, random_events, simulate
+    from tools.scenarios import default_profiles, random_events
+    from tools.simulate import simulate
 
     profiles = default_profiles()
     start = datetime(2026, 3, 2, tzinfo=UTC)

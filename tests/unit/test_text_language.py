@@ -112,3 +112,24 @@ def test_unsure_texts_fall_back_to_the_deployments_languages() -> None:
 def test_confident_neighbour_languages_keep_their_code(lang: str, text: str) -> None:
     assert detect_language(text) == lang
     assert detect_languages([text]) == [lang]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Ei hassummin.",  # identifier alone: English first
+        "MÄ EN OO SAANU MITÄÄN VASTAUSTA TEIDÄN ASIAKASPALVELUSTA",
+        "JAG HAR INTE FÅTT NÅGOT SVAR FRÅN ER KUNDTJÄNST",
+        "I HAVE NOT HEARD ANYTHING FROM YOUR SUPPORT TEAM",
+    ],
+)
+def test_function_words_and_shouting_decide_unsure_texts(text: str) -> None:
+    want = {"Ei": "fi", "MÄ": "fi", "JAG": "sv", "I": "en"}[text.split()[0]]
+    assert detect_language(text) == want
+    assert detect_languages([text]) == [want]
+
+
+def test_function_words_only_weigh_the_identifiers_odds() -> None:
+    # "min" is a Swedish stop word, but the identifier's Finnish evidence is far stronger
+    assert detect_language("bussi lähti 5 min") == "fi"
+    assert detect_languages(["bussi lähti 5 min"]) == ["fi"]

@@ -37,7 +37,10 @@ def test_packaged_model_is_portable_json_with_attribution() -> None:
     with gzip.open(path, "rt", encoding="utf-8") as fh:
         spec = json.load(fh)
     assert spec["format"] == FORMAT
-    assert {"en", "fi", "universal"} <= set(spec["models"])
+    assert "universal" in set(spec["models"])
+    assert spec["tfidf"] == {"en": "tfidf-en.npz", "fi": "tfidf-fi.npz"}
+    for name in spec["tfidf"].values():
+        assert (path.parent / name).stat().st_size < 5_000_000
     assert "XED" in json.dumps(spec["meta"]["attribution"])
     assert not spec["models"]["universal"]["words"]
 
@@ -122,7 +125,8 @@ def test_unknown_languages_use_the_universal_model() -> None:
     m = default_model()
     assert m.model_for("da") is m.models["universal"]
     assert m.model_for("sv") is m.models["universal"]
-    assert m.model_for("fi") is m.models["fi"]
+    assert m.model_name("fi") == "fi"
+    assert set(m.tfidf) == {"en", "fi"}
 
 
 def test_offsets_shift_the_decision() -> None:

@@ -47,7 +47,7 @@ def test_read_labelled_maps_labels_and_decodes(tmp_path: Path) -> None:
 
 
 def test_training_features_equal_inference_features() -> None:
-    from detectors.text.train import featurize
+    from tools.train_models import featurize
 
     text = "EI toimi taas, todella huono 😡 @nordbank"
     toks = tokenize(text)
@@ -59,7 +59,7 @@ def test_training_features_equal_inference_features() -> None:
 
 def test_export_round_trip_matches_scikit_learn() -> None:
     # scikit-learn comes with the train extra, which `make setup` installs: never a skip.
-    from detectors.text.train import export, fit
+    from tools.train_models import export, fit
 
     feats = [{"w:a": 1.0, "L+": 0.5}, {"w:b": 1.0, "L-": 1.0}, {"w:c": 1.0}] * 10
     labels = ["positive", "negative", "neutral"] * 10

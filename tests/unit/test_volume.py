@@ -158,7 +158,7 @@ def test_log_profile_learns_hour_of_day_and_survives_pickle() -> None:
 
 
 def test_z_for_surprise_is_the_bisection_to_the_bit() -> None:
-    from detectors.volume import normal_surprise, z_for_surprise, z_for_surprise_bisect
+    from detectors.normal_tail import normal_surprise, z_for_surprise, z_for_surprise_bisect
 
     rng = random.Random(11)
     xs = [10 ** rng.uniform(-12, 6.5) for _ in range(3000)]
@@ -176,18 +176,6 @@ def warm_detector(seed: int, days: int = 3, busy: bool = False) -> VolumeSurgeDe
     counts = daily(rng, days, night=2.0, day=30.0) if busy else daily(rng, days, 0.02, 0.2)
     feed(det, counts)
     return det
-
-
-@pytest.mark.parametrize("seed", range(6))
-def test_reaches_is_score_one_against_a_threshold(seed: int) -> None:
-    det = warm_detector(seed, busy=seed % 2 == 1)
-    ts = 3 * DAY * 300.0 + 300.0 * seed
-    for thr in (0.3, 0.5, 0.8, 1.0):
-        reach = det.reaches(ts, thr)
-        for x in (0, 1, 2, 3, 5, 8, 13, 40, 100, 1000, float("nan"), -1.0):
-            assert reach(float(x)) == (det.score_one(Observation("k", ts, float(x))) >= thr)
-    young = VolumeSurgeDetector()
-    assert not young.reaches(ts, 0.5)(1000.0)
 
 
 @pytest.mark.parametrize("busy", [False, True])

@@ -1,6 +1,6 @@
 """The ceiling Faust sets on this machine: a worker that reads mentions and does nothing.
 
-``python -m streams.ceiling N`` consumes the ``mentions`` topic of the configured
+``python -m tests.bench.ceiling N`` consumes the ``mentions`` topic of the configured
 prefix with the worker's own Faust settings and intake (the bulk path,
 :mod:`streams.bulk`: one event per fetched batch of a partition), decodes each
 value with ``json.loads`` and nothing else, and prints one JSON line with

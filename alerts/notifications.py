@@ -11,10 +11,11 @@ in a :class:`StatusState` (JSON, in a changelogged table).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from alerts import i18n
 from alerts.dedup import Notification, SentLog
 from alerts.escalation import main_key, plan
 from alerts.incidents import Incident
@@ -30,7 +31,8 @@ from alerts.status import (
     reminder_due,
     render_drafts,
 )
-from alerts.status_blocks import draft_blocks, reminder_text
+from alerts.status_blocks import channel_name, draft_blocks, lang_name, reminder_text, who_text
+from alerts.templating import clock
 
 
 def _dt(ts: float) -> datetime:
@@ -122,13 +124,16 @@ def _draft_note(
 ) -> Notification:
     drafts = [Draft.from_dict(d) for d in st.drafts.values() if d.get("stage") == stage]
     first = next((d for d in drafts if d.lang == cfg.languages[0]), drafts[0])
+    lang = team_language(inc, policy)
+    text = i18n.t("draft.note", lang, stage=i18n.word("stage", stage, lang), text=first.text)
     return _thread_reply(
-        inc,
-        policy,
-        f"{inc.id}:draft:{stage}",
-        f"Draft status update ({stage}): {first.text}",
-        draft_blocks(drafts),
+        inc, policy, f"{inc.id}:draft:{stage}", text, draft_blocks(drafts, lang=lang)
     )
+
+
+def team_language(inc: Incident, policy: Policy) -> str:
+    """The language of the incident's thread (its primary channel's, alerts.i18n)."""
+    return policy.language_for(policy.primary_channel(inc.brand))
 
 
 def status_notifications(
@@ -155,7 +160,8 @@ def status_notifications(
         due = _dt(st.next_update_at)
         # Planned on every event once due; dedup sends it once (the key names the due time).
         if reminder_due(_dt(last), inc.severity, _dt(now), cfg, False, due_at=due):
-            text = reminder_text(facts_for(inc, stage or inc.stage, now), due, cfg)
+            facts = facts_for(inc, stage or inc.stage, now)
+            text = reminder_text(facts, due, cfg, team_language(inc, policy))
             out.append(
                 _thread_reply(
                     inc, policy, f"{inc.id}:next-update:{int(st.next_update_at)}", text, []
@@ -203,18 +209,9 @@ def approve(
         if draft.stage == "resolved"
         else (draft.next_update_at or next_update_at(published_at, inc.severity, cfg))
     )
-    pub = Published(
-        incident_id=inc.id,
-        lang=lang,
-        channel=channel,
-        text=text if text is not None else draft.text,
-        approved_by=user,
-        published_at=published_at,
+    pub = replace(
+        Published.from_draft(draft, approved_by=user, published_at=published_at, text=text),
         next_update_at=nxt,
-        stage=draft.stage,
-        template=draft.template,
-        template_version=draft.template_version,
-        edited=text is not None and text != draft.text,
     )
     st.published.append({**pub.to_dict(), "published_ts": now})
     st.next_update_at = nxt.timestamp() if nxt is not None else None
@@ -222,20 +219,31 @@ def approve(
 
 
 def published_note(
-    inc: Incident, policy: Policy, cfg: StatusConfig, pub: Published
+    inc: Incident, policy: Policy, cfg: StatusConfig, pub: Published, name: str | None = None
 ) -> Notification:
-    """The thread reply that says an update went out and when the next one is due."""
+    """The thread reply that says an update went out, by whom and when the next one is due.
+
+    ``name`` is the approver's name looked up in Slack (``users.info``); without it a
+    user id is written ``<@U…>``, which Slack shows as the person's name.
+    """
+    lang = team_language(inc, policy)
     nxt = ""
     if pub.next_update_at is not None:
-        nxt = f"; next update due {pub.next_update_at.astimezone(cfg.zone):%H:%M %Z}"
-    # A Slack user id shows as the person's name (<@U…>); anything else as written.
-    who = (
-        f"<@{pub.approved_by}>"
-        if pub.approved_by[:1] in ("U", "W") and pub.approved_by.isalnum()
-        else escape_mrkdwn(pub.approved_by)
+        due = clock(pub.next_update_at.astimezone(cfg.zone), lang)
+        nxt = i18n.t("published.note_next", lang, time=due)
+    if i18n.lang_of(lang) == "en":
+        language, channel = pub.lang, pub.channel
+    else:
+        language, channel = lang_name(pub.lang, lang), channel_name(pub.channel, lang)
+    head = i18n.t(
+        "published.note",
+        lang,
+        language=language,
+        channel=channel,
+        who=who_text(pub.approved_by, name),
+        next=nxt,
     )
-    text = (
-        f":mega: Published ({pub.lang}, {pub.channel}) by {who}{nxt}:\n>{escape_mrkdwn(pub.text)}"
-    )
+    quoted = "\n".join(">" + line for line in escape_mrkdwn(pub.text).split("\n"))
+    text = f"{head}\n{quoted}"
     key = f"{inc.id}:published:{pub.lang}:{pub.channel}:{int(pub.published_at.timestamp())}"
     return _thread_reply(inc, policy, key, text, [])
