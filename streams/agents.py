@@ -48,7 +48,8 @@ from detectors.keystate import KeyState
 from detectors.mention import EnrichedMention, InvalidMention, Mention, parse_mention
 from detectors.signals import Signal
 from streams import bulk, incident_agent
-from streams.web import dead_letter
+from streams.logs import dead_lettered
+from streams.records import check_time, dead_letter
 
 if TYPE_CHECKING:
     import faust
@@ -74,15 +75,6 @@ def partition_of(key: bytes, partitions: int) -> int:
 def _where(rec: Any) -> dict[str, Any]:
     """A record's coordinates (an aiokafka record of a bulk batch, or a Faust message)."""
     return {"topic": rec.topic, "partition": rec.partition, "offset": rec.offset}
-
-
-def check_time(m: Mention, now: float, max_age_days: float, max_future: float) -> None:
-    """Refuse event times far in the past or the future (relative to wall clock at the edge)."""
-    ts = m.ts
-    if ts > now + max_future:
-        raise InvalidMention("time_out_of_range", "created_at is in the future")
-    if ts < now - max_age_days * 86400:
-        raise InvalidMention("time_out_of_range", "created_at is too far in the past")
 
 
 def register(app: faust.App, ctx: Context) -> None:
@@ -368,7 +360,7 @@ def register(app: faust.App, ctx: Context) -> None:
             except InvalidMention as exc:
                 metrics.invalid(exc.reason)
                 where = _where(ev)
-                log.warning("invalid record %s (%s) at %s", exc.reason, exc.detail, where)
+                dead_lettered(exc.reason, exc.detail, where)  # one line per reason a minute
                 await t["mentions.dead"].send(
                     key=ev.key, value=dead_letter(exc.reason, exc.detail, raw, **where)
                 )

@@ -27,7 +27,7 @@ from detectors.backlog import BacklogConfig
 from detectors.text import Enricher
 from streams import agents, bulk, codec, delivery, notify, web
 from streams.metrics import Metrics
-from streams.settings import Deployment, Settings
+from streams.settings import Deployment, Settings, bootstrap_servers
 
 log = logging.getLogger(__name__)
 
@@ -61,15 +61,6 @@ class Context:
     topics: dict[str, Any] = field(default_factory=dict)
     tables: dict[str, Any] = field(default_factory=dict)
     ready: bool = False
-
-
-def bootstrap_servers(settings: Settings) -> str:
-    """The cluster to use: the configured one, or the local broker's address."""
-    if settings.kafka_bootstrap_servers:
-        return settings.kafka_bootstrap_servers
-    from streams.broker import BrokerPaths
-
-    return BrokerPaths.from_env().bootstrap
 
 
 def engine_config(dep: Deployment) -> EngineConfig:

@@ -64,7 +64,7 @@ def broker_unreachable(bootstrap: str, timeout: float = 10.0) -> str | None:
 
 
 def _check_broker(settings: Settings) -> None:
-    from streams.app import bootstrap_servers
+    from streams.settings import bootstrap_servers
 
     problem = broker_unreachable(bootstrap_servers(settings))
     if problem:
@@ -107,8 +107,8 @@ def cmd_config(args: argparse.Namespace) -> int:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from streams.app import bootstrap_servers
     from streams.ingest import replay
+    from streams.settings import bootstrap_servers
 
     settings = load_settings()
     _check_broker(settings)
@@ -177,8 +177,8 @@ NO_TOOLS = (
 
 
 def cmd_feedback(args: argparse.Namespace) -> int:
-    from streams.app import bootstrap_servers
     from streams.feedback import TOPIC, export
+    from streams.settings import bootstrap_servers
 
     settings = load_settings()
     written, skipped = export(bootstrap_servers(settings), settings.topic(TOPIC), Path(args.out))

@@ -29,7 +29,7 @@ def make_sender(
         kwargs.setdefault("timeout", settings.slack_timeout_seconds)
         kwargs.setdefault("user_agent_suffix", f"spikewatch/{os.getpid()}")
         if settings.slack_pacing == "kafka" and "pacer" not in kwargs:
-            from streams.app import bootstrap_servers
+            from streams.settings import bootstrap_servers
 
             kwargs["pacer"] = KafkaPacer(bootstrap_servers(settings), settings.topic(PACING_TOPIC))
     return make_delivery(

@@ -347,8 +347,8 @@ def run_demo(seconds: float = 60.0, keep_running: bool = False) -> int:
                 f"replaying a Finnish bank outage: {n} mentions over {span / 3600:.1f} h "
                 f"of event time at {speed:.0f}x ({span / speed:.0f} s)"
             )
-            from streams.app import bootstrap_servers
             from streams.ingest import replay
+            from streams.settings import bootstrap_servers
 
             servers = bootstrap_servers(settings)
             clicker = Clicker(servers, env["SPIKEWATCH_TOPIC_PREFIX"])

@@ -298,7 +298,7 @@ def register(app: faust.App, ctx: Context) -> None:
     )
 
     if ctx.settings.slack_signing_secret is not None:
-        from streams.app import bootstrap_servers
+        from streams.settings import bootstrap_servers
 
         # The click replay guard across workers (streams/web.py asks it after its own).
         ctx.click_guard = FirstUseGuard(  # type: ignore[attr-defined]

@@ -295,3 +295,12 @@ def validate(dep: Deployment) -> None:
         BacklogConfig(**dep.backlog)
     except (TypeError, ValueError) as exc:
         raise SettingsError(f"backlog: {exc}") from None
+
+
+def bootstrap_servers(settings: Settings) -> str:
+    """The cluster to use: the configured one, or the local broker's address."""
+    if settings.kafka_bootstrap_servers:
+        return settings.kafka_bootstrap_servers
+    from streams.broker import BrokerPaths
+
+    return BrokerPaths.from_env().bootstrap

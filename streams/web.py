@@ -19,6 +19,7 @@ from mode import Service
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from detectors.mention import InvalidMention, Mention, parse_mention
+from streams.records import check_time, dead_letter
 
 if TYPE_CHECKING:
     import faust
@@ -36,27 +37,6 @@ KEEPALIVE_SECONDS = 15.0  # an idle connection (no request yet, or between reque
 # Kafka's default ``message.max.bytes``/``max.request.size`` is 1,000,000 bytes; a record with
 # its key and batch overhead must fit, so larger ones can never be stored: 413, not "retry".
 RECORD_OVERHEAD_BYTES = 512
-
-
-MAX_DEAD_ORIGINAL_BYTES = 64 * 1024
-
-
-def dead_letter(reason: str, detail: str, original: bytes, **where: Any) -> bytes:
-    """The record written to ``mentions.dead``: reason, where it came from, original bytes.
-
-    Only the first 64 KiB of the original are kept (``original_bytes`` then says how
-    many there were): a dead letter must fit in a Kafka message (1 MB by default).
-    """
-    cut = original[:MAX_DEAD_ORIGINAL_BYTES]
-    d: dict[str, Any] = {
-        "reason": reason,
-        "detail": detail,
-        **where,
-        "original": cut.decode("utf-8", "backslashreplace"),
-    }
-    if len(cut) < len(original):
-        d.update(truncated=True, original_bytes=len(original))
-    return json.dumps(d, ensure_ascii=False).encode()
 
 
 def split_body(body: bytes, content_type: str) -> list[bytes] | None:
@@ -163,7 +143,7 @@ class WebServer(Service):
             return
         from aiokafka import AIOKafkaProducer
 
-        from streams.app import bootstrap_servers
+        from streams.settings import bootstrap_servers
 
         self._producer = AIOKafkaProducer(
             bootstrap_servers=bootstrap_servers(self.ctx.settings).split(","),
@@ -312,7 +292,6 @@ class WebServer(Service):
 
     def _edge_checks(self, m: Mention, now: float) -> None:
         """What the enrich agent would refuse anyway, refused here so the client learns it."""
-        from streams.agents import check_time
 
         brands = self.ctx.deployment.brands
         if brands and m.brand not in brands:

@@ -9,7 +9,7 @@ import threading
 import time
 from typing import Any
 
-from streams.logs import RedactSecrets
+from streams.logs import RedactSecrets, worker_logging
 from streams.settings import Deployment, Settings
 
 log = logging.getLogger(__name__)
@@ -101,7 +101,8 @@ def run_worker(settings: Settings, deployment: Deployment, *, start_broker: bool
         except BrokerError as exc:
             print(f"spikewatch: {exc}", file=sys.stderr)
             return 1
-    from streams.app import TOPICS, bootstrap_servers, changelog_topics
+    from streams.app import TOPICS, changelog_topics
+    from streams.settings import bootstrap_servers
     from streams.topics import ensure_topics
 
     # Faust creates changelog topics itself but may read their metadata before the
@@ -132,7 +133,17 @@ def run_worker(settings: Settings, deployment: Deployment, *, start_broker: bool
                 arm_stop_watchdog()
             super()._schedule_shutdown(signal)
 
-    worker = Worker(app, loglevel=settings.log_level.lower(), quiet=True, redirect_stdouts=False)
+    # Our handler (text or JSON lines with brand, partition and incident id where known,
+    # secrets redacted), kept by Faust's worker instead of its own coloured one.
+    logkw = worker_logging(settings.log_level, secrets_of(settings), fmt=settings.log_format)
+    app.conf.loghandlers = logkw["loghandlers"]
+    worker = Worker(
+        app,
+        loglevel=settings.log_level.lower(),
+        quiet=True,
+        redirect_stdouts=False,
+        logging_config=logkw["logging_config"],
+    )
     # Faust's start-up spinner (on at WARNING and above) leaves the root logger at DEBUG:
     # every debug record of faust and aiokafka would then be built and filtered (~8% CPU).
     worker.spinner = None

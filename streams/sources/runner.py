@@ -23,6 +23,7 @@ from typing import Any
 from prometheus_client import CollectorRegistry
 
 from detectors.brandmatch import BrandMatcher
+from streams.records import dead_letter
 from streams.sources.base import Bad, Batch, Fatal, Item, Poller, RateLimited, Transient, canonical
 from streams.sources.metrics import SourceMetrics
 from streams.sources.state import (
@@ -33,7 +34,6 @@ from streams.sources.state import (
     encode_state,
     load_state,
 )
-from streams.web import dead_letter
 
 log = logging.getLogger(__name__)
 

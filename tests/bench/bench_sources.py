@@ -307,9 +307,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--batch", type=int, default=200)
     args = ap.parse_args(argv)
     n = args.items or (5_000 if args.quick else 50_000)
-    from streams.app import bootstrap_servers
     from streams.broker import BrokerPaths, start
-    from streams.settings import load_settings
+    from streams.settings import bootstrap_servers, load_settings
 
     settings = load_settings()
     bootstrap = (

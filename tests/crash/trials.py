@@ -5,6 +5,9 @@ Run: ``.venv/bin/python -m tests.crash.trials [--trials N] [--mode two|restart|b
 (``make test-crash`` runs 20 of each mode on the local broker). A short version
 runs in the default suite (``tests/integration/test_crash.py``).
 
+Compared: every post one by one, and each message's final content (in-place
+edits are coalesced by timing, see :func:`normalise`).
+
 One input (three brands, a quiet history and a storm each, at staggered times;
 one brand falls silent mid-incident) is produced to a fresh topic prefix per run:
 
@@ -203,11 +206,17 @@ def _mask(text: str) -> str:
 
 
 def normalise(slack: SlackFake) -> list[str]:
-    """Every accepted post and update: method, channel, incident id, text shape, parent.
+    """Every accepted post, and the final content of every message: what people read.
 
-    ``thread_ts`` (the fake's counter) becomes the parent's incident id and first
-    line; numbers are masked (see :func:`_mask`). The incidents topic is compared
-    separately and exactly (:func:`incident_events`).
+    Posts (``chat.postMessage``, main messages and thread replies) are compared one
+    by one: a post missing or made twice is a failure. In-place edits
+    (``chat.update``) are coalesced by notify (an incident's message shows the
+    incident as notify finds it when it sends, at most every ``update_min_seconds``),
+    so how many edits happen, and through which intermediate states, depends on
+    timing even without a crash; what is compared is each message's final text
+    (the last edit, or the post when never edited). ``thread_ts`` becomes the
+    parent's incident id and first line; numbers are masked (:func:`_mask`). The
+    incidents topic is compared separately and exactly (:func:`incident_events`).
     """
     parents: dict[str, str] = {}
     for msg in slack.posts():
@@ -215,28 +224,29 @@ def normalise(slack: SlackFake) -> list[str]:
             first = msg.history[0]["text"] if msg.history else msg.text
             ids = INCIDENT_ID.findall(first + json.dumps(msg.blocks))
             parents[msg.ts] = (ids[0] if ids else "") + " " + _mask(first.split("\n")[0])[:60]
-    out = []
-    for c in list(slack.calls):
-        if c.method not in ("chat.postMessage", "chat.update") or c.answered != 200:
-            continue
-        p = dict(c.params)
-        ref = p.pop("thread_ts", None)
-        if c.method == "chat.update":
-            ref = p.pop("ts", None)
+
+    def key(method: str, p: dict[str, Any], ref: str | None) -> str:
         text = str(p.get("text") or "")
         ids = sorted(set(INCIDENT_ID.findall(text + json.dumps(p.get("blocks"), default=str))))
-        out.append(
-            json.dumps(
-                {
-                    "m": c.method,
-                    "ch": p.get("channel"),
-                    "ids": ids,
-                    "text": _mask(text)[:120],
-                    "parent": parents.get(str(ref), "?") if ref else None,
-                },
-                sort_keys=True,
-            )
+        return json.dumps(
+            {
+                "m": method,
+                "ch": p.get("channel"),
+                "ids": ids,
+                "text": _mask(text)[:120],
+                "parent": parents.get(str(ref), "?") if ref else None,
+            },
+            sort_keys=True,
         )
+
+    out = []
+    for c in list(slack.calls):
+        if c.method == "chat.postMessage" and c.answered == 200:
+            p = dict(c.params)
+            out.append(key("chat.postMessage", p, p.pop("thread_ts", None)))
+    for msg in slack.posts():  # each message as it reads now, after its last edit
+        final = {"channel": msg.channel, "text": msg.text, "blocks": msg.blocks}
+        out.append(key("final", final, msg.thread_ts))
     return out
 
 

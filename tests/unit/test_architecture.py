@@ -35,18 +35,11 @@ DATA_TABLES: dict[str, str] = {
 }
 # Modules over MAX_LINES whose split waits for the change that owns them (not data tables: each
 # must shrink; the test fails once it fits, so the entry is dropped).
-PENDING_SPLITS: dict[str, str] = {
-    "streams/agents.py": "issue 14's consumer-stall fix is in flight there; split after it lands",
-}
+PENDING_SPLITS: dict[str, str] = {}
 
 # Import cycles that exist today and whose fix lies in files another change owns. Each entry is
 # the sorted set of modules of one strongly connected component, with the fix that removes it.
-KNOWN_CYCLES: dict[frozenset[str], str] = {
-    frozenset({"streams.agents", "streams.app", "streams.notify", "streams.web"}): (
-        "issue 19: bootstrap_servers (app.py) and check_time (agents.py) / dead_letter (web.py) "
-        "move to leaf modules; notify.py and web.py import them from there, not from app/agents"
-    ),
-}
+KNOWN_CYCLES: dict[frozenset[str], str] = {}
 
 
 def _modules(package: str) -> list[Path]:

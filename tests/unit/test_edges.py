@@ -12,7 +12,8 @@ import pytest
 from streams.codec import StateFormatError, dumps_state, loads_state
 from streams.ingest import paced, read_records
 from streams.logs import RedactSecrets
-from streams.web import dead_letter, split_body
+from streams.records import dead_letter
+from streams.web import split_body
 
 
 def _line(i: int, minute: int) -> bytes:

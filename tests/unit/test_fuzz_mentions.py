@@ -28,9 +28,9 @@ from detectors.keystate import KeyState
 from detectors.mention import EnrichedMention, InvalidMention, Mention
 from detectors.mention import parse_mention as parse_record
 from detectors.text import Enricher
-from streams.agents import check_time
 from streams.metric_names import REASONS
-from streams.web import MAX_DEAD_ORIGINAL_BYTES, dead_letter, split_body
+from streams.records import MAX_DEAD_ORIGINAL_BYTES, check_time, dead_letter
+from streams.web import split_body
 from tests.data.nasty.corpus import load_cases
 
 BRANDS = ("nordbank", "lumoverkko", "skyways")
