@@ -19,7 +19,8 @@ is assembled in one function, :func:`pipeline`::
   Before a new main message it looks the message up in Slack by its metadata
   (``sender.find_posted``): a post that timed out or a worker killed between
   Slack's answer and the record leaves a message behind, which is adopted
-  (its ts recorded) instead of posted again;
+  (its ts recorded) instead of posted again; a thread reply likewise, by the
+  replies of its thread (``sender.find_reply``);
 - :func:`record` writes "sent" only for what Slack accepted, then calls
   ``ctx.on_record`` (the caller persists the log there).
 
@@ -40,6 +41,7 @@ from alerts.escalation import chart_png
 from alerts.incidents import Incident
 from alerts.notifications import StatusState, notifications
 from alerts.policy import Policy
+from alerts.slack_lookup import reply_metadata
 from alerts.status import StatusConfig
 
 __all__ = [
@@ -255,7 +257,20 @@ def deliver(ctx: NotifyCtx, notes: list[Notification]) -> list[Notification]:
             result = ctx.sender.upload_chart(n.channel, thread_ts, chart_png(n), n.title)
         else:
             find = getattr(ctx.sender, "find_posted", None)
-            found = find(n) if n.action == "post" and n.metadata and find is not None else None
+            find_reply = getattr(ctx.sender, "find_reply", None)
+            found = None
+            if n.action == "post" and n.metadata and find is not None:
+                found = find(n)
+            elif n.action == "thread_reply" and thread_ts and find_reply is not None:
+                before = ctx.sent.get(n.dedup_key)
+                seq = (before.count if before is not None else 0) + 1
+                n = dataclasses.replace(n, metadata=reply_metadata(n.dedup_key, seq))
+                found = find_reply(n, thread_ts)  # a reply posted before a crash is adopted
+                if found is not None and found.ok:
+                    ctx.results.append((n, found))
+                    ctx.accepted[n.dedup_key] = found
+                    out.append(n)
+                    continue
             if found is not None and not found.ok:
                 result = found  # could not look: do not risk a second copy, try later
             elif found is not None:

@@ -41,6 +41,7 @@ from slack_sdk.errors import SlackApiError, SlackRequestError
 from alerts.console_delivery import ConsoleDelivery
 from alerts.dedup import DeliveryResult, Notification
 from alerts.slack_errors import explain_auth_error, redact
+from alerts.slack_lookup import MessageLookup
 from alerts.slack_retry import CallState, RetryPolicy
 from alerts.slack_users import UserNames, _get
 
@@ -57,6 +58,7 @@ log = logging.getLogger(__name__)
 
 METHODS = (
     "conversations.history",
+    "conversations.replies",
     "conversations.list",
     "chat.postMessage",
     "chat.update",
@@ -98,7 +100,7 @@ ERROR_LABELS = (
 )
 
 
-class SlackDelivery(UserNames):
+class SlackDelivery(UserNames, MessageLookup):
     """Send notifications to Slack; synchronous (call it from a worker thread)."""
 
     def __init__(
@@ -140,6 +142,7 @@ class SlackDelivery(UserNames):
         self._next_slot: dict[str, float] = {}
         self._channel_ids: dict[str, str] = {}
         self._user_names: dict[str, str | None] = {}
+        self._threads: dict[tuple[str, str], dict[str, str]] = {}
         self.pacer = pacer
         self.identity: dict[str, Any] = {}
         self.lookup_pages = lookup_pages
@@ -323,8 +326,8 @@ class SlackDelivery(UserNames):
         }
         if thread_ts:
             kwargs["thread_ts"] = thread_ts
-        if n.metadata and not thread_ts:
-            kwargs["metadata"] = n.metadata
+        if n.metadata and "event_type" in n.metadata:
+            kwargs["metadata"] = n.metadata  # found again after a crash (slack_lookup)
         result, _ = self._invoke("chat.postMessage", lambda: self.client.chat_postMessage(**kwargs))
         if result.ok and result.channel and n.channel not in self._channel_ids:
             with self._pace_lock:
@@ -426,61 +429,6 @@ class SlackDelivery(UserNames):
             if not cursor:
                 break
         return None
-
-    def find_posted(self, n: Notification) -> DeliveryResult | None:
-        """The message already posted for ``n``, found by its metadata, or ``None``.
-
-        Looks through the newest ``lookup_pages`` pages (200 top-level messages
-        each) of the channel's history for a message whose ``event_type`` and
-        ``event_payload.incident_id`` match ``n``'s metadata. A failed look-up is
-        returned as a failed result (the caller tries later rather than risk a
-        second copy); a look-up Slack does not allow at all (``missing_scope``,
-        ``not_allowed_token_type``) returns ``None``, i.e. post, and says so.
-        """
-        etype = n.metadata.get("event_type")
-        payload = n.metadata.get("event_payload") or {}
-        iid = payload.get("incident_id") if isinstance(payload, dict) else None
-        if not etype or not iid:
-            return None
-        cid = self.channel_id(n.channel)
-        if isinstance(cid, DeliveryResult):
-            return self._lookup_failed(cid)
-        if cid is None:
-            return None  # no such channel yet: nothing can be there
-        cursor: str | None = None
-        for _ in range(max(1, self.lookup_pages)):
-            result, resp = self._invoke(
-                "conversations.history",
-                lambda c=cursor: self.client.conversations_history(  # type: ignore[misc]
-                    channel=cid, limit=200, include_all_metadata=True, cursor=c
-                ),
-            )
-            if not result.ok:
-                return self._lookup_failed(result)
-            for m in _get(resp, "messages") or []:
-                meta = m.get("metadata") if isinstance(m, dict) else None
-                if not isinstance(meta, dict) or meta.get("event_type") != etype:
-                    continue
-                got = meta.get("event_payload") or {}
-                if isinstance(got, dict) and got.get("incident_id") == iid and m.get("ts"):
-                    self.counts["adopted"] += 1
-                    log.info("found %s already posted (ts %s): adopting it", n.dedup_key, m["ts"])
-                    return DeliveryResult(ok=True, ts=str(m["ts"]), channel=cid, status=200)
-            cursor = (_get(resp, "response_metadata") or {}).get("next_cursor") or None
-            if not cursor:
-                break
-        return None
-
-    def _lookup_failed(self, result: DeliveryResult) -> DeliveryResult | None:
-        if result.error in ("missing_scope", "not_allowed_token_type", "unknown_method"):
-            if not self.counts["lookup_unavailable"]:
-                log.warning(
-                    "cannot look messages up (%s): a post that timed out may be posted twice",
-                    result.error,
-                )
-            self.counts["lookup_unavailable"] += 1
-            return None
-        return result
 
 
 def make_delivery(

@@ -27,6 +27,7 @@ IDEMPOTENT = (
     "files.getUploadURLExternal",
     "files.info",
     "conversations.history",
+    "conversations.replies",
     "conversations.list",
     "users.info",
 )

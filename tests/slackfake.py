@@ -10,7 +10,7 @@ Usage::
 
 Methods: chat.postMessage, chat.update, chat.postEphemeral, views.open,
 files.getUploadURLExternal, the upload URL it returns, files.completeUploadExternal,
-auth.test, conversations.list and conversations.history (newest first, cursor
+auth.test, conversations.list, conversations.replies and conversations.history (newest first, cursor
 paging, ``metadata`` only with ``include_all_metadata``, as Slack documents), and
 users.info for the people in :attr:`SlackFake.users` (``{"ok": true, "user": {...}}``
 with ``name``, ``real_name`` and ``profile.display_name``/``real_name``; an unknown id
@@ -284,6 +284,39 @@ class SlackFake:
             return
         call.answered = self._dispatch(h, method, params, body)
 
+    def _replies(self, h: BaseHTTPRequestHandler, p: dict[str, Any]) -> int:
+        """conversations.replies: a thread's parent, then its replies oldest first."""
+        cid, ts = str(p.get("channel") or ""), str(p.get("ts") or "")
+        if not (cid.startswith("C") and cid[1:].isalnum()):
+            return self._reply(h, 200, {"ok": False, "error": "channel_not_found"})
+        limit = max(1, min(int(p.get("limit") or 100), 999))
+        start = int(p.get("cursor") or 0)
+        meta = str(p.get("include_all_metadata") or "").lower() in ("1", "true")
+        with self._lock:
+            parent = self.messages.get((cid, ts))
+            replies = [m for m in self.messages.values() if m.channel == cid and m.thread_ts == ts]
+        if parent is None:
+            return self._reply(h, 200, {"ok": False, "error": "thread_not_found"})
+        thread = [parent, *sorted(replies, key=lambda m: float(m.ts))]
+        page = thread[start : start + limit]
+        out = []
+        for m in page:
+            d: dict[str, Any] = {"type": "message", "ts": m.ts, "thread_ts": ts, "text": m.text}
+            if meta and m.metadata:
+                d["metadata"] = m.metadata
+            out.append(d)
+        more = start + limit < len(thread)
+        return self._reply(
+            h,
+            200,
+            {
+                "ok": True,
+                "messages": out,
+                "has_more": more,
+                "response_metadata": {"next_cursor": str(start + limit) if more else ""},
+            },
+        )
+
     def _history(self, h: BaseHTTPRequestHandler, p: dict[str, Any]) -> int:
         """conversations.history: top-level messages of one channel, newest first."""
         cid = str(p.get("channel") or "")
@@ -368,6 +401,8 @@ class SlackFake:
             )
         if method == "conversations.history":
             return self._history(h, p)
+        if method == "conversations.replies":
+            return self._replies(h, p)
         if method in ("chat.postMessage", "chat.postEphemeral"):
             ch = str(p.get("channel") or "")
             if not ch:

@@ -407,3 +407,39 @@ def test_handler_tombstones_closed_incidents_after_retention(slack: SlackFake) -
     assert "inc-1" not in status
     assert "inc-2" in sent
     assert json.dumps(status["inc-2"])
+
+
+def test_a_reply_posted_before_a_crash_is_adopted_not_doubled(slack: SlackFake) -> None:
+    """A worker killed between Slack's answer to a thread reply and its record of it: the
+    next owner finds the reply in the thread by its metadata (once per thread)."""
+    sent = SentLog()
+    run(delivery(slack), incident(), sent)
+    replies = [m for m in slack.posts() if m.thread_ts]
+    assert replies, "the plan has thread replies (the draft)"
+    assert all(m.metadata and m.metadata["event_type"] == "spikewatch_reply" for m in replies)
+    # The records of the replies are lost; the main message's record survived.
+    lost = SentLog({k: v for k, v in sent.entries.items() if k == main_key("inc-1", "#care")})
+    d2 = delivery(slack)  # the next process
+    ctx = run(d2, incident(), lost)
+    assert all(r.ok for _, r in ctx.results)
+    assert len([m for m in slack.posts() if m.thread_ts]) == len(replies)  # none posted again
+    assert d2.counts["adopted"] == len(replies)
+    assert len(slack.calls_to("conversations.replies")) == 2  # one per process and thread
+    for m in replies:  # recorded under the replies' own ts
+        assert any(e.message_ts == m.ts for e in lost.entries.values())
+
+
+def test_a_reminder_repeated_under_one_key_is_not_taken_for_the_first(slack: SlackFake) -> None:
+    d = delivery(slack)
+    sent = SentLog()
+    run(d, incident(), sent)
+    parent = main_key("inc-1", "#care")
+    rem = note("inc-1:reminder", "thread_reply", parent_key=parent)
+    ctx = NotifyCtx(now=T0, sent=sent, sender=delivery(slack))  # a new process
+    send_each(ctx, [rem])
+    n1 = len(slack.calls_to("chat.postMessage"))
+    ctx = NotifyCtx(now=T0 + 1800, sent=sent, sender=delivery(slack))  # the second sending
+    send_each(ctx, [rem])
+    assert len(slack.calls_to("chat.postMessage")) == n1 + 1
+    keys = [m.metadata["event_payload"]["key"] for m in slack.posts() if m.thread_ts]
+    assert "inc-1:reminder#1" in keys and "inc-1:reminder#2" in keys
