@@ -200,6 +200,14 @@ class WebServer(Service):
 
     async def healthz(self, request: web.Request) -> web.Response:
         ok = self.ctx.ready and not self.fapp.should_stop
+        crashed = sorted(
+            str(name)
+            for name, agent in self.fapp.agents.items()
+            for actor in list(getattr(agent, "_actors", ()))
+            if getattr(actor, "crashed", False)
+        )
+        if crashed:  # an agent that crashed processes nothing more: say so, do not look healthy
+            return web.json_response({"ok": False, "crashed_agents": crashed}, status=503)
         return web.json_response({"ok": ok}, status=200 if ok else 503)
 
     def _authorized(self, request: web.Request) -> bool:
