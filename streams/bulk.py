@@ -32,6 +32,12 @@ BENCHMARKS.md). :class:`BulkConsumer` replaces that loop:
   thousands lost when a worker joined under CPU load (tests/integration/test_bulk.py).
   After a new generation nothing is re-sought: the rebalance positions every
   partition at its committed offset.
+- Faust's flow control empties the streams' buffers when it resumes (end of
+  recovery, rebalance), right after Faust sought the committed offsets: records
+  delivered in between were gone with the position past them. Every such clear
+  is counted and the next fetch first seeks the committed offsets again: those
+  records are delivered again (at-least-once; a batch the agent already held
+  may be processed twice, never skipped).
 - Other topics keep Faust's per-record delivery, unchanged but for the race:
   ``wait_first(callback, suspend_flow.wait())`` is kept only while the flow is
   suspended or a rebalance is under way; otherwise the callback is awaited
@@ -121,7 +127,7 @@ class BulkConsumer(aiokafka_driver.Consumer):
         #: Per partition: the seek epoch of its last seek, and the position it set.
         self._sought: dict[TP, int] = {}
         self._expect: dict[TP, int | None] = {}
-        #: Faust's flow-control clears seen (:meth:`_count_clears`).
+        #: Clears of this app's flow control (they empty the stream buffers), and those acted on.
         self._clears = 0
         self._clears_seen = 0
         flow = self.app.flow_control
@@ -152,8 +158,6 @@ class BulkConsumer(aiokafka_driver.Consumer):
         hold records of the old position. A partition with nothing committed is not
         moved by aiokafka (``seek_to_committed`` seeks only offsets > 0), so its
         expected position stays unknown and its records are kept as they come.
-        Records this generation already handed to a stream, fetched again after
-        the seek, are not handed over twice (:meth:`_drain_messages`).
         """
         try:
             tps = set(self.assignment())

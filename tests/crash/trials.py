@@ -425,7 +425,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--trials", type=int, default=20)
     ap.add_argument("--mode", choices=("two", "restart", "both"), default="both")
     ap.add_argument("--load", action="store_true", help="a CPU-bound process per core")
-    ap.add_argument("--guarantee", default="exactly_once")
+    ap.add_argument("--guarantee", default="at_least_once")  # the worker's default
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--json", type=Path)
     ap.add_argument("--quick", action="store_true", help="the small input (one storm)")
