@@ -442,4 +442,5 @@ def test_a_reminder_repeated_under_one_key_is_not_taken_for_the_first(slack: Sla
     send_each(ctx, [rem])
     assert len(slack.calls_to("chat.postMessage")) == n1 + 1
     keys = [m.metadata["event_payload"]["key"] for m in slack.posts() if m.thread_ts]
-    assert "inc-1:reminder#1" in keys and "inc-1:reminder#2" in keys
+    assert "inc-1:reminder#1" in keys
+    assert "inc-1:reminder#2" in keys
