@@ -57,7 +57,7 @@ from alerts.slack_blocks import (
     summary_text,
     title,
 )
-from alerts.slack_timeline import timeline_text
+from alerts.slack_timeline import EVENT_TYPES, timeline_text
 from detectors.signals import SEVERITIES
 
 __all__ = [
@@ -72,19 +72,7 @@ __all__ = [
     "plan",
 ]
 
-REPLY_TYPES = (
-    "severity_changed",
-    "acknowledged",
-    "snoozed",
-    "unsnoozed",
-    "resolved",
-    "reopened",
-    "evidence_updated",
-    "stage_changed",
-    "resolve_suggested",
-    "resolve_refused",
-    "news_changed",
-)
+REPLY_TYPES = EVENT_TYPES  # timeline entries worth a thread reply (alerts.slack_timeline)
 _PAGING_TYPES = ("severity_changed", "reopened")
 
 

@@ -289,42 +289,18 @@ class SlackFake:
         cid, ts = str(p.get("channel") or ""), str(p.get("ts") or "")
         if not (cid.startswith("C") and cid[1:].isalnum()):
             return self._reply(h, 200, {"ok": False, "error": "channel_not_found"})
-        limit = max(1, min(int(p.get("limit") or 100), 999))
-        start = int(p.get("cursor") or 0)
-        meta = str(p.get("include_all_metadata") or "").lower() in ("1", "true")
         with self._lock:
             parent = self.messages.get((cid, ts))
             replies = [m for m in self.messages.values() if m.channel == cid and m.thread_ts == ts]
         if parent is None:
             return self._reply(h, 200, {"ok": False, "error": "thread_not_found"})
-        thread = [parent, *sorted(replies, key=lambda m: float(m.ts))]
-        page = thread[start : start + limit]
-        out = []
-        for m in page:
-            d: dict[str, Any] = {"type": "message", "ts": m.ts, "thread_ts": ts, "text": m.text}
-            if meta and m.metadata:
-                d["metadata"] = m.metadata
-            out.append(d)
-        more = start + limit < len(thread)
-        return self._reply(
-            h,
-            200,
-            {
-                "ok": True,
-                "messages": out,
-                "has_more": more,
-                "response_metadata": {"next_cursor": str(start + limit) if more else ""},
-            },
-        )
+        return self._page(h, p, [parent, *sorted(replies, key=lambda m: float(m.ts))], ts)
 
     def _history(self, h: BaseHTTPRequestHandler, p: dict[str, Any]) -> int:
         """conversations.history: top-level messages of one channel, newest first."""
         cid = str(p.get("channel") or "")
         if not (cid.startswith("C") and cid[1:].isalnum()):
             return self._reply(h, 200, {"ok": False, "error": "channel_not_found"})
-        limit = max(1, min(int(p.get("limit") or 100), 999))
-        start = int(p.get("cursor") or 0)
-        meta = str(p.get("include_all_metadata") or "").lower() in ("1", "true")
         with self._lock:
             tops = [
                 m
@@ -332,14 +308,29 @@ class SlackFake:
                 if m.channel == cid and (m.thread_ts is None or m.thread_ts == m.ts)
             ]
         tops.sort(key=lambda m: float(m.ts), reverse=True)
-        page = tops[start : start + limit]
+        return self._page(h, p, tops)
+
+    def _page(
+        self,
+        h: BaseHTTPRequestHandler,
+        p: dict[str, Any],
+        msgs: list[Message],
+        thread_ts: str | None = None,
+    ) -> int:
+        """One page of ``msgs`` (``limit``, numeric ``cursor``; ``metadata`` only with
+        ``include_all_metadata``), in the shape of conversations.history/replies."""
+        limit = max(1, min(int(p.get("limit") or 100), 999))
+        start = int(p.get("cursor") or 0)
+        meta = str(p.get("include_all_metadata") or "").lower() in ("1", "true")
         out = []
-        for m in page:
+        for m in msgs[start : start + limit]:
             d: dict[str, Any] = {"type": "message", "ts": m.ts, "text": m.text}
+            if thread_ts:
+                d["thread_ts"] = thread_ts
             if meta and m.metadata:
                 d["metadata"] = m.metadata
             out.append(d)
-        more = start + limit < len(tops)
+        more = start + limit < len(msgs)
         return self._reply(
             h,
             200,
