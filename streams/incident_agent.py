@@ -105,18 +105,30 @@ def register(app: faust.App, ctx: Context) -> None:
                 key=new.brand.encode(), value=incident_record("tick", new, sig.ts)
             )
 
-    open_by_key: dict[
-        str, tuple[str, str]
-    ] = {}  # open incidents of this worker: key -> (brand, severity)
+    # Open incidents of this worker: key -> (brand, severity). Rebuilt from the table at the
+    # first incident event of each generation, so a takeover starts from the restored table.
+    open_by_key: dict[str, tuple[str, str]] = {}
+    built_for = [-1]  # the consumer generation open_by_key was rebuilt for
+
+    def _set_gauges(brand: str) -> None:
+        for sev in ("low", "medium", "high", "critical"):
+            n = sum(1 for b, s in open_by_key.values() if b == brand and s == sev)
+            metrics.open_incidents(brand, sev, n)
 
     def _track(inc: Incident) -> None:
+        if built_for[0] != app.consumer_generation_id:
+            built_for[0] = app.consumer_generation_id
+            open_by_key.clear()
+            for key, d in list(incident_table.items()):
+                if isinstance(d, dict) and d.get("status") not in (None, "resolved"):
+                    open_by_key[str(key)] = (str(d.get("brand")), str(d.get("severity")))
+            for brand in {b for b, _ in open_by_key.values()}:
+                _set_gauges(brand)
         if inc.status == "resolved":
             open_by_key.pop(inc.key, None)
         else:
             open_by_key[inc.key] = (inc.brand, inc.severity)
-        for sev in ("low", "medium", "high", "critical"):
-            n = sum(1 for b, s in open_by_key.values() if b == inc.brand and s == sev)
-            metrics.open_incidents(inc.brand, sev, n)
+        _set_gauges(inc.brand)
 
     async def _command(d: dict[str, Any]) -> None:
         brand, k = str(d.get("brand", "")), str(d.get("key", ""))
