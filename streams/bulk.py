@@ -156,8 +156,9 @@ class BulkConsumer(aiokafka_driver.Consumer):
 
         Marked before and after: a fetch that began before the seek finished may
         hold records of the old position. A partition with nothing committed is not
-        moved by aiokafka (``seek_to_committed`` seeks only offsets > 0), so its
-        expected position stays unknown and its records are kept as they come.
+        moved by aiokafka (``seek_to_committed`` seeks only offsets > 0): a stream
+        partition of that kind is sought to its beginning, and its expected position
+        stays unknown (its records are kept as they come).
         """
         try:
             tps = set(self.assignment())
@@ -165,8 +166,22 @@ class BulkConsumer(aiokafka_driver.Consumer):
             tps = set()
         self._mark_sought(tps)
         await super().perform_seek()
+        fresh = [
+            tp
+            for tp in tps
+            if not self._read_offset.get(tp)
+            and not self._is_changelog_tp(tp)
+            and self.app.topics.acks_enabled_for(tp.topic)
+        ]
+        if fresh:
+            # Nothing committed yet: aiokafka did not move these, so records fetched before
+            # (and emptied from the buffers by Faust's flow-control clear) were skipped for
+            # good (a restarted worker never processed one partition of ``signals`` and
+            # ``incidents`` in a crash trial). Start them where the group starts a
+            # partition without a commit: the beginning (``consumer_auto_offset_reset``).
+            await self._thread.seek_to_beginning(*aiokafka_driver.ensure_aiokafka_TPset(fresh))
         if TRACE:
-            _trace("perform_seek read=%s", dict(self._read_offset))
+            _trace("perform_seek read=%s fresh=%s", dict(self._read_offset), fresh)
         for tp in tps:
             offset = self._read_offset.get(tp)
             self._expect[tp] = offset if offset else None
