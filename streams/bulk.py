@@ -179,7 +179,11 @@ class BulkConsumer(aiokafka_driver.Consumer):
             # good (a restarted worker never processed one partition of ``signals`` and
             # ``incidents`` in a crash trial). Start them where the group starts a
             # partition without a commit: the beginning (``consumer_auto_offset_reset``).
-            await self._thread.seek_to_beginning(*aiokafka_driver.ensure_aiokafka_TPset(fresh))
+            # An explicit offset, not aiokafka's seek_to_beginning: that leaves the position
+            # unset until a reset request returns, and Faust's livelock check then fails on it.
+            starts = await self.earliest_offsets(*fresh)
+            for tp in fresh:
+                await super().seek(tp, int(starts.get(tp) or 0))
         if TRACE:
             _trace("perform_seek read=%s fresh=%s", dict(self._read_offset), fresh)
         for tp in tps:
