@@ -202,14 +202,10 @@ class BulkConsumer(aiokafka_driver.Consumer):
 
     async def _reseek(self, tp: TP, offset: int) -> None:
         """Put ``tp``'s fetch position back to ``offset``, its first undelivered record."""
-        self.reseeks += 1
         try:
             await self.seek(tp, offset)
         except Exception as exc:  # revoked meanwhile: the next assignment positions it
             self.log.dev("Re-seek of %r to %r not done: %r", tp, offset, exc)
-
-    #: Partitions put back to their first undelivered record (see :meth:`_bulk_getmany`).
-    reseeks: int = 0
 
     def _batch_message(self, tp: TP, records: list[Any]) -> Message:
         """One message for a batch: the last record's coordinates, the records as value."""
